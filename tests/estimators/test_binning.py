@@ -1,0 +1,162 @@
+"""Tests of the histogram (binning) estimator and the shared plug-in on integer codes."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import mutual_info_score
+
+import mibench
+from estimators._plugin import combine_codes, plugin_mi
+from estimators.binning import BIN_RULES, Binning, n_bins
+
+
+def _plugin_from_table(t):
+    """Plug-in MI of a contingency table, straight from the definition."""
+    n = t.sum()
+    p = t / n
+    px, py = p.sum(1, keepdims=True), p.sum(0, keepdims=True)
+    nz = p > 0
+    return float((p[nz] * np.log(p[nz] / (px @ py)[nz])).sum())
+
+
+# --------------------------------------------------------------------------- plug-in
+@pytest.mark.parametrize("ma,mb", [(3, 4), (50, 60), (900, 800)])  # dense and sparse tables
+def test_plugin_matches_sklearn_and_miller_madow(ma, mb):
+    rng = np.random.default_rng(ma)
+    a = rng.integers(0, ma, 1000)
+    b = (a + rng.integers(0, 3, 1000)) % mb
+    res = plugin_mi(a, b, miller_madow=False)
+    assert res.mi == pytest.approx(mutual_info_score(a, b), abs=1e-12)
+    bx, by = np.unique(a).size, np.unique(b).size
+    bxy = np.unique(np.column_stack([a, b]), axis=0).shape[0]
+    assert (res.cells_x, res.cells_y, res.cells_xy) == (bx, by, bxy)
+    mm = plugin_mi(a, b).mi
+    assert mm == pytest.approx(res.mi - (bxy - bx - by + 1) / 2000, abs=1e-12)
+    assert res.mi == pytest.approx(res.h_x + res.h_y - res.h_xy, abs=1e-10)
+
+
+def test_plugin_accepts_float_labels_and_combines_columns():
+    rng = np.random.default_rng(1)
+    a2 = rng.integers(0, 3, (500, 2))
+    b = (a2[:, 0] + rng.integers(0, 2, 500)).astype(float) - 7.0
+    codes, m = combine_codes(a2)
+    assert m == np.unique(a2, axis=0).shape[0]
+    ref = mutual_info_score(a2[:, 0] * 3 + a2[:, 1], b)
+    assert plugin_mi(a2, b, miller_madow=False).mi == pytest.approx(ref, abs=1e-12)
+    assert plugin_mi(codes, b, miller_madow=False).mi == pytest.approx(ref, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- estimator
+def test_uniform_bins_match_histogram2d():
+    # equal-width codes agree with numpy's histogram2d on continuous data (a point would have
+    # to fall within rounding error of an edge to differ)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(3000)
+    y = x + rng.standard_normal(3000)
+    t, _, _ = np.histogram2d(x, y, bins=[7, 7])
+    est = Binning(bins=7, miller_madow=False).estimate(x, y)
+    assert est.mi == pytest.approx(_plugin_from_table(t), abs=1e-12)
+    assert est.info["bins"] == [7, 7]
+
+
+@pytest.mark.parametrize("strategy,sampler", [
+    ("quantile", lambda rng, n: rng.standard_normal(n)),
+    ("uniform", lambda rng, n: rng.uniform(size=n)),
+])
+def test_miller_madow_unbiased_at_independence(strategy, sampler):
+    # At independence the plug-in is ~ chi2_df / (2n), df = (B-1)^2, so its mean is
+    # df/(2n) = 0.008 here and its sd sqrt(2 df)/(2n) = 0.0028. Miller-Madow subtracts the
+    # first-order term; the next term, (sum 1/p_xy - sum 1/p_x - sum 1/p_y + 1)/(12 n^2), is
+    # 5e-5 for B=5, n=1000 (all cells populated: quantile bins, or uniform bins on uniform
+    # data). So the mean over R replicates must be within 4 standard errors (sd/sqrt(R), sd
+    # measured over the replicates) of 0, while the uncorrected plug-in must not be.
+    rng = np.random.default_rng(3)
+    n, b, reps = 1000, 5, 200
+    mm, raw = [], []
+    for _ in range(reps):
+        est = Binning(bins=b, strategy=strategy).estimate(sampler(rng, n), sampler(rng, n))
+        mm.append(est.mi)
+        raw.append(est.info["mi_plugin"])
+    mm, raw = np.array(mm), np.array(raw)
+    se = mm.std(ddof=1) / np.sqrt(reps)
+    assert abs(mm.mean()) < 4 * se
+    assert raw.mean() == pytest.approx((b - 1) ** 2 / (2 * n), rel=0.1)
+    assert mm.std(ddof=1) == pytest.approx(np.sqrt(2 * (b - 1) ** 2) / (2 * n), rel=0.3)
+
+
+def test_quantile_bins_invariant_to_monotone_transforms():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((800, 2))
+    y = x[:, :1] + rng.standard_normal((800, 1))
+    for bins in ("auto", 6, "sturges"):
+        est = Binning(bins=bins, strategy="quantile")
+        a = est.estimate(x, y).mi
+        b = est.estimate(np.column_stack([np.exp(x[:, 0]), x[:, 1] ** 3 + x[:, 1]]),
+                         np.arcsinh(5 * y) + 3).mi
+        assert a == b
+    # equal-width bins are not invariant (documents the difference)
+    assert Binning(bins=6).estimate(x, y).mi != Binning(bins=6).estimate(np.exp(x), y).mi
+
+
+def test_gaussian_accuracy_default_rule():
+    # rho=0.6, I=0.2231, n=5000. HGR bins with Miller-Madow: the discretisation bias is
+    # negative and small at this B (~13); sd ~ 0.012 (delta method rho^2/n plus grid noise);
+    # 0.04 nats covers ~3 sd plus the discretisation bias.
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(5000)
+    y = 0.6 * x + 0.8 * rng.standard_normal(5000)
+    truth = -0.5 * np.log(1 - 0.36)
+    for strategy in ("uniform", "quantile"):
+        assert Binning(strategy=strategy).estimate(x, y).mi == pytest.approx(truth, abs=0.04)
+
+
+def test_bin_rules():
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal((1000, 1)), rng.standard_normal((1000, 1))
+    assert n_bins("sturges", x, y, "uniform") == [11, 11]
+    assert n_bins("sqrt", x, y, "uniform") == [32, 32]
+    assert n_bins("rice", x, y, "uniform") == [20, 20]
+    assert n_bins("cellucci", x, y, "quantile") == [14, 14]
+    # 2012 rule at n=1000: xi = (8 + 324000 + 12 sqrt(36000 + 729e6))^(1/3) = 86.54,
+    # xi/6 + 2/(3 xi) + 1/3 = 14.76 -> 15
+    assert n_bins("hacine-gharbi", x, y, "uniform") == [15, 15]
+    # HGR 2018 grows with the correlation: r=0 gives round(sqrt(1+sqrt(24001))/sqrt2) = 9
+    b0 = n_bins("hacine-gharbi-ravier", x, y, "uniform")[0]
+    assert b0 in (8, 9, 10)
+    b1 = n_bins("hacine-gharbi-ravier", x, x + 0.1 * y, "uniform")[0]
+    assert b1 > 2 * b0
+    for rule in BIN_RULES:
+        est = Binning(bins=rule).estimate(x, y)
+        assert all(1 <= b <= 1000 for b in est.info["bins"])
+
+
+def test_multivariate_cells_and_symmetry():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2000, 2))
+    y = x @ [[1.0], [0.5]] + rng.standard_normal((2000, 1))
+    est = Binning(bins=4)
+    a, b = est.estimate(x, y), est.estimate(y, x)
+    assert a.mi == pytest.approx(b.mi, abs=1e-12)
+    assert a.info["cells_x"] <= 16 and a.info["cells_xy"] <= 64
+
+
+@pytest.mark.parametrize("params,match", [
+    ({"bins": 1}, "bins must be"), ({"bins": "magic"}, "bins must be"),
+    ({"strategy": "kmeans"}, "strategy must be"), ({"miller_madow": 1}, "miller_madow must be"),
+])
+def test_bad_params(params, match):
+    x = np.random.default_rng(0).standard_normal((50, 2))
+    with pytest.raises(mibench.InputError, match=match):
+        Binning(**params).estimate(x[:, :1], x[:, 1:])
+
+
+def test_bad_input():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((3, 1)), rng.standard_normal((3, 1))
+    with pytest.raises(mibench.InputError, match="too small"):
+        Binning().estimate(x, y)
+    x, y = rng.standard_normal((20, 1)), rng.standard_normal((20, 1))
+    with pytest.raises(mibench.InputError, match="constant"):
+        Binning().estimate(x, np.full(20, 2.0))
+    x[2, 0] = np.nan
+    with pytest.raises(mibench.InputError, match="NaN"):
+        Binning().estimate(x, y)
