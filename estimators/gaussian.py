@@ -19,10 +19,6 @@ def logdet_bias(n: int, d: int) -> float:
     return float(digamma((n - np.arange(1, d + 1)) / 2.0).sum())
 
 
-def _chol_logdet(a: np.ndarray) -> float:
-    return float(2.0 * np.log(np.diag(np.linalg.cholesky(a))).sum())
-
-
 class Gaussian(Estimator):
     """MI of the Gaussian with the sample covariance, in nats.
 
@@ -77,22 +73,23 @@ class Gaussian(Estimator):
         z /= np.sqrt((z * z).sum(axis=0))
         s = z.T @ z  # scatter matrix of the scaled columns (unit diagonal)
         try:
-            ld_xy = _chol_logdet(s)
-            ld_x = _chol_logdet(s[:dx, :dx])
-            ld_y = _chol_logdet(s[dx:, dx:])
+            lxy = np.linalg.cholesky(s)
         except np.linalg.LinAlgError:
+            lxy = None
+        # s has unit diagonal, so the squared pivots are 1 - R^2 of each column regressed on
+        # the previous ones; below 1e-14 the columns are collinear to working precision
+        if lxy is None or np.diag(lxy).min() < 1e-7:
             raise InputError("the covariance of (x, y) is singular: some columns are (near) linear "
                              "combinations of others, so the Gaussian MI is infinite; drop "
-                             "redundant columns") from None
+                             "redundant columns")
+        lx = lxy[:dx, :dx]  # the Cholesky factor of the leading block is the leading block
+        ly = np.linalg.cholesky(s[dx:, dx:])
+        ld_xy, ld_x, ld_y = (float(2.0 * np.log(np.diag(a)).sum()) for a in (lxy, lx, ly))
         mi_plugin = 0.5 * (ld_x + ld_y - ld_xy)
-        if not np.isfinite(mi_plugin):
-            raise InputError("the covariance of (x, y) is numerically singular (collinear columns)")
         mi = mi_plugin
         if self.bias_correction:
             mi = mi_plugin - 0.5 * (logdet_bias(n, dx) + logdet_bias(n, dy) - logdet_bias(n, d))
         # canonical correlations: singular values of Lx^{-1} S_xy Ly^{-T}
-        lx = np.linalg.cholesky(s[:dx, :dx])
-        ly = np.linalg.cholesky(s[dx:, dx:])
         m = np.linalg.solve(lx, np.linalg.solve(ly, s[:dx, dx:].T).T)
         cc = np.clip(np.linalg.svd(m, compute_uv=False), 0.0, 1.0)
         info = {"n": int(n), "mi_plugin": float(mi_plugin),

@@ -87,6 +87,8 @@ def test_bad_input():
     x = rng.standard_normal((50, 2))
     with pytest.raises(mibench.InputError, match="singular"):
         Gaussian().estimate(np.column_stack([x, x[:, 0] - x[:, 1]]), rng.standard_normal(50))
+    with pytest.raises(mibench.InputError, match="singular"):
+        Gaussian().estimate(x, 3 * x[:, 0] + x[:, 1])
     with pytest.raises(mibench.InputError, match="too small"):
         Gaussian().estimate(x[:2, :1], x[:2, 1:])
     with pytest.raises(mibench.InputError, match="constant"):

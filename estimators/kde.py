@@ -1,0 +1,183 @@
+"""Gaussian kernel density (KDE) MI estimator: h(X) + h(Y) - h(X,Y) by resubstitution."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+from scipy.special import logsumexp
+
+from mibench import Capabilities, Estimate, Estimator, InputError
+
+__all__ = ["KDE", "kde_log_density", "bandwidth_factor"]
+
+#: size of one block of pairwise terms (bytes): small enough to stay in cache
+_BLOCK_BYTES = 2**20
+#: row sums below this are recomputed with a max shift (all kernel terms underflowed)
+_TINY = 1e-250
+#: smallest Cholesky pivot of the correlation matrix (1 - R^2 of a column on the others
+#: above 1e-14) before the data are declared collinear
+_MIN_PIVOT = 1e-7
+
+
+def bandwidth_factor(bandwidth, n: int, d: int) -> float:
+    """Kernel scale factor h: the kernel covariance is ``h^2 * Sigma_hat``.
+
+    ``"scott"``: ``n^(-1/(d+4))``; ``"silverman"``: ``(n (d+2) / 4)^(-1/(d+4))``; a positive
+    float is used as it is (same convention as ``scipy.stats.gaussian_kde``'s scalar
+    ``bw_method``).
+    """
+    if bandwidth == "scott":
+        return float(n ** (-1.0 / (d + 4)))
+    if bandwidth == "silverman":
+        return float((n * (d + 2) / 4.0) ** (-1.0 / (d + 4)))
+    return float(bandwidth)
+
+
+def kde_log_density(z: np.ndarray, bandwidth="scott", leave_one_out: bool = True) -> np.ndarray:
+    """Log of a Gaussian KDE at its own sample points, optionally leave-one-out.
+
+    The kernel covariance is ``h^2 * Sigma_hat`` with ``Sigma_hat`` the sample covariance
+    (ddof=1), like ``scipy.stats.gaussian_kde``; the data are whitened with the Cholesky factor
+    of ``Sigma_hat`` and an isotropic kernel of width h is used, plus the Jacobian.
+
+    Parameters
+    ----------
+    z : ndarray, shape (n, d)
+    bandwidth : "scott", "silverman" or float > 0
+        See :func:`bandwidth_factor` (computed with this n and d).
+    leave_one_out : bool
+        Evaluate ``f_{-i}(z_i) = 1/(n-1) sum_{j != i} K(z_i - z_j)`` instead of including the
+        self term ``K(0)``, which biases the density (and so the entropy) at the sample points.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``ln f(z_i)`` (density in the original units of z).
+
+    Notes
+    -----
+    O(n^2 d) time, O(n d) memory plus one ~1 MB block: rows are processed in blocks; the
+    exponents come from one matrix product per block, and the row sums of
+    ``exp(-|w_i - w_j|^2 / (2 h^2))`` (exponents <= ~1e-16, so no overflow) are formed in place.
+    Rows whose sum underflows (an isolated point, every neighbour > ~38 h away) are recomputed
+    exactly with a max-shifted logsumexp.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim == 1:
+        z = z[:, None]
+    n, d = z.shape
+    h = bandwidth_factor(bandwidth, n, d)
+    zc = z - z.mean(axis=0)
+    cov = np.atleast_2d(np.cov(zc, rowvar=False))
+    sd = np.sqrt(np.diag(cov))
+    try:  # factor the correlation matrix: its pivots measure collinearity on a fixed scale
+        lc = np.linalg.cholesky(cov / np.outer(sd, sd))
+    except np.linalg.LinAlgError:
+        lc = None
+    if lc is None or np.diag(lc).min() < _MIN_PIVOT:
+        raise InputError("the sample covariance is singular (collinear columns); the KDE "
+                         "estimator needs full-rank data: drop redundant columns")
+    chol = sd[:, None] * lc
+    w = np.linalg.solve(chol, zc.T).T / h  # whitened and divided by the bandwidth
+    half_sq = 0.5 * np.einsum("ij,ij->i", w, w)
+    # augmented vectors: [w_i, -|w_i|^2/2, 1] . [w_j, 1, -|w_j|^2/2] = -|w_i - w_j|^2 / 2, so one
+    # matrix product per block gives the exponents without extra passes over the block
+    left = np.ascontiguousarray(np.column_stack((w, -half_sq, np.ones(n))))
+    right_t = np.ascontiguousarray(np.column_stack((w, np.ones(n), -half_sq)).T)
+    rows = max(1, min(n, _BLOCK_BYTES // (8 * n)))
+    out = np.empty(n)
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        # exponents; rounding can make them slightly positive (~1e-16), harmless for exp
+        e = left[start:stop] @ right_t
+        if leave_one_out:
+            e[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        np.exp(e, out=e)
+        s = e.sum(axis=1)
+        bad = np.flatnonzero(s < _TINY)
+        s[bad] = 1.0
+        out[start:stop] = np.log(s)
+        if bad.size:  # recompute the exponents of these rows and shift by their max
+            rows_b = start + bad
+            eb = -0.5 * ((w[rows_b, None, :] - w[None, :, :]) ** 2).sum(axis=2)
+            if leave_one_out:
+                eb[np.arange(bad.size), rows_b] = -np.inf
+            out[rows_b] = logsumexp(eb, axis=1)
+    m = n - 1 if leave_one_out else n
+    log_norm = (np.log(m) + 0.5 * d * np.log(2 * np.pi) + d * np.log(h)
+                + np.log(np.diag(chol)).sum())
+    return out - log_norm
+
+
+class KDE(Estimator):
+    """Gaussian-kernel KDE estimate of I(X;Y) = h(X) + h(Y) - h(X,Y), in nats.
+
+    ``I = (1/n) sum_i [ln f_XY(x_i, y_i) - ln f_X(x_i) - ln f_Y(y_i)]`` with each density a
+    Gaussian KDE evaluated at the sample points, leave-one-out by default.
+
+    Parameters
+    ----------
+    bandwidth : "scott", "silverman" or float, default "scott"
+        Kernel scale factor h, applied through the data covariance: the kernel covariance in
+        each space (x, y and joint) is ``h^2`` times that space's sample covariance (full
+        covariance, not per-column standardisation, as in ``scipy.stats.gaussian_kde``).
+        Scott ``n^(-1/(d+4))`` and Silverman ``(n (d+2)/4)^(-1/(d+4))`` are computed once with
+        the joint dimension ``d = dx + dy`` and the same h is used in all three spaces: the
+        kernel then inflates each space's covariance by the same factor ``1 + h^2``, so for
+        Gaussian data the smoothing biases of the three entropies (``(d_A/2) ln(1 + h^2)``)
+        cancel exactly in the MI. A float is used as it is.
+    leave_one_out : bool, default True
+        Leave the self term out of each density (removes a large positive bias of the
+        resubstitution densities at small bandwidth).
+
+    Notes
+    -----
+    O(n^2 (dx + dy)) time (three n x n kernel sums), O(n (dx + dy)) memory plus ~1 MB blocks:
+    about 1 s at n = 1e4 on one core, growing as n^2.
+    A baseline: very bandwidth-sensitive, biased toward 0 for strong non-linear dependence
+    (smoothing)
+    and, in higher dimension, inaccurate. Requires n > dx + dy and full-rank covariances.
+
+    The remaining bias is the variance (Jensen) term of the log-densities, larger in the joint
+    space: about -0.01 nats at independence for n = 2000 in 2-D (Scott, leave-one-out);
+    without leave-one-out the self term biases it up instead (+0.02).
+
+    ``info``: ``n``, ``h_x``, ``h_y``, ``h_xy`` (entropy estimates, nats), ``bandwidth`` (the
+    factor h used).
+    """
+
+    capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
+    reports_std = False
+
+    def __init__(self, bandwidth="scott", leave_one_out=True):
+        self.bandwidth = bandwidth
+        self.leave_one_out = leave_one_out
+
+    def validate_params(self) -> None:
+        b = self.bandwidth
+        ok = b in ("scott", "silverman") if isinstance(b, str) else (
+            isinstance(b, Real) and not isinstance(b, bool) and np.isfinite(b) and b > 0)
+        if not ok:
+            raise InputError(f"bandwidth must be 'scott', 'silverman' or a number > 0, got {b!r}")
+        if not isinstance(self.leave_one_out, (bool, np.bool_)):
+            raise InputError(f"leave_one_out must be True or False, got {self.leave_one_out!r}")
+
+    def min_samples(self) -> int:
+        return 4
+
+    def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
+        n, dx = x.shape
+        dy = y.shape[1]
+        if n <= dx + dy:
+            raise InputError(f"n_samples={n} must exceed dx + dy = {dx + dy} for the KDE estimator")
+        loo = bool(self.leave_one_out)
+        h = bandwidth_factor(self.bandwidth, n, dx + dy)  # one factor for all three spaces
+        lx = kde_log_density(x, h, loo)
+        ly = kde_log_density(y, h, loo)
+        lxy = kde_log_density(np.hstack((x, y)), h, loo)
+        mi = float(np.mean(lxy - lx - ly))
+        info = {"n": int(n), "h_x": float(-lx.mean()), "h_y": float(-ly.mean()),
+                "h_xy": float(-lxy.mean()),
+                "bandwidth": h}
+        return Estimate(mi=mi, std=None, info=info)
