@@ -1,13 +1,24 @@
-"""Gaussian scenarios with closed-form MI."""
+"""Gaussian scenarios with closed-form MI (bivariate correlated, independent).
+
+Both expose the density API of ``scenarios/_base.py`` (``logpdf_joint``, ``logpdf_x``,
+``logpdf_y``, ``pmi``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from mibench._contracts import InputError, Scenario, TrueMI
+from mibench._contracts import InputError, TrueMI
+from scenarios._base import DensityScenario
+
+_LOG2PI = np.log(2.0 * np.pi)
 
 
-class GaussianCorrelated(Scenario):
+def _std_normal_logpdf(z: np.ndarray) -> np.ndarray:
+    return -0.5 * np.sum(z * z + _LOG2PI, axis=1)
+
+
+class GaussianCorrelated(DensityScenario):
     """Bivariate Gaussian with correlation ``rho``: X = Z1, Y = rho Z1 + sqrt(1 - rho^2) Z2.
 
     I(X;Y) = -0.5 ln(1 - rho^2) (closed form).
@@ -35,8 +46,24 @@ class GaussianCorrelated(Scenario):
         self._check()
         return TrueMI(float(-0.5 * np.log1p(-float(self.rho) ** 2)), 0.0)
 
+    # density API
+    def logpdf_x(self, x):
+        return _std_normal_logpdf(np.asarray(x, dtype=np.float64).reshape(len(x), 1))
 
-class GaussianIndependent(Scenario):
+    def logpdf_y(self, y):
+        return _std_normal_logpdf(np.asarray(y, dtype=np.float64).reshape(len(y), 1))
+
+    def logpdf_joint(self, x, y):
+        self._check()
+        rho = float(self.rho)
+        x = np.asarray(x, dtype=np.float64).ravel()
+        y = np.asarray(y, dtype=np.float64).ravel()
+        s2 = 1.0 - rho * rho
+        q = (x * x - 2.0 * rho * x * y + y * y) / s2
+        return -0.5 * (q + np.log(s2)) - _LOG2PI
+
+
+class GaussianIndependent(DensityScenario):
     """Independent standard Gaussian X (dim ``dim_x``) and Y (dim ``dim_y``): I = 0."""
 
     default_grid = {"dim_x": [1], "dim_y": [1]}
@@ -55,3 +82,12 @@ class GaussianIndependent(Scenario):
     @property
     def true_mi(self):
         return TrueMI(0.0, 0.0)
+
+    def logpdf_x(self, x):
+        return _std_normal_logpdf(np.asarray(x, dtype=np.float64).reshape(len(x), -1))
+
+    def logpdf_y(self, y):
+        return _std_normal_logpdf(np.asarray(y, dtype=np.float64).reshape(len(y), -1))
+
+    def logpdf_joint(self, x, y):
+        return self.logpdf_x(x) + self.logpdf_y(y)

@@ -1,0 +1,276 @@
+"""Gaussian-mixture scenarios; MI by Monte Carlo over the exact densities (cached on disk).
+
+A Gaussian mixture's marginals are the mixtures of the component marginals (same weights,
+sliced means and covariance blocks), so the pointwise MI is exact and the ground truth is the
+mean PMI over exact draws, reported with its standard error (``mibench._groundtruth``).
+
+Registered names
+----------------
+``gmm-synthetic``        the GMM-MI paper's synthetic mixtures D1, D3, D3p, D3_rhoneq0, D5, D5p
+                         (``dataset`` parameter). ``reference_mi`` holds the paper's 1e8-draw value.
+``bmi-x``                bmi v2 ``1v1-X-rho``: 1/2 N(0, [[1, r], [r, 1]]) + 1/2 N(0, [[1, -r], [-r, 1]]).
+``concentric-gaussians`` bmi v2 ``{d}v1-concentric_gaussians-K``: component i = 1..K (equal
+                         weights) has X ~ N(0, i^2 I_d), Y ~ N(i, 1e-4).
+``sparse-inliers``       bmi v2 ``mult-sparse-w-inliers-dx-dy-2-2.0-f``: (1 - f) 2-pair Gaussian +
+                         f product of its marginals; PMI = ln((1 - f) exp(PMI_G) + f).
+
+Monte-Carlo sizes (``mc_n``) are chosen so the first computation takes about a second or two
+and the standard error is a few 1e-4 nats (sd(PMI) ~ 0.5 / sqrt(2e6) = 3.5e-4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mibench._contracts import InputError, TrueMI
+from mibench._groundtruth import monte_carlo_mi
+from scenarios._base import DensityScenario, as_float, as_int, gaussian_mi_from_cov, mvn_logpdf
+from scenarios.multivariate_normal import lvm_correlation
+
+_C1 = [[1.0, 0.0], [0.0, 0.1]]
+_C2 = [[0.5, 0.2], [0.2, 0.5]]
+_C3 = [[0.1, 0.05], [0.05, 0.1]]
+_D3_MEANS = [[-1, 1], [0, 2], [-1.5, 2]]
+_D5_W = [0.2, 0.35, 0.15, 0.12, 0.18]
+_D5_C = [_C1, _C2, _C3, [[0.5, -0.1], [-0.1, 0.9]], [[0.2, -0.05], [-0.05, 0.1]]]
+
+#: (weights, means, covariances, reference MI from the paper's 1e8-draw MC)
+GMM_PAPER_DATASETS = {
+    "D1": ([1.0], [[-1, 1]], [_C2], 0.0871767),
+    "D3": ([0.3, 0.45, 0.25], _D3_MEANS, [_C1, _C2, _C3], 0.1323790),
+    "D3p": ([0.3, 0.45, 0.25], [[-3, 3], [2, 4], [-2.5, 5]], [_C1, _C2, _C3], 0.3889300),
+    "D3_rhoneq0": ([0.3, 0.45, 0.25], _D3_MEANS, [[[1.0, 0.1], [0.1, 0.1]], _C2, _C3], 0.1482466),
+    "D5": (_D5_W, _D3_MEANS + [[2, 1], [-0.25, 0]], _D5_C, 0.1681140),
+    "D5p": (_D5_W, _D3_MEANS + [[3, 1], [-0.25, 0]], _D5_C, 0.1797621),
+}
+
+
+class GaussianMixtureScenario(DensityScenario):
+    """Base: subclasses implement ``components() -> (weights (K,), means (K, d), covs (K, d, d))``
+    with X the first ``dim_x`` coordinates. Ground truth by cached Monte Carlo."""
+
+    #: Monte-Carlo draws and seed of the cached ground truth
+    mc_n: int = 2_000_000
+    mc_seed: int = 0
+
+    def components(self):
+        raise NotImplementedError
+
+    def _dx(self) -> int:
+        return int(self.dim_x)
+
+    def _comp(self):
+        w, m, c = self.components()
+        w = np.asarray(w, dtype=np.float64)
+        m = np.asarray(m, dtype=np.float64)
+        c = np.asarray(c, dtype=np.float64)
+        if np.any(w < 0) or not np.isclose(w.sum(), 1.0):
+            raise InputError(f"mixture weights must be >= 0 and sum to 1, got {w}")
+        return w / w.sum(), m, c
+
+    def sample(self, n, rng):
+        w, m, c = self._comp()
+        d = m.shape[1]
+        labels = rng.choice(len(w), size=n, p=w)
+        z = rng.standard_normal((n, d))
+        chols = np.linalg.cholesky(c)  # (K, d, d)
+        out = np.empty((n, d))
+        order = np.argsort(labels, kind="stable")
+        bounds = np.searchsorted(labels[order], np.arange(len(w) + 1))
+        for k in range(len(w)):  # loop over components, vectorised over their samples
+            idx = order[bounds[k]:bounds[k + 1]]
+            out[idx] = m[k] + z[idx] @ chols[k].T
+        dx = self._dx()
+        return np.ascontiguousarray(out[:, :dx]), np.ascontiguousarray(out[:, dx:])
+
+    @staticmethod
+    def _mix_logpdf(z, w, m, c):
+        """log sum_k w_k N(z; m_k, c_k) for z (n, d); rows of z-m_k whitened by inv(chol)."""
+        n, d = z.shape
+        comps = np.empty((len(w), n))
+        for k in range(len(w)):  # loop over components only
+            chol = np.linalg.cholesky(c[k])
+            inv = np.linalg.inv(chol)
+            u = (z - m[k]) @ inv.T
+            comps[k] = (np.log(w[k]) - np.sum(np.log(np.diag(chol)))
+                        - 0.5 * d * np.log(2.0 * np.pi) - 0.5 * np.einsum("ij,ij->i", u, u))
+        if len(w) == 1:
+            return comps[0]
+        top = comps.max(axis=0)
+        return top + np.log(np.exp(comps - top).sum(axis=0))
+
+    def logpdf_joint(self, x, y):
+        w, m, c = self._comp()
+        z = np.hstack([np.reshape(x, (len(x), -1)), np.reshape(y, (len(y), -1))])
+        return self._mix_logpdf(z, w, m, c)
+
+    def logpdf_x(self, x):
+        w, m, c = self._comp()
+        dx = self._dx()
+        return self._mix_logpdf(np.reshape(x, (len(x), -1)), w, m[:, :dx], c[:, :dx, :dx])
+
+    def logpdf_y(self, y):
+        w, m, c = self._comp()
+        dx = self._dx()
+        return self._mix_logpdf(np.reshape(y, (len(y), -1)), w, m[:, dx:], c[:, dx:, dx:])
+
+    def pmi(self, x, y):
+        # compute the component parameters once for the three log-densities
+        w, m, c = self._comp()
+        dx = self._dx()
+        x = np.reshape(np.asarray(x, dtype=np.float64), (len(x), -1))
+        y = np.reshape(np.asarray(y, dtype=np.float64), (len(y), -1))
+        return (self._mix_logpdf(np.hstack([x, y]), w, m, c)
+                - self._mix_logpdf(x, w, m[:, :dx], c[:, :dx, :dx])
+                - self._mix_logpdf(y, w, m[:, dx:], c[:, dx:, dx:]))
+
+    @property
+    def true_mi(self):
+        self._comp()
+        return monte_carlo_mi(self, n=self.mc_n, seed=self.mc_seed)
+
+
+class GMMSynthetic(GaussianMixtureScenario):
+    """The GMM-MI paper's 2-D synthetic mixtures (X = column 0, Y = column 1).
+
+    ``dataset`` in D1, D3, D3p, D3_rhoneq0, D5, D5p. D1 is one Gaussian (closed form, rho = 0.4);
+    the others get a cached Monte-Carlo truth (2e6 draws, stderr ~3e-4);
+    ``reference_mi`` is the paper's 1e8-draw value.
+    """
+
+    default_grid = {"dataset": ["D1", "D3", "D3p", "D3_rhoneq0", "D5", "D5p"]}
+    dim_x = 1
+    dim_y = 1
+
+    def __init__(self, dataset: str = "D3"):
+        self.dataset = dataset
+
+    def components(self):
+        if self.dataset not in GMM_PAPER_DATASETS:
+            raise InputError(f"dataset must be one of {', '.join(GMM_PAPER_DATASETS)}, got {self.dataset!r}")
+        w, m, c, _ = GMM_PAPER_DATASETS[self.dataset]
+        return w, m, c
+
+    @property
+    def reference_mi(self) -> float:
+        """The GMM-MI repository's value (1e8 draws, MCSE ~5e-5)."""
+        self.components()
+        return GMM_PAPER_DATASETS[self.dataset][3]
+
+    @property
+    def true_mi(self):
+        w, m, c = self._comp()
+        if len(w) == 1:
+            return TrueMI(gaussian_mi_from_cov(c[0], 1), 0.0)
+        return monte_carlo_mi(self, n=self.mc_n, seed=self.mc_seed)
+
+
+class BmiX(GaussianMixtureScenario):
+    """bmi v2 ``1v1-X-rho``: equal mixture of N(0, [[1, rho], [rho, 1]]) and N(0, [[1, -rho], [-rho, 1]]).
+
+    Uncorrelated but dependent. bmi's value at rho = 0.9: 0.4088 (1e5 draws); MC here ~0.4083.
+    """
+
+    default_grid = {"rho": [0.5, 0.9]}
+    dim_x = 1
+    dim_y = 1
+
+    def __init__(self, rho: float = 0.9):
+        self.rho = rho
+
+    def components(self):
+        r = as_float(self, "rho", -1.0, 1.0)
+        return [0.5, 0.5], [[0, 0], [0, 0]], [[[1, r], [r, 1]], [[1, -r], [-r, 1]]]
+
+
+class ConcentricGaussians(GaussianMixtureScenario):
+    mc_n = 1_000_000
+
+    """bmi v2 ``{dim_x}v1-concentric_gaussians-{n_components}``: component i = 1..K (equal
+    weights) has X ~ N(0, i^2 I_dim_x) and Y ~ N(i, 1e-4) independently."""
+
+    default_grid = {"dim_x": [3, 5, 25], "n_components": [5, 10]}
+    dim_y = 1
+    mc_n = 1_000_000
+
+    def __init__(self, dim_x: int = 3, n_components: int = 5):
+        self.dim_x = dim_x
+        self.n_components = n_components
+
+    def components(self):
+        d = as_int(self, "dim_x", 1)
+        k = as_int(self, "n_components", 1)
+        i = np.arange(1, k + 1, dtype=np.float64)
+        means = np.zeros((k, d + 1))
+        means[:, d] = i
+        covs = np.zeros((k, d + 1, d + 1))
+        covs[:, np.arange(d), np.arange(d)] = (i ** 2)[:, None]
+        covs[:, d, d] = 1e-4
+        return np.full(k, 1.0 / k), means, covs
+
+
+class SparseInliers(DensityScenario):
+    """bmi v2 ``mult-sparse-w-inliers-dx-dy-2-2.0-f``: with probability 1 - f a draw of the
+    2-pair sparse Gaussian, with probability f a draw of the product of its marginals.
+
+    The marginals are Gaussian, so PMI = ln((1 - f) exp(PMI_G) + f) exactly; MI by cached MC
+    (it does not depend on the dimensions: 0.6357 at f = 0.2, 0.2695 at f = 0.5).
+    """
+
+    default_grid = {"dim_x": [5, 25], "dim_y": [5, 25], "fraction": [0.2, 0.5]}
+    mc_n = 1_000_000
+    mc_seed = 0
+
+    def __init__(self, dim_x: int = 5, dim_y: int = 5, fraction: float = 0.2):
+        self.dim_x = dim_x
+        self.dim_y = dim_y
+        self.fraction = fraction
+
+    def _corr(self):
+        dx, dy = as_int(self, "dim_x", 2), as_int(self, "dim_y", 2)
+        return dx, dy, lvm_correlation(dx, dy, lambd=2.0, eta_x=2.0, n_interacting=2)
+
+    def sample(self, n, rng):
+        dx, dy, cov = self._corr()
+        f = as_float(self, "fraction", 0.0, 1.0, low_open=False, high_open=False)
+        chol = np.linalg.cholesky(cov)
+        z = rng.standard_normal((n, dx + dy)) @ chol.T
+        # inliers: replace Y by the Y of an independent draw (product of the marginals)
+        inl = rng.random(n) < f
+        z2 = rng.standard_normal((n, dx + dy)) @ chol.T
+        z[inl, dx:] = z2[inl, dx:]
+        return np.ascontiguousarray(z[:, :dx]), np.ascontiguousarray(z[:, dx:])
+
+    def _gauss_pmi(self, x, y):
+        dx, dy, cov = self._corr()
+        z = np.hstack([np.reshape(x, (len(x), -1)), np.reshape(y, (len(y), -1))])
+        return (mvn_logpdf(z, cov) - mvn_logpdf(z[:, :dx], cov[:dx, :dx])
+                - mvn_logpdf(z[:, dx:], cov[dx:, dx:]))
+
+    def logpdf_x(self, x):
+        dx, _, cov = self._corr()
+        return mvn_logpdf(np.reshape(x, (len(x), -1)), cov[:dx, :dx])
+
+    def logpdf_y(self, y):
+        dx, _, cov = self._corr()
+        return mvn_logpdf(np.reshape(y, (len(y), -1)), cov[dx:, dx:])
+
+    def logpdf_joint(self, x, y):
+        return self.pmi(x, y) + self.logpdf_x(x) + self.logpdf_y(y)
+
+    def pmi(self, x, y):
+        f = as_float(self, "fraction", 0.0, 1.0, low_open=False, high_open=False)
+        g = self._gauss_pmi(x, y)
+        if f == 0.0:
+            return g
+        return np.logaddexp(np.log1p(-f) + g, np.log(f)) if f < 1.0 else np.zeros_like(g)
+
+    @property
+    def true_mi(self):
+        f = as_float(self, "fraction", 0.0, 1.0, low_open=False, high_open=False)
+        if f == 1.0:
+            return TrueMI(0.0, 0.0)
+        if f == 0.0:
+            dx, _, cov = self._corr()
+            return TrueMI(gaussian_mi_from_cov(cov, dx), 0.0)
+        return monte_carlo_mi(self, n=self.mc_n, seed=self.mc_seed)
