@@ -1,0 +1,179 @@
+"""Random streams, and the choice of the number of components by k-fold cross-validation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from estimators.gmm_mi._em import Mixture, fit_em, initialise, mean_loglik, stack
+from mibench import EstimatorFailure
+
+logger = logging.getLogger(__name__)
+
+
+class Streams:
+    """Every random stream of one estimate.
+
+    ``scheme="per-call"`` (default): all streams derive from the ``seed`` of the call through
+    ``np.random.SeedSequence`` (initialisations, fold split, bootstrap resamples, MC draws), so the
+    spread over seeds includes the estimator's own randomness.
+    ``scheme="reference"``: the original's fixed seeds, whatever ``seed`` is: init seed s uses a
+    legacy ``RandomState(s)``, the fold split uses seed 42, bootstrap replicate b uses
+    ``default_rng(b)``, the MC draws use ``best_seed`` (draws are still made by mibench's sampler,
+    so only the seeding scheme, not the bits, matches the original).
+    ``tag`` separates the streams of different classes in the categorical variant.
+    """
+
+    def __init__(self, seed, scheme: str = "per-call"):
+        self.scheme = scheme
+        self.ss = np.random.SeedSequence(seed)
+
+    def _child(self, *key, fast: bool = False) -> np.random.Generator:
+        ss = np.random.SeedSequence(
+            self.ss.entropy, spawn_key=tuple(self.ss.spawn_key) + tuple(int(k) for k in key))
+        # SFC64 draws normals ~1.5x faster than PCG64: used for the bulk Monte-Carlo draws
+        return np.random.Generator(np.random.SFC64(ss)) if fast else np.random.default_rng(ss)
+
+    def init(self, s: int, K: int, tag: int = 0):
+        if self.scheme == "reference":
+            return np.random.RandomState(s)
+        return self._child(0, tag, s, K)
+
+    def kfold_seed(self, tag: int = 0) -> int:
+        if self.scheme == "reference":
+            return 42
+        return int(self._child(1, tag).integers(2**31 - 1))
+
+    def bootstrap(self, b: int, tag: int = 0) -> np.random.Generator:
+        if self.scheme == "reference":
+            return np.random.default_rng(b)
+        return self._child(2, tag, b)
+
+    def mc(self, b: int, best_seed: int, common: bool, tag: int = 0) -> np.random.Generator:
+        if self.scheme == "reference":
+            return np.random.default_rng(best_seed if common else [best_seed, b, 1])
+        return self._child(3, tag, fast=True) if common else self._child(3, tag, b + 1, fast=True)
+
+
+def n_free_params(K: int, d: int) -> int:
+    """Free parameters of a full-covariance mixture: K d(d+1)/2 + K d + K - 1."""
+    return K * d * (d + 1) // 2 + K * d + K - 1
+
+
+def _pad(parts, d):
+    n = max(len(p) for p in parts)
+    X = np.zeros((len(parts), n, d))
+    W = np.zeros((len(parts), n))
+    for i, p in enumerate(parts):
+        X[i, :len(p)] = p
+        W[i, :len(p)] = 1.0
+    return X, W
+
+
+@dataclass
+class Selection:
+    """Outcome of the K search. ``warm_start`` is a Mixture batch of one fit."""
+
+    n_components: int
+    warm_start: Mixture
+    best_seed: int
+    best_fold: int
+    reached_max_components: bool
+    all_stopped_early: bool
+    history: dict = field(default_factory=dict)
+
+
+def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0) -> Selection:
+    """Choose K by cross-validation (section 4-5 of the spec). ``p`` holds the hyperparameters."""
+    from sklearn.model_selection import KFold
+
+    N, d = X.shape
+    I, F = int(p.n_inits), int(p.n_folds)
+    folds = list(KFold(n_splits=F, shuffle=True, random_state=streams.kfold_seed(tag)).split(X))
+    Xtr, Wtr = _pad([X[tr] for tr, _ in folds], d)
+    Xva, Wva = _pad([X[va] for _, va in folds], d)
+    # problem index q = s * F + f  (init seed s, fold f)
+    Xtr, Wtr = np.tile(Xtr, (I, 1, 1)), np.tile(Wtr, (I, 1))
+    Xva, Wva = np.tile(Xva, (I, 1, 1)), np.tile(Wva, (I, 1))
+    fixed = int(p.fixed_components)
+    Ks = [fixed] if fixed > 0 else range(1, int(p.max_components) + 1)
+    hist = {"k": [], "metric": [], "val_score": [], "val_scores": [], "aic": [], "bic": [],
+            "cv_n_iter": [], "cv_converged": [], "cv_failed": [], "best_seed": [], "best_fold": []}
+    kept = {}
+    best, counter = -np.inf, 0
+    k_star, capped = None, False
+    for K in Ks:
+        inits = [initialise(X, K, p.init_type, streams.init(s, K, tag), p.scale) for s in range(I)]
+        res = fit_em(Xtr, Wtr, stack([inits[s] for s in range(I) for _ in range(F)]),
+                     reg_covar=float(p.reg_covar), tol=float(p.threshold_fit),
+                     max_iter=int(p.max_iter))
+        val = mean_loglik(Xva, Wva, res.mix)
+        val[res.failed] = -np.inf
+        scores = val.reshape(I, F)
+        with np.errstate(invalid="ignore"):
+            seed_mean = scores.mean(axis=1)
+        bs = int(np.argmax(seed_mean))
+        bf = int(np.argmax(scores[bs]))
+        best_val = float(seed_mean[bs])
+        theta0 = res.mix.take([bs * F + bf])
+        kept[K] = (theta0, bs, bf)
+        aic = bic = None
+        if p.metric_method != "valid" and np.isfinite(best_val):
+            full = fit_em(X[None], np.ones((1, N)), theta0, reg_covar=float(p.reg_covar),
+                          tol=float(p.threshold_fit), max_iter=int(p.max_iter))
+            if full.failed[0]:
+                aic = bic = np.inf
+            else:
+                npar = n_free_params(K, d)
+                aic = float(-2.0 * N * full.loglik[0] + 2.0 * npar)
+                bic = float(-2.0 * N * full.loglik[0] + npar * np.log(N))
+        metric = {"valid": best_val, "aic": -aic if aic is not None else -np.inf,
+                  "bic": -bic if bic is not None else -np.inf}[p.metric_method]
+        hist["k"].append(K)
+        hist["metric"].append(_f(metric))
+        hist["val_score"].append(_f(best_val))
+        hist["val_scores"].append([[_f(v) for v in row] for row in scores])
+        hist["aic"].append(_f(aic))
+        hist["bic"].append(_f(bic))
+        hist["cv_n_iter"].append([int(v) for v in res.n_iter])
+        hist["cv_converged"].append([bool(v) for v in res.converged])
+        hist["cv_failed"].append([bool(v) for v in res.failed])
+        hist["best_seed"].append(bs)
+        hist["best_fold"].append(bf)
+        if fixed > 0:
+            if not np.isfinite(best_val):
+                raise EstimatorFailure(f"every cross-validation fit with fixed_components={K} "
+                                       "failed (a covariance became singular)")
+            k_star = K
+            break
+        if metric - best > float(p.threshold_components):
+            best = metric
+            if p.patience_reset:
+                counter = 0
+        else:
+            counter += 1
+        if counter >= int(p.patience):
+            k_star = K - int(p.patience)
+            break
+        if K == int(p.max_components):
+            k_star, capped = K, True
+            logger.warning("GMM-MI reached max_components=%d without the stopping rule firing", K)
+            break
+    if k_star is None or k_star < 1 or not np.isfinite(hist["val_score"][hist["k"].index(k_star)]):
+        raise EstimatorFailure("GMM-MI could not fit any number of components: every "
+                               "cross-validation fit failed (a covariance became singular; "
+                               "try a larger reg_covar)")
+    theta0, bs, bf = kept[k_star]
+    upto = [i for i, k in enumerate(hist["k"]) if k <= k_star]
+    early = all(max(hist["cv_n_iter"][i]) <= 2 for i in upto)
+    if early:
+        logger.warning("all cross-validation fits up to K=%d stopped within 2 EM iterations; "
+                       "threshold_fit may be too loose", k_star)
+    return Selection(k_star, theta0, bs, bf, capped, early, hist)
+
+
+def _f(v):
+    """JSON-friendly float: None for missing or non-finite values (failed fits)."""
+    return None if v is None or not np.isfinite(v) else float(v)

@@ -1,0 +1,324 @@
+"""Tests of the clean-room GMM-MI estimators (estimators.gmm_mi).
+
+Accuracy tolerances: GMM-MI reports the bootstrap mean and the bootstrap standard deviation of
+replicate estimates, each replicate including its own Monte-Carlo error (independent MC streams),
+so ``std`` estimates the sampling error of the estimate. With B bootstrap replicates the std itself
+has a relative error of about 1/sqrt(2(B-1)) (16% at B=20); a 3-std band therefore fails by chance
+with probability ~0.3-1% per case when the estimator is unbiased. Seeds are fixed, so the tests are
+deterministic; the bands are what makes them meaningful rather than tuned.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+
+import numpy as np
+import pytest
+
+import mibench
+from estimators.gmm_mi import GMMMI, GMMMICategorical
+from estimators.gmm_mi._bootstrap import bootstrap_counts
+from estimators.gmm_mi._em import Mixture, fit_em, initialise, log_density
+from estimators.gmm_mi._mc import mc_functional, mi_terms
+from estimators.gmm_mi._selection import Streams
+
+RHO = 0.6
+TRUE_GAUSS = -0.5 * np.log(1 - RHO**2)          # 0.2231436 nats
+FAST = dict(n_bootstrap=20, mc_samples=20_000)  # smaller than the defaults (50, 1e5) for speed
+
+# GMM-MI paper mixture D3 (scenarios.md section 7); truth by MC with 1e8 draws, MCSE ~5e-5
+D3 = dict(w=[0.3, 0.45, 0.25], mu=[[-1, 1], [0, 2], [-1.5, 2]],
+          cov=[[[1, 0], [0, 0.1]], [[0.5, 0.2], [0.2, 0.5]], [[0.1, 0.05], [0.05, 0.1]]])
+TRUE_D3 = 0.1323790
+
+
+def gauss(n, seed, rho=RHO):
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, 2))
+    return z[:, :1], rho * z[:, :1] + np.sqrt(1 - rho**2) * z[:, 1:]
+
+
+def sample_mixture(n, seed, spec):
+    """Draws from a Gaussian mixture given by weights, means, covariances (own small sampler)."""
+    rng = np.random.default_rng(seed)
+    w = np.asarray(spec["w"])
+    lab = rng.choice(len(w), size=n, p=w)
+    L = np.linalg.cholesky(np.asarray(spec["cov"], float))
+    z = rng.standard_normal((n, 2))
+    X = np.asarray(spec["mu"], float)[lab] + np.einsum("nij,nj->ni", L[lab], z)
+    return X[:, :1], X[:, 1:]
+
+
+def within(est, truth, k=3.0):
+    assert est.std is not None and est.std > 0
+    assert abs(est.mi - truth) < k * est.std, (est.mi, est.std, truth)
+
+
+# --------------------------------------------------------------------------- accuracy
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bivariate_gaussian(seed):
+    # At the defaults (threshold_fit = threshold_components = 1e-5) the K=2 CV fits from the
+    # near-identical random_sklearn start stop after 3 iterations, still almost the K=1 fit, and
+    # their held-out score differs from K=1 by noise of order 1e-5 nats/sample: in about 1 seed
+    # out of 4 that noise exceeds 1e-5 and a degenerate K=2 is chosen (the original behaves the
+    # same way). A 1e-4 threshold sits well above that noise, so K must then be exactly 1.
+    x, y = gauss(2000, seed)
+    est = GMMMI(threshold_components=1e-4, **FAST).estimate(x, y, seed=seed)
+    within(est, TRUE_GAUSS)
+    assert est.info["n_components"] == 1
+    default = GMMMI(**FAST).estimate(x, y, seed=seed)
+    within(default, TRUE_GAUSS)
+    assert default.info["n_components"] in (1, 2)
+    assert len(est.info["bootstrap_mi"]) == FAST["n_bootstrap"]
+    # the reported std is the ddof=1 std of the replicate values, the mi their mean
+    vals = np.array(est.info["bootstrap_mi"])
+    assert est.mi == pytest.approx(vals.mean(), rel=1e-12)
+    assert est.std == pytest.approx(vals.std(ddof=1), rel=1e-12)
+
+
+def test_d3_mixture_fast():
+    # smaller-n variant of the paper's D3 check: three components are already resolved at 5000
+    x, y = sample_mixture(5000, 0, D3)
+    est = GMMMI(**FAST).estimate(x, y, seed=0)
+    assert est.info["n_components"] == 3
+    within(est, TRUE_D3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_d3_mixture_paper_size(seed):
+    x, y = sample_mixture(10_000, seed, D3)
+    est = GMMMI().estimate(x, y, seed=seed)
+    assert est.info["n_components"] == 3
+    within(est, TRUE_D3)
+
+
+def test_multivariate_x_and_y():
+    # two independent (x_i, y_i) pairs with correlations 0.6 and 0.3: I = sum -0.5 ln(1 - rho^2)
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((3000, 4))
+    x = z[:, :2]
+    y = np.column_stack([0.6 * z[:, 0] + 0.8 * z[:, 2], 0.3 * z[:, 1] + np.sqrt(0.91) * z[:, 3]])
+    truth = -0.5 * (np.log(1 - 0.36) + np.log(1 - 0.09))
+    within(GMMMI(**FAST).estimate(x, y, seed=5), truth)
+
+
+def test_conditional_mi_trivariate_gaussian():
+    # scenarios.md section 12: I(X;Y|Z) = 0.5[ln det S_XZ + ln det S_YZ - ln det S_Z - ln det S]
+    S = np.array([[1, 0.6, 0.4], [0.6, 1, 0.2], [0.4, 0.2, 1]])
+    ld = lambda idx: np.linalg.slogdet(S[np.ix_(idx, idx)])[1]  # noqa: E731
+    truth = 0.5 * (ld([0, 2]) + ld([1, 2]) - ld([2]) - ld([0, 1, 2]))
+    assert truth == pytest.approx(0.2042229, abs=1e-6)
+    v = np.random.default_rng(3).multivariate_normal(np.zeros(3), S, size=4000)
+    est = GMMMI(**FAST).estimate_conditional(v[:, 0], v[:, 1], v[:, 2], seed=3)
+    within(est, truth)
+
+
+def test_conditional_mi_input_errors():
+    x, y = gauss(200, 0)
+    with pytest.raises(mibench.InputError, match="z has 100 samples"):
+        GMMMI(**FAST).estimate_conditional(x, y, x[:100], seed=0)
+    with pytest.raises(mibench.InputError, match="constant"):
+        GMMMI(**FAST).estimate_conditional(x, y, np.ones(200), seed=0)
+
+
+@pytest.mark.parametrize("transform", ["cube", "log"])
+def test_invariance_under_monotone_transforms(transform):
+    # the paper's transforms of the second coordinate: y + 0.5 y^3 and ln(y + 5); same data, so
+    # the difference from the untransformed estimate must be within the combined error
+    x, y = gauss(2000, 11)
+    y2 = y + 0.5 * y**3 if transform == "cube" else np.log(y + 5.0)
+    base = GMMMI(**FAST).estimate(x, y, seed=11)
+    est = GMMMI(**FAST).estimate(x, y2, seed=11)
+    assert abs(est.mi - base.mi) < 3 * np.hypot(est.std, base.std)
+    within(est, TRUE_GAUSS)
+
+
+# --------------------------------------------------------------------------- categorical
+def test_categorical_both_priors_against_closed_form():
+    # scenarios.md section 9: C ~ Cat(0.7, 0.2, 0.1), X | C ~ N(mu_c, 1), mu = (0, 1, 2):
+    # I = 0.1772401. The uniform-prior mode computes the MI of the same class densities with
+    # uniform weights, whose closed form is the pi = (1/3, 1/3, 1/3) value 0.2538060.
+    rng = np.random.default_rng(7)
+    c = rng.choice(3, size=4000, p=[0.7, 0.2, 0.1])
+    x = rng.normal(np.array([0.0, 1.0, 2.0])[c], 1.0)
+    emp = GMMMICategorical(**FAST).estimate(x, c, seed=7)
+    assert emp.info["class_prior"] == "empirical"
+    assert emp.info["n_components"] == [1, 1, 1]
+    within(emp, 0.1772401)
+    uni = GMMMICategorical(class_prior="uniform", **FAST).estimate(x, c, seed=7)
+    within(uni, 0.2538060)
+    assert uni.mi - emp.mi > 3 * np.hypot(uni.std, emp.std)
+
+
+def test_categorical_labels_need_not_be_0_to_c_minus_1():
+    rng = np.random.default_rng(8)
+    c = rng.choice(2, size=1500)
+    x = rng.normal(np.where(c == 1, 1.0, -1.0), 1.0)
+    a = GMMMICategorical(**FAST).estimate(x, c, seed=1)
+    b = GMMMICategorical(**FAST).estimate(x, 10.0 * c - 3.0, seed=1)
+    assert a.mi == b.mi and a.std == b.std
+    within(a, 0.3368308)
+
+
+def test_categorical_too_few_per_class():
+    rng = np.random.default_rng(0)
+    c = np.r_[np.zeros(100), np.ones(6)]
+    x = rng.normal(size=106)
+    with pytest.raises(mibench.InputError, match=r"class y=1 has 6 samples.*at least 10"):
+        GMMMICategorical(**FAST).estimate(x, c, seed=0)
+    with pytest.raises(mibench.InputError, match="constant"):  # one class: caught at validation
+        GMMMICategorical(**FAST).estimate(x, np.zeros(106), seed=0)
+
+
+# --------------------------------------------------------------------------- contract
+def test_determinism_and_seed_dependence():
+    x, y = gauss(500, 4)
+    a = GMMMI(**FAST).estimate(x, y, seed=123)
+    b = GMMMI(**FAST).estimate(x, y, seed=123)
+    c = GMMMI(**FAST).estimate(x, y, seed=124)
+    assert (a.mi, a.std, a.info) == (b.mi, b.std, b.info)
+    assert a.mi != c.mi
+    r1 = GMMMI(seed_scheme="reference", **FAST).estimate(x, y, seed=1)
+    r2 = GMMMI(seed_scheme="reference", **FAST).estimate(x, y, seed=2)
+    assert r1.mi == r2.mi  # the original's fixed seeds ignore the call seed
+
+
+def test_info_is_json_serialisable_and_complete():
+    import json
+
+    x, y = gauss(300, 1)
+    est = GMMMI(n_bootstrap=5, mc_samples=2000, metric_method="bic").estimate(x, y, seed=0)
+    info = json.loads(json.dumps(est.info, allow_nan=False))
+    for key in ("n_components", "metric_per_k", "val_score_per_k", "bic_per_k", "cv_converged_per_k",
+                "bootstrap_mi", "bootstrap_converged", "mc_stderr"):
+        assert key in info
+    assert info["k_tried"][: info["n_components"] + 1] == list(range(1, info["n_components"] + 2))
+    assert isinstance(est.mi, float) and isinstance(est.std, float)
+
+
+def test_no_bootstrap_gives_no_std_and_fixed_components():
+    x, y = gauss(400, 2)
+    est = GMMMI(n_bootstrap=0, mc_samples=5000, fixed_components=2).estimate(x, y, seed=0)
+    assert est.std is None and est.info["n_components"] == 2 and est.info["k_tried"] == [2]
+
+
+def test_too_few_samples_per_fold():
+    x, y = gauss(9, 0)
+    with pytest.raises(mibench.InputError, match="n_samples=9 is too small"):
+        GMMMI().estimate(x, y, seed=0)
+    # 60 samples in 10 folds: 6 per fold, fewer than the 8 needed for 7 columns
+    v = np.random.default_rng(0).standard_normal((60, 7))
+    with pytest.raises(mibench.InputError, match="each fold needs at least 8 samples"):
+        GMMMI(n_folds=10).estimate(v[:, :3], v[:, 3:], seed=0)
+
+
+@pytest.mark.parametrize("name,value", [("init_type", "foo"), ("n_folds", 1), ("patience", 0),
+                                        ("metric_method", "nll"), ("mc_samples", 1.5),
+                                        ("reg_covar", -1.0), ("mc_seeding", "x"),
+                                        ("patience_reset", "yes")])
+def test_bad_hyperparameters(name, value):
+    x, y = gauss(100, 0)
+    with pytest.raises(mibench.InputError, match=f"{name}={value!r}"):
+        GMMMI(**{name: value}).estimate(x, y, seed=0)
+
+
+def test_get_params_round_trip():
+    est = GMMMI(n_inits=5, mc_samples=1e5)
+    assert est.get_params()["n_inits"] == 5
+    assert GMMMICategorical().get_params()["class_prior"] == "empirical"
+
+
+def test_entry_points_registered():
+    eps = {ep.name: ep for ep in importlib.metadata.entry_points(group="mibench.estimators")}
+    assert eps["gmm-mi"].load() is GMMMI
+    assert eps["gmm-mi-categorical"].load() is GMMMICategorical
+
+
+def test_reference_plugin_unavailable_without_the_original():
+    try:
+        import gmm_mi  # noqa: F401
+        import sklearn
+
+        if tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < (1, 6):
+            pytest.skip("the original gmm-mi is usable here")
+    except ImportError:
+        pass
+    with pytest.raises(mibench.UnavailableError, match="pip install gmm-mi"):
+        importlib.import_module("estimators.gmm_mi_reference")
+
+
+@pytest.mark.parametrize("init_type", ["kmeans_sklearn", "kmeans", "randomized_kmeans", "random",
+                                       "minmax"])
+def test_other_initialisations_run(init_type):
+    x, y = sample_mixture(1500, 3, D3)
+    est = GMMMI(init_type=init_type, n_bootstrap=5, mc_samples=5000).estimate(x, y, seed=0)
+    assert est.info["n_components"] >= 2 and 0.05 < est.mi < 0.25
+
+
+# --------------------------------------------------------------------------- EM internals
+def _random_problem(seed, n=400, K=3, d=2):
+    rng = np.random.default_rng(seed)
+    X = np.concatenate([rng.normal(loc=3 * k, scale=1 + k, size=(n // K, d)) for k in range(K)])
+    init = initialise(X, K, "random_sklearn", rng)
+    return X, init
+
+
+def test_batched_em_matches_sklearn_gaussian_mixture():
+    from sklearn.mixture import GaussianMixture
+    from threadpoolctl import threadpool_limits
+
+    tol, reg = 1e-7, 1e-6
+    problems = [_random_problem(s) for s in range(2)]
+    X = problems[0][0]
+    inits = [p[1] for p in problems]  # two inits on the same data, fitted as one batch
+    batch = Mixture(np.stack([m.w for m in inits]), np.stack([m.mu for m in inits]),
+                    np.stack([m.cov for m in inits]))
+    res = fit_em(X[None], np.ones((2, len(X))), batch, reg_covar=reg, tol=tol, max_iter=500)
+    for b, m in enumerate(inits):
+        with threadpool_limits(1):  # tiny problem: BLAS threads only add contention
+            gm = GaussianMixture(3, covariance_type="full", tol=tol, reg_covar=reg, max_iter=500,
+                                 weights_init=m.w / m.w.sum(), means_init=m.mu,
+                                 precisions_init=np.linalg.inv(m.cov)).fit(X)
+        assert res.n_iter[b] == gm.n_iter_
+        np.testing.assert_allclose(res.mix.w[b], gm.weights_, rtol=1e-7, atol=1e-10)
+        np.testing.assert_allclose(res.mix.mu[b], gm.means_, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(res.mix.cov[b], gm.covariances_, rtol=1e-7, atol=1e-9)
+        # scikit-learn's lower bound is the mean log-likelihood of the parameters before its
+        # last M-step, the same quantity our stopping rule tracks
+        assert res.loglik[b] == pytest.approx(gm.lower_bound_, rel=1e-10)
+
+
+def test_count_weighted_em_equals_em_on_resampled_array():
+    X, init = _random_problem(4)
+    N = len(X)
+    counts = bootstrap_counts(N, 0, Streams(9))
+    idx = np.repeat(np.arange(N), counts.astype(int))
+    one = Mixture(init.w[None], init.mu[None], init.cov[None])
+    kw = dict(reg_covar=1e-6, tol=1e-9, max_iter=1000)
+    weighted = fit_em(X[None], counts[None], one, **kw)
+    resampled = fit_em(X[idx][None], np.ones((1, N)), one, **kw)
+    assert weighted.n_iter[0] == resampled.n_iter[0]
+    np.testing.assert_allclose(weighted.mix.mu, resampled.mix.mu, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(weighted.mix.cov, resampled.mix.cov, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(weighted.mix.w, resampled.mix.w, rtol=1e-9)
+
+
+def test_log_density_and_mc_against_scipy():
+    from scipy.stats import multivariate_normal, norm
+
+    rng = np.random.default_rng(0)
+    mix = Mixture(np.array([[0.3, 0.7]]), rng.normal(size=(1, 2, 2)),
+                  np.array([[[[1.0, 0.5], [0.5, 2.0]], [[0.3, -0.1], [-0.1, 0.2]]]]))
+    pts = rng.normal(size=(50, 2))
+    ref = np.log(sum(mix.w[0, k] * multivariate_normal(mix.mu[0, k], mix.cov[0, k]).pdf(pts)
+                     for k in range(2)))
+    np.testing.assert_allclose(log_density(pts[None], mix)[0], ref, rtol=1e-12)
+    # single Gaussian: MI = -0.5 ln(1 - rho^2) exactly; MC error sd(PMI)/sqrt(M) = |rho|/sqrt(M)
+    g = Mixture(np.ones((1, 1)), np.zeros((1, 1, 2)), np.array([[[[1.0, 0.6], [0.6, 1.0]]]]))
+    M = 200_000
+    mean, sd = mc_functional(g, mi_terms(1, 1), M, lambda b: np.random.default_rng(b))
+    assert abs(mean[0] - TRUE_GAUSS) < 4 * 0.6 / np.sqrt(M)
+    assert sd[0] == pytest.approx(0.6, rel=0.02)
+    assert norm.logpdf(0.0) == pytest.approx(log_density(np.zeros((1, 1, 1)), g.marginal([0]))[0, 0])
