@@ -124,7 +124,7 @@ def count_1d(x: np.ndarray, radius: np.ndarray, *, strict: bool, order: np.ndarr
     strict : bool
         Count ``|x_j - x_i| < radius_i`` (True, KSG algorithm 1) or ``<= radius_i`` (False).
     order : ndarray, shape (n,), optional
-        ``np.argsort(x, kind="stable")`` if already known (saves the sort).
+        ``np.argsort(x)`` if already known (saves the sort); any sorting permutation works.
 
     Returns
     -------
@@ -136,13 +136,13 @@ def count_1d(x: np.ndarray, radius: np.ndarray, *, strict: bool, order: np.ndarr
     -----
     Searching directly for ``x_i ± nextafter(r, 0)`` is wrong: the rounded sum can land on the
     boundary neighbour and count it. Instead the window is first enlarged to a guaranteed
-    superset, ``w = r (1 + 1e-9) + 8 ulp(|x_i| + r)``, located with two binary searches, and
-    then trimmed from both ends while the end point fails the test ``|s_j - x_i| < r`` (or
-    ``<= r``), computed exactly like the distance that defined ``r``. Because rounding is
-    monotone, the qualifying points form one contiguous run in sorted order, so trimming the
-    ends is exact. Only the few points in the sliver between ``r`` and ``w`` need trimming, so
-    the vectorised trim loops run a handful of passes. All work is done in sorted order for
-    cache locality. Cost O(n log n).
+    superset, ``w = r (1 + 1e-9) + 4e-15 (|x_i| + r)`` (>= 16 ulp), located with two binary
+    searches, and then trimmed from both ends while the end point fails the test
+    ``|s_j - x_i| < r`` (or ``<= r``), computed exactly like the distance that defined ``r``.
+    Because rounding is monotone, the qualifying points form one contiguous run in sorted
+    order, so trimming the ends is exact. Only the few points in the sliver between ``r`` and
+    ``w`` need trimming, so the vectorised trim loops run a handful of passes. All work is done
+    in sorted order for cache locality. Cost O(n log n).
     """
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     radius = np.asarray(radius, dtype=np.float64).reshape(-1)
@@ -150,10 +150,11 @@ def count_1d(x: np.ndarray, radius: np.ndarray, *, strict: bool, order: np.ndarr
     if radius.shape[0] != n:
         raise ValueError(f"radius has {radius.shape[0]} entries for {n} points")
     if order is None:
-        order = np.argsort(x, kind="stable")
+        order = np.argsort(x)  # the order among equal values does not affect the counts
     s = x[order]
     r = radius[order]
-    w = r * (1.0 + 1e-9) + 8.0 * np.spacing(np.abs(s) + r)
+    # 4e-15 (|s| + r) >= 16 ulp(|s| + r): covers the rounding of s +- w and of the distances
+    w = r * (1.0 + 1e-9) + 4e-15 * (np.abs(s) + r)
     hi = np.searchsorted(s, s + w, side="right")
     lo = np.searchsorted(s, s - w, side="left")
 
@@ -184,7 +185,9 @@ def count_nd(x: np.ndarray, radius: np.ndarray, *, strict: bool) -> np.ndarray:
     """Exact per-point max-norm neighbour counts in d >= 1 dimensions (self included).
 
     Uses scikit-learn's ``KDTree.query_radius(count_only=True)``, which adds whole tree nodes
-    lying inside the ball without visiting their points. The query is inclusive (``d <= r``);
+    lying inside the ball without visiting their points (about 3x faster than scipy's
+    ``cKDTree.query_ball_point(return_length=True)`` for KSG-sized balls); queries are issued in
+    the tree's point order for locality. The query is inclusive (``d <= r``);
     strict counts use ``r = nextafter(radius, 0)``, the largest double below the radius.
 
     Parameters
@@ -204,7 +207,9 @@ def count_nd(x: np.ndarray, radius: np.ndarray, *, strict: bool) -> np.ndarray:
         # nextafter(0, 0) is 0 and an inclusive query would count the point itself
         neg = radius <= 0
     tree = KDTree(x, leaf_size=40, metric="chebyshev")
-    counts = np.asarray(tree.query_radius(x, r, count_only=True), dtype=np.int64)
+    order = np.asarray(tree.get_arrays()[1])  # points in tree order: queries stay local
+    counts = np.empty(x.shape[0], dtype=np.int64)
+    counts[order] = tree.query_radius(x[order], r[order], count_only=True)
     if strict and neg.any():
         counts[neg] = 0
     return counts
