@@ -55,7 +55,9 @@ def test_count_1d_matches_brute_force_at_boundary(offset, strict):
     # radii sitting exactly on a neighbour's distance (the KSG case), and one ulp either side
     j = rng.integers(0, n, n)
     base = d[np.arange(n), j]
-    for r in (base, np.nextafter(base, np.inf), np.nextafter(base, 0), np.sort(d, 1)[:, 3]):
+    radii = (base, np.nextafter(base, np.inf), np.nextafter(base, 0), np.sort(d, 1)[:, 3],
+             np.zeros(n))  # radius 0: ties only (non-strict), nothing (strict)
+    for r in radii:
         expect = (d < r[:, None]).sum(1) if strict else (d <= r[:, None]).sum(1)
         np.testing.assert_array_equal(count_1d(x, r, strict=strict), expect)
         np.testing.assert_array_equal(count_nd(x[:, None], r, strict=strict), expect)
