@@ -1,0 +1,59 @@
+"""A small live progress bar for the terminal: done / failed / remaining and an ETA.
+
+Quiet when the stream is not a terminal. Library code never uses it directly: the CLI passes
+``Progress.update`` as the runner's callback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class Progress:
+    def __init__(self, total: int, *, label: str = "", stream=None, enabled: bool | None = None,
+                 width: int = 28):
+        self.total = total
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.width = width
+        self.done = self.failed = self.cached = 0
+        self.start = time.monotonic()
+        self._last = 0.0
+
+    def skip(self, count: int) -> None:
+        """Count trials already in the store."""
+        self.cached += count
+        self._draw(force=True)
+
+    def update(self, row: dict) -> None:
+        self.done += 1
+        if row.get("status") != "ok":
+            self.failed += 1
+        self._draw(force=self.done + self.cached >= self.total)
+
+    def _draw(self, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < 0.1:
+            return
+        self._last = now
+        finished = self.done + self.cached
+        frac = finished / self.total if self.total else 1.0
+        filled = int(round(frac * self.width))
+        elapsed = now - self.start
+        remaining = self.total - finished
+        eta = elapsed / self.done * remaining if self.done else float("nan")
+        eta_s = "--:--" if eta != eta else f"{int(eta) // 60:02d}:{int(eta) % 60:02d}"
+        self.stream.write(
+            f"\r{self.label}[{'#' * filled}{'.' * (self.width - filled)}] {finished}/{self.total} "
+            f"done ({self.cached} cached) | {self.failed} failed | {remaining} left | ETA {eta_s} ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self._draw(force=True)
+            self.stream.write("\n")
+            self.stream.flush()

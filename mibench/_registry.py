@@ -1,0 +1,201 @@
+"""Plugin registry: estimators and scenarios found through Python entry points.
+
+Groups ``mibench.estimators`` and ``mibench.scenarios``. Built-in plugins register exactly as a
+third-party package would. A plugin that fails to import is listed as unavailable with its
+reason; nothing else breaks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import logging
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from mibench._contracts import (
+    Estimator,
+    InputError,
+    InputTypeError,
+    Scenario,
+    UnavailableError,
+    UnknownNameError,
+)
+
+log = logging.getLogger(__name__)
+
+ESTIMATORS = "mibench.estimators"
+SCENARIOS = "mibench.scenarios"
+
+
+@dataclass
+class Plugin:
+    """One registered plugin: its name, where it points, and its class or why it is unavailable."""
+
+    name: str
+    group: str
+    target: str
+    cls: type | None = None
+    error: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def available(self) -> bool:
+        return self.cls is not None
+
+    def load(self) -> type:
+        if self.cls is None:
+            raise UnavailableError(f"{self.kind} {self.name!r} is unavailable: {self.error}")
+        return self.cls
+
+    @property
+    def kind(self) -> str:
+        return "estimator" if self.group == ESTIMATORS else "scenario"
+
+
+def _load_group(group: str) -> dict[str, Plugin]:
+    plugins: dict[str, Plugin] = {}
+    for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+        plugin = Plugin(ep.name, group, ep.value)
+        try:
+            obj = ep.load()
+        except UnavailableError as exc:
+            plugin.error = str(exc)
+        except Exception as exc:  # a broken plugin must not break the others
+            plugin.error = f"{type(exc).__name__}: {exc}"
+            log.info("plugin %s (%s) failed to load: %s", ep.name, ep.value, plugin.error)
+        else:
+            base = Estimator if group == ESTIMATORS else Scenario
+            if isinstance(obj, type) and issubclass(obj, base):
+                plugin.cls = obj
+            elif isinstance(obj, type) and _duck_typed(obj, group):
+                plugin.cls = obj
+            else:
+                plugin.error = f"{ep.value} is not a mibench {base.__name__} class"
+        if ep.name in plugins:
+            log.warning("plugin name %s registered twice; keeping %s", ep.name, plugins[ep.name].target)
+            continue
+        plugins[ep.name] = plugin
+    return plugins
+
+
+def _duck_typed(cls: type, group: str) -> bool:
+    needed = ("estimate", "get_params") if group == ESTIMATORS else ("sample", "true_mi", "get_params")
+    return all(hasattr(cls, a) for a in needed)
+
+
+@functools.lru_cache(maxsize=None)
+def _group(group: str) -> dict[str, Plugin]:
+    return _load_group(group)
+
+
+def estimators() -> dict[str, Plugin]:
+    """All registered estimators (available or not), by name."""
+    return _group(ESTIMATORS)
+
+
+def scenarios() -> dict[str, Plugin]:
+    """All registered scenarios (available or not), by name."""
+    return _group(SCENARIOS)
+
+
+def refresh() -> None:
+    """Forget the loaded entry points (after installing a plugin in the same process)."""
+    _group.cache_clear()
+
+
+def _lookup(group: str, name: str) -> Plugin:
+    table = _group(group)
+    if name in table:
+        return table[name]
+    kind = "estimator" if group == ESTIMATORS else "scenario"
+    close = difflib.get_close_matches(name, list(table), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(table) or '(none)'}"
+    raise UnknownNameError(f"unknown {kind} {name!r}{hint}")
+
+
+def estimator_class(name: str) -> type:
+    return _lookup(ESTIMATORS, name).load()
+
+
+def scenario_class(name: str) -> type:
+    return _lookup(SCENARIOS, name).load()
+
+
+def coerce_params(cls: type, params: dict[str, Any], what: str) -> dict[str, Any]:
+    """Check names against ``cls``'s parameters and convert strings (from the CLI) to the type of
+    each default value."""
+    defaults = cls.param_defaults() if hasattr(cls, "param_defaults") else {}
+    out = {}
+    for key, value in params.items():
+        if key not in defaults:
+            close = difflib.get_close_matches(key, list(defaults), n=2)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UnknownNameError(
+                f"{what} has no parameter {key!r}{hint} (parameters: {', '.join(defaults) or 'none'})")
+        out[key] = convert_value(value, defaults[key], f"{what} parameter {key}")
+    return out
+
+
+def convert_value(value: Any, default: Any, what: str) -> Any:
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.lower() in ("none", "null"):
+        return None
+    try:
+        if isinstance(default, bool):
+            if text.lower() in ("true", "1", "yes", "on"):
+                return True
+            if text.lower() in ("false", "0", "no", "off"):
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            f = float(text)
+            return int(f) if f.is_integer() else f
+        if isinstance(default, float):
+            return float(text)
+    except ValueError:
+        raise InputTypeError(f"{what}: cannot read {value!r} as {type(default).__name__}") from None
+    if default is None or isinstance(default, (tuple, list)):
+        for conv in (int, float):
+            try:
+                return conv(text)
+            except ValueError:
+                pass
+    return text
+
+
+def make_estimator(name: str, **params) -> Estimator:
+    cls = estimator_class(name)
+    return cls(**coerce_params(cls, params, f"estimator {name!r}"))
+
+
+def make_scenario(name: str, **params) -> Scenario:
+    cls = scenario_class(name)
+    scenario = cls(**coerce_params(cls, params, f"scenario {name!r}"))
+    return scenario
+
+
+def check_name(kind: str, name: str) -> None:
+    if kind not in ("estimator", "scenario"):
+        raise InputError(f"unknown plugin kind {kind!r}")
+    _lookup(ESTIMATORS if kind == "estimator" else SCENARIOS, name)
+
+
+def register(kind: str, name: str, cls: type) -> None:
+    """Register a plugin class at run time (a notebook, a test), next to the entry points.
+
+    Worker processes inherit it where they are forked (the default on Linux); on other platforms
+    register through an entry point so workers find it.
+    """
+    group = {"estimator": ESTIMATORS, "scenario": SCENARIOS}.get(kind)
+    if group is None:
+        raise InputError(f"kind must be 'estimator' or 'scenario', got {kind!r}")
+    _group(group)[name] = Plugin(name, group, f"{cls.__module__}:{cls.__qualname__}", cls=cls)
+
+
+def unregister(kind: str, name: str) -> None:
+    group = {"estimator": ESTIMATORS, "scenario": SCENARIOS}[kind]
+    _group(group).pop(name, None)

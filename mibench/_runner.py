@@ -1,0 +1,162 @@
+"""The runner: build the grid of trials, skip what the store holds, run the rest, store each
+row as it finishes, and return the trials as a DataFrame."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from mibench import _registry
+from mibench._contracts import InputError
+from mibench._executors import make_executor
+from mibench._store import Store
+from mibench._trials import Skipped, Trial, build_trials, expand_grid
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NS = (200, 1000)
+DEFAULT_SEEDS = 5
+
+
+def results_root() -> Path:
+    return Path(os.environ.get("MIBENCH_RESULTS", "results"))
+
+
+def default_store_path() -> Path:
+    return results_root() / "runs" / "store.sqlite"
+
+
+def default_out_dir(name: str) -> Path:
+    return results_root() / "runs" / name
+
+
+def available_estimators() -> list[str]:
+    return [name for name, p in _registry.estimators().items() if p.available]
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (str, dict, tuple)) and not isinstance(value, list):
+        return [value]
+    return list(value)
+
+
+def _normalise_estimators(estimators) -> list[tuple[str, dict]]:
+    """Accept names, (name, params) pairs, or {name: params} mappings."""
+    if estimators is None:
+        names = available_estimators()
+        if not names:
+            raise InputError("no estimator is available; check `mibench list estimators`")
+        return [(n, {}) for n in names]
+    if isinstance(estimators, dict):
+        return [(n, dict(p or {})) for n, p in estimators.items()]
+    out = []
+    for item in _as_list(estimators):
+        if isinstance(item, str):
+            out.append((item, {}))
+        else:
+            name, params = item
+            out.append((name, dict(params or {})))
+    return out
+
+
+def plan(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | None = None,
+         estimators=None, n: Sequence[int] | int | None = None,
+         seeds: int | Sequence[int] = DEFAULT_SEEDS) -> tuple[list[Trial], list[Skipped]]:
+    """The trials of a run. ``scenario`` is a registered name (its grid is ``params``, default
+    the scenario's ``default_grid``) or a list of (name, params) pairs already expanded."""
+    if isinstance(scenario, str):
+        cls = _registry.scenario_class(scenario)
+        grid = dict(getattr(cls, "default_grid", {}) or {})
+        for key, values in (params or {}).items():
+            grid[key] = _as_list(values)
+        _registry.coerce_params(cls, {k: v[0] for k, v in grid.items() if v}, f"scenario {scenario!r}")
+        scenarios = [(scenario, p) for p in expand_grid(grid)]
+    else:
+        scenarios = [(name, dict(p)) for name, p in scenario]
+    ns = _as_list(n) or list(DEFAULT_NS)
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seed_list:
+        raise InputError("no seeds given")
+    return build_trials(scenarios, _normalise_estimators(estimators), [int(v) for v in ns], seed_list)
+
+
+def execute(trials: list[Trial], *, store: Store, jobs: int = 1, executor: str | None = None,
+            fresh: bool = False, on_cached: Callable[[int], None] | None = None,
+            on_result: Callable[[dict], None] | None = None) -> pd.DataFrame:
+    """Run the trials the store does not hold yet (all of them with ``fresh``) and return all
+    their rows from the store."""
+    keys = [t.key for t in trials]
+    if len(set(keys)) != len(keys):
+        trials = list({t.key: t for t in trials}.values())
+        keys = [t.key for t in trials]
+    if fresh:
+        store.delete(keys)
+    stored = store.statuses(keys)
+    todo = [t for t in trials if t.key not in stored]
+    if on_cached:
+        on_cached(len(trials) - len(todo))
+    todo.sort(key=lambda t: (t.scenario_id, t.n, t.seed, t.estimator_id))
+    log.info("%d trials, %d stored, %d to run", len(trials), len(trials) - len(todo), len(todo))
+    for row in make_executor(executor, jobs).run(todo):
+        store.put(row)
+        if on_result:
+            on_result(row)
+    return store.load(keys)
+
+
+def run(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | None = None,
+        estimators=None, n: Sequence[int] | int | None = None,
+        seeds: int | Sequence[int] = DEFAULT_SEEDS, *, jobs: int = 1, executor: str | None = None,
+        store: str | Path | None = None, out: str | Path | None = None, fresh: bool = False,
+        on_cached: Callable[[int], None] | None = None,
+        on_result: Callable[[dict], None] | None = None) -> pd.DataFrame:
+    """Run a benchmark and return one row per trial as a DataFrame.
+
+    Parameters
+    ----------
+    scenario : registered scenario name, or a list of (name, params) pairs.
+    params : grid of scenario parameters, ``{"rho": [0.3, 0.6]}``; defaults to the scenario's grid.
+    estimators : names, (name, params) pairs or {name: params}; default every available estimator.
+    n : sample size(s). seeds : number of seeds (0..seeds-1) or an explicit list.
+    jobs : worker processes. store : SQLite file (default results/runs/store.sqlite).
+    out : if given, write trials.csv, summary.csv, a figure and run.json there.
+    fresh : recompute even what the store holds.
+    """
+    trials, skipped = plan(scenario, params, estimators, n, seeds)
+    for s in skipped:
+        log.info("skipped %s on %s%s: %s", s.estimator, s.scenario, s.scenario_params, s.reason)
+    if not trials:
+        reasons = "; ".join(f"{s.estimator}: {s.reason}" for s in skipped) or "empty grid"
+        raise InputError(f"nothing to run ({reasons})")
+    with Store(store or default_store_path()) as st:
+        df = execute(trials, store=st, jobs=jobs, executor=executor, fresh=fresh,
+                     on_cached=on_cached, on_result=on_result)
+        store_path = st.path
+    df.attrs["skipped"] = [vars(s) for s in skipped]
+    if out is not None:
+        from mibench._reporting import write_run
+
+        write_run(df, Path(out), manifest={
+            "store": str(Path(store_path).resolve()),
+            "keys": [t.key for t in trials],
+            "skipped": [vars(s) for s in skipped],
+        })
+    return df
+
+
+def load_run(run_dir: str | Path) -> pd.DataFrame:
+    """The trials of a run folder written by ``run(..., out=...)``, read back from its store."""
+    run_dir = Path(run_dir)
+    manifest_path = run_dir / "run.json"
+    if not manifest_path.exists():
+        raise InputError(f"{run_dir} is not a mibench run folder (no run.json)")
+    manifest = json.loads(manifest_path.read_text())
+    with Store(manifest["store"]) as st:
+        return st.load(manifest["keys"])

@@ -1,0 +1,137 @@
+"""Trials: one (scenario + params, estimator + params, n, seed) cell of a benchmark grid.
+
+A trial's identity is a content hash of everything that determines its result, including the
+code version, so a store can skip what it already holds. Seeds for the data and for the
+estimator are separate streams derived from the trial seed: every estimator in a cell sees
+byte-identical data, and the spread over seeds includes the estimator's own randomness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mibench import _registry
+from mibench._contracts import InputError
+
+DATA_STREAM = 0
+ESTIMATOR_STREAM = 1
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_jsonable)
+
+
+def _jsonable(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    return repr(obj)
+
+
+def stable_int(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+
+
+def code_version() -> str:
+    from mibench import __version__
+
+    return f"mibench-{__version__}"
+
+
+@dataclass(frozen=True)
+class Trial:
+    scenario: str
+    scenario_params: dict = field(hash=False)
+    estimator: str
+    estimator_params: dict = field(hash=False)
+    n: int
+    seed: int
+
+    @property
+    def scenario_id(self) -> str:
+        """The data cell without n and seed: scenario name and its parameters."""
+        return f"{self.scenario}{canonical_json(self.scenario_params)}"
+
+    @property
+    def estimator_id(self) -> str:
+        return f"{self.estimator}{canonical_json(self.estimator_params)}"
+
+    @property
+    def key(self) -> str:
+        payload = canonical_json([self.scenario_id, self.estimator_id, int(self.n), int(self.seed),
+                                  code_version()])
+        return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+    def data_rng(self) -> np.random.Generator:
+        """Generator for the data; independent of the estimator, so a cell's data is shared."""
+        ss = np.random.SeedSequence(int(self.seed),
+                                    spawn_key=(stable_int(self.scenario_id), int(self.n), DATA_STREAM))
+        return np.random.default_rng(ss)
+
+    @property
+    def estimator_seed(self) -> int:
+        ss = np.random.SeedSequence(int(self.seed),
+                                    spawn_key=(stable_int(self.scenario_id), int(self.n), ESTIMATOR_STREAM))
+        return int(ss.generate_state(1, dtype=np.uint32)[0] >> 1)
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "scenario": self.scenario,
+                "scenario_params": canonical_json(self.scenario_params),
+                "estimator": self.estimator, "estimator_params": canonical_json(self.estimator_params),
+                "n": int(self.n), "seed": int(self.seed)}
+
+
+@dataclass
+class Skipped:
+    scenario: str
+    scenario_params: dict
+    estimator: str
+    reason: str
+
+
+def expand_grid(grid: dict[str, list]) -> list[dict]:
+    """{'rho': [0.1, 0.2], 'd': [1]} -> [{'rho': 0.1, 'd': 1}, {'rho': 0.2, 'd': 1}]."""
+    if not grid:
+        return [{}]
+    keys = list(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, dict]],
+                 ns: list[int], seeds: list[int]) -> tuple[list[Trial], list[Skipped]]:
+    """The full grid, keeping only estimator/scenario pairs the estimator's capabilities accept.
+
+    ``scenarios`` and ``estimators`` are (registered name, params) pairs; params are already
+    expanded (one value each). Returns the trials and the skipped pairs with their reasons.
+    """
+    if not ns:
+        raise InputError("no sample sizes given")
+    for n in ns:
+        if int(n) != n or n < 1:
+            raise InputError(f"sample size must be a positive integer, got {n}")
+    trials, skipped = [], []
+    for sname, sparams in scenarios:
+        scenario = _registry.make_scenario(sname, **sparams)
+        sparams = _registry.coerce_params(type(scenario), sparams, f"scenario {sname!r}")
+        _ = scenario.true_mi  # validates the parameters up front (and computes a cached MC truth)
+        for ename, eparams in estimators:
+            estimator = _registry.make_estimator(ename, **eparams)
+            eparams = _registry.coerce_params(type(estimator), eparams, f"estimator {ename!r}")
+            ok, _, reason = estimator.capabilities.match(
+                scenario.x_kind, scenario.y_kind, int(scenario.dim_x), int(scenario.dim_y))
+            if not ok:
+                skipped.append(Skipped(sname, sparams, ename, reason))
+                continue
+            for n in ns:
+                for seed in seeds:
+                    trials.append(Trial(sname, sparams, ename, eparams, int(n), int(seed)))
+    return trials, skipped

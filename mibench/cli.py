@@ -1,0 +1,52 @@
+"""The `mibench` command line. Each subcommand lives in its own module under mibench/commands/
+and provides ``register(subparsers)``; this module only discovers them and owns error handling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+
+from mibench import __version__
+from mibench._contracts import MibenchError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import mibench.commands as commands
+
+    parser = argparse.ArgumentParser(
+        prog="mibench", description="Benchmark mutual-information estimators on scenarios with known MI.")
+    parser.add_argument("--version", action="version", version=f"mibench {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        importlib.import_module(f"mibench.commands.{info.name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except MibenchError as exc:
+        print(f"mibench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nmibench: interrupted; finished trials are stored, run the same command to resume",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""`mibench list`: registered estimators and scenarios, their parameters and availability."""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("list", help="list estimators and scenarios",
+                       description="List registered plugins with their parameters and availability.")
+    p.add_argument("what", nargs="?", default="all", choices=["all", "estimators", "scenarios"])
+    p.set_defaults(handler=handle)
+
+
+def _params(cls) -> str:
+    try:
+        return ", ".join(f"{k}={v!r}" for k, v in cls.param_defaults().items()) or "-"
+    except Exception:
+        return "?"
+
+
+def _kinds(cls) -> str:
+    caps = getattr(cls, "capabilities", None)
+    if caps is None:
+        return ""
+    kinds = " | ".join(f"{a[:4]}-{b[:4]}" for a, b in sorted(caps.kinds))
+    return kinds
+
+
+def _truth(cls) -> str:
+    try:
+        value, stderr = cls().true_mi
+    except Exception as exc:  # a scenario without defaults or whose truth failed
+        return f"true MI: ({type(exc).__name__})"
+    if stderr:
+        return f"true MI {value:.4f} ± {stderr:.4f} (MC)"
+    return f"true MI {value:.4f}"
+
+
+def handle(args) -> int:
+    from mibench import _registry
+
+    out = sys.stdout
+    if args.what in ("all", "estimators"):
+        out.write("Estimators\n")
+        for name, plugin in _registry.estimators().items():
+            if plugin.available:
+                out.write(f"  {name:<20} [{_kinds(plugin.cls)}]  {_params(plugin.cls)}\n")
+            else:
+                out.write(f"  {name:<20} UNAVAILABLE: {plugin.error}\n")
+    if args.what in ("all", "scenarios"):
+        out.write("Scenarios\n")
+        for name, plugin in _registry.scenarios().items():
+            if plugin.available:
+                cls = plugin.cls
+                grid = getattr(cls, "default_grid", {}) or {}
+                grid_s = "; ".join(f"{k} in {v}" for k, v in grid.items())
+                out.write(f"  {name:<24} {_params(cls)}  [{_truth(cls)} at defaults]"
+                          + (f"\n  {'':<24} default grid: {grid_s}" if grid_s else "") + "\n")
+            else:
+                out.write(f"  {name:<24} UNAVAILABLE: {plugin.error}\n")
+    return 0

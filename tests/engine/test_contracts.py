@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from mibench import CONTINUOUS, DISCRETE, Capabilities, Estimate, UnknownNameError
+from scenarios.gaussian import GaussianCorrelated, GaussianIndependent
+from tests.conftest import PearsonMI
+
+
+def test_get_params_round_trip_and_repr():
+    est = PearsonMI(noise=0.1)
+    assert est.get_params() == {"noise": 0.1, "fail_above": None}
+    clone = PearsonMI(**est.get_params())
+    assert clone.get_params() == est.get_params()
+    assert repr(est) == "PearsonMI(noise=0.1)"
+    est.set_params(noise=0.2)
+    assert est.noise == 0.2
+    with pytest.raises(UnknownNameError, match="no parameter 'nosie'"):
+        est.set_params(nosie=1)
+
+
+def test_capabilities_match_swaps_for_symmetric_mi():
+    caps = Capabilities(kinds=frozenset({(CONTINUOUS, DISCRETE)}), max_dy=1)
+    assert caps.match(CONTINUOUS, DISCRETE, 3, 1) == (True, False, "")
+    ok, swap, _ = caps.match(DISCRETE, CONTINUOUS, 1, 3)
+    assert ok and swap
+    ok, _, reason = caps.match(CONTINUOUS, CONTINUOUS, 1, 1)
+    assert not ok and "(continuous, discrete)" in reason
+
+
+def test_estimate_validates_then_runs():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=500)
+    y = 0.6 * x + 0.8 * rng.normal(size=500)
+    est = PearsonMI().estimate(list(x), y, seed=0)
+    assert isinstance(est, Estimate)
+    # sd of r is (1 - rho^2)/sqrt(n); MI = -0.5 ln(1 - r^2) moves by rho/(1 - rho^2) per unit r
+    sd_mi = 0.6 / (1 - 0.36) * (1 - 0.36) / np.sqrt(500)
+    assert abs(est.mi - (-0.5 * np.log(1 - 0.36))) < 4 * sd_mi
+
+
+def test_gaussian_scenarios():
+    s = GaussianCorrelated(rho=0.6)
+    x, y = s.sample(20000, np.random.default_rng(0))
+    assert x.shape == (20000, 1) and y.shape == (20000, 1)
+    r = np.corrcoef(x[:, 0], y[:, 0])[0, 1]
+    assert abs(r - 0.6) < 4 * (1 - 0.36) / np.sqrt(20000)
+    assert s.true_mi.value == pytest.approx(0.2231436, abs=1e-7)
+    assert s.true_mi.stderr == 0.0
+    ind = GaussianIndependent(dim_x=2, dim_y=3)
+    x, y = ind.sample(10, np.random.default_rng(0))
+    assert x.shape == (10, 2) and y.shape == (10, 3) and ind.true_mi == (0.0, 0.0)
+    with pytest.raises(ValueError, match="rho"):
+        GaussianCorrelated(rho=1.5).sample(10, np.random.default_rng(0))

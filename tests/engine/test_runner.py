@@ -1,0 +1,102 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mibench
+from mibench import InputError, UnknownNameError
+from mibench._execute import sample_cell
+from mibench._store import Store
+from mibench._trials import Trial
+
+
+def test_run_returns_trials_and_writes_outputs(toy_plugins, results_dir):
+    df = mibench.run("gaussian-correlated", {"rho": [0.0, 0.6]}, ["toy-pearson"], n=[300], seeds=3,
+                     out=results_dir / "r1")
+    assert len(df) == 6 and set(df["status"]) == {"ok"}
+    assert set(df.columns) >= {"key", "mi", "std", "true_mi", "wall_s", "cpu_s", "status", "error"}
+    for name in ("trials.csv", "summary.csv", "estimate_vs_true.png", "run.json"):
+        assert (results_dir / "r1" / name).exists()
+    summary = pd.read_csv(results_dir / "r1" / "summary.csv")
+    assert len(summary) == 2 and (summary["trials"] == 3).all()
+    back = mibench.load_run(results_dir / "r1")
+    assert sorted(back["key"]) == sorted(df["key"])
+
+
+def test_rerun_recomputes_nothing_and_fresh_recomputes(toy_plugins, results_dir):
+    args = ("gaussian-correlated", {"rho": [0.3]}, ["toy-pearson"], [200], 2)
+    calls = []
+    first = mibench.run(*args, on_result=calls.append)
+    assert len(calls) == 2
+    cached = []
+    second = mibench.run(*args, on_result=calls.append, on_cached=cached.append)
+    assert len(calls) == 2 and cached == [2]
+    pd.testing.assert_frame_equal(first.sort_values("key").reset_index(drop=True),
+                                  second.sort_values("key").reset_index(drop=True))
+    mibench.run(*args, fresh=True, on_result=calls.append)
+    assert len(calls) == 4
+    with Store(results_dir / "runs" / "store.sqlite") as st:
+        assert len(st.load()) == 2  # no duplicates
+
+
+def test_cell_shares_data_and_seed_streams_are_separate(toy_plugins):
+    a = Trial("gaussian-correlated", {"rho": 0.5}, "toy-pearson", {}, 100, 7)
+    b = Trial("gaussian-correlated", {"rho": 0.5}, "other", {"k": 3}, 100, 7)
+    xa, ya = a.data_rng().standard_normal(5), None
+    xb = b.data_rng().standard_normal(5)
+    assert np.array_equal(xa, xb)  # identical data for every estimator of a cell
+    assert a.estimator_seed == b.estimator_seed
+    c = Trial("gaussian-correlated", {"rho": 0.5}, "toy-pearson", {}, 100, 8)
+    assert not np.array_equal(xa, c.data_rng().standard_normal(5))
+    assert a.key != b.key != c.key
+    # data and estimator streams differ
+    assert a.estimator_seed != int(np.random.default_rng(a.data_rng().bit_generator.seed_seq)
+                                   .integers(2**31))
+    x1, _ = sample_cell(a)
+    x2, _ = sample_cell(b)
+    assert x1.tobytes() == x2.tobytes()
+
+
+def test_failures_are_recorded_and_run_continues(toy_plugins, results_dir):
+    df = mibench.run("gaussian-correlated", {"rho": [0.0, 0.9]},
+                     [("toy-pearson", {"fail_above": 0.5})], n=[200], seeds=2)
+    bad = df[df["status"] == "failed"]
+    assert len(bad) == 2 and bad["error"].str.contains("toy failure").all()
+    assert (df[df["status"] == "ok"]["mi"].notna()).all()
+
+
+def test_serial_and_processes_agree(toy_plugins, results_dir):
+    kw = dict(scenario="gaussian-correlated", params={"rho": [0.3, 0.9]},
+              estimators=[("toy-pearson", {"noise": 0.1})], n=[100, 300], seeds=3)
+    serial = mibench.run(**kw, jobs=1, store=results_dir / "a.sqlite")
+    par = mibench.run(**kw, jobs=2, store=results_dir / "b.sqlite")
+    cols = ["key", "mi", "std", "true_mi", "status"]
+    pd.testing.assert_frame_equal(serial.sort_values("key")[cols].reset_index(drop=True),
+                                  par.sort_values("key")[cols].reset_index(drop=True))
+
+
+def test_capability_pairing_skips_with_reason(toy_plugins, results_dir):
+    df = mibench.run("gaussian-correlated", {"rho": [0.3]}, ["toy-pearson", "toy-discrete"],
+                     n=[100], seeds=1)
+    assert set(df["estimator"]) == {"toy-pearson"}
+    skipped = df.attrs["skipped"]
+    assert skipped[0]["estimator"] == "toy-discrete" and "discrete" in skipped[0]["reason"]
+    with pytest.raises(InputError, match="nothing to run"):
+        mibench.run("gaussian-correlated", {"rho": [0.3]}, ["toy-discrete"], n=[100], seeds=1)
+
+
+def test_unknown_names(toy_plugins, results_dir):
+    with pytest.raises(UnknownNameError, match="did you mean gaussian-correlated"):
+        mibench.run("gaussian-corelated", estimators=["toy-pearson"])
+    with pytest.raises(UnknownNameError, match="unknown estimator 'nope'"):
+        mibench.run("gaussian-correlated", estimators=["nope"])
+    with pytest.raises(UnknownNameError, match="no parameter 'rh'"):
+        mibench.run("gaussian-correlated", {"rh": [0.3]}, ["toy-pearson"])
+
+
+def test_manifest_lists_trials(toy_plugins, results_dir):
+    df = mibench.run("gaussian-correlated", {"rho": [0.3]}, ["toy-pearson"], n=[100], seeds=2,
+                     out=results_dir / "m")
+    manifest = json.loads((results_dir / "m" / "run.json").read_text())
+    assert sorted(manifest["keys"]) == sorted(df["key"])
