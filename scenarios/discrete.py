@@ -151,7 +151,7 @@ class CategoricalGaussian(DensityScenario):
     the default binary label (1/2, 1/2), means -1, 1 -> 0.3368308.
     """
 
-    default_grid = {"weights": ["0.5,0.5", "0.7,0.2,0.1"], "means": ["-1,1", "0,1,2"]}
+    default_grid = {"means": ["-0.5,0.5", "-1,1", "-2,2"]}
     x_kind = DISCRETE
 
     def __init__(self, weights: str = "0.5,0.5", means: str = "-1,1", sigmas: str = "1"):

@@ -63,12 +63,12 @@ def test_ross_equals_sklearn_mutual_info_classif_on_identical_data():
 
 def test_ross_drops_singleton_classes_and_fails_without_repeats():
     _, x, y = _gao_task(3, 300, 4)
-    y2 = y.copy()
-    y2[0, 0] = 99.0  # a class with one member
-    est = RossKSG().estimate(x, y2, seed=0)  # note: y is the label here
-    assert est.info["n_dropped"] == 1
+    labels = x.copy()  # x of the Gao task is the label
+    labels[0, 0] = 99.0  # a class with one member
+    est = RossKSG().estimate(y, labels, seed=0)
+    assert est.info["n_dropped"] == 1 and est.info["n_classes"] == 3
     with pytest.raises(EstimatorFailure, match="single member"):
-        RossKSG().estimate(x, np.arange(300.0), seed=0)
+        RossKSG().estimate(y, np.arange(300.0), seed=0)
 
 
 def test_gao_on_purely_discrete_data_tracks_the_plugin_value():
@@ -115,5 +115,5 @@ def test_bad_parameters():
         MixedKSG(method="kraskov").estimate(x, y)
     with pytest.raises(InputError, match="noise"):
         RossKSG(noise=-1.0).estimate(x, y)
-    with pytest.raises(InputError, match="discrete y must have one column"):
+    with pytest.raises(InputError, match=r"dim_y<=1; got .*dims \(1, 2\)"):
         RossKSG().estimate(x, np.hstack([y, y]))

@@ -108,16 +108,16 @@ def test_target_mi_rho_matches_the_published_table():
 def test_bad_parameters_raise_clear_errors():
     from mibench import InputError
     with pytest.raises(InputError, match="rho"):
-        GaussianCorrelated(1.5).true_mi
+        _ = GaussianCorrelated(1.5).true_mi
     with pytest.raises(InputError, match="correlation"):
-        MultinormalDense(3, 3, 1.0).true_mi
+        _ = MultinormalDense(3, 3, 1.0).true_mi
     with pytest.raises(InputError, match="dispersion"):
-        StudentT(dispersion="banana").true_mi
+        _ = StudentT(dispersion="banana").true_mi
     with pytest.raises(InputError, match="epsilon"):
-        AdditiveUniform(-1).true_mi
+        _ = AdditiveUniform(-1).true_mi
     with pytest.raises(InputError, match="table"):
-        DiscreteTable("0.5,0.6;0.1,0.1").true_mi
+        _ = DiscreteTable("0.5,0.6;0.1,0.1").true_mi
     with pytest.raises(InputError, match="n_interacting"):
-        MultinormalSparse(2, 2, n_interacting=3).true_mi
+        _ = MultinormalSparse(2, 2, n_interacting=3).true_mi
     with pytest.raises(InputError, match="weights"):
-        CategoricalGaussian("0.5,0.6", "0,1").true_mi
+        _ = CategoricalGaussian("0.5,0.6", "0,1").true_mi

@@ -124,7 +124,7 @@ def test_errors():
         Transformed(base="categorical-uniform", base_params="m=3", transform="asinh",
                     apply_to="xy").sample(5, np.random.default_rng(0))
     with pytest.raises(InputError, match="bad base_params"):
-        Transformed(base_params="bogus=1").true_mi
+        _ = Transformed(base_params="bogus=1").true_mi
     from mibench import UnknownNameError
     with pytest.raises(UnknownNameError, match="nope"):
-        Transformed(base="nope").true_mi
+        _ = Transformed(base="nope").true_mi
