@@ -29,7 +29,7 @@ class BootstrapFits:
 
 def bootstrap_counts(N: int, b: int, streams: Streams, tag: int = 0) -> np.ndarray:
     idx = streams.bootstrap(b, tag).integers(0, N, N)
-    return np.bincount(idx, minlength=N).astype(np.float64)
+    return np.bincount(idx, minlength=N)
 
 
 def bootstrap_fits(X: np.ndarray, warm_start: Mixture, p, streams: Streams,
@@ -49,8 +49,10 @@ def bootstrap_fits(X: np.ndarray, warm_start: Mixture, p, streams: Streams,
     parts = []
     for g0 in range(0, B, group):
         bs = range(g0, min(B, g0 + group))
-        W = np.stack([bootstrap_counts(N, b, streams, tag) for b in bs])
         G = len(bs)
+        W = np.empty((G, N))
+        for i, b in enumerate(bs):
+            W[i] = bootstrap_counts(N, b, streams, tag)
         init = Mixture(np.repeat(warm_start.w, G, 0), np.repeat(warm_start.mu, G, 0),
                        np.repeat(warm_start.cov, G, 0))
         res = fit_em(X[None], W, init, **kw)

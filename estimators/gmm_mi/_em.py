@@ -13,8 +13,12 @@ in which row i is repeated c_i times: every sufficient statistic is a weighted s
 per-sample log-likelihood is normalised by sum(c) = number of rows of the resampled array.
 
 The E-step and the M-step's sufficient statistics are computed in one fused pass over chunks of
-samples, so memory is O(P * K * chunk * d) whatever n is. Second moments are accumulated around the
-current means (not the origin) and corrected afterwards, which avoids catastrophic cancellation.
+samples, so memory is O(P * K * chunk) whatever n is. A Gaussian log-density is linear in the
+quadratic features phi(x) = [x_i x_j (i <= j), x_i, 1]: the features of each fit's data are
+computed once per fit, and every iteration is two matrix products per chunk (log-densities
+coef @ phi, statistics r @ phi^T) plus a log-sum-exp over components. The statistics are raw
+weighted moments; the estimators centre the data once on entry (a translation, which changes
+neither the MI nor the EM path), which keeps the moment-to-covariance step well conditioned.
 
 The M-step follows scikit-learn's conventions exactly: n_k = sum_i r_ik + 10 eps,
 mu_k = sum_i r_ik x_i / n_k, Sigma_k = sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T / n_k + reg_covar I,
@@ -26,6 +30,7 @@ than the last likelihood evaluated.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -142,15 +147,20 @@ def e_pass(X, W, mix: Mixture, *, stats: bool = True, feats=None):
     if stats:
         S = np.zeros((P, K, F))
     c = _chunk_size(P, K, 2, n)
+    shared = X.shape[0] == 1
+    coef2 = coef.reshape(P * K, F)
     for start in range(0, n, c):
         fc = (feats[:, :, start:start + c] if feats is not None
               else _quad_features(X[:, start:start + c]))  # (Px, F, nc)
         wc = W[:, start:start + c]                         # (P, nc)
-        a = coef @ fc                                      # (P, K, nc)
+        if shared:  # one (P*K, F) @ (F, nc) product instead of P small ones
+            a = (coef2 @ fc[0]).reshape(P, K, -1)
+        else:
+            a = coef @ fc                                  # (P, K, nc)
         if K == 1:
             ll += np.einsum("pn,pn->p", wc, a[:, 0])
             if stats:
-                S += (wc[:, None, :] @ np.swapaxes(fc, -1, -2))
+                S[:, 0] += wc @ fc[0].T if shared else (wc[:, None, :] @ np.swapaxes(fc, -1, -2))[:, 0]
             continue
         amax = a.max(axis=1)
         a -= amax[:, None]
@@ -160,10 +170,13 @@ def e_pass(X, W, mix: Mixture, *, stats: bool = True, feats=None):
         ll += np.einsum("pn,pn->p", wc, lpt)
         if stats:
             a *= (wc / s)[:, None, :]                      # weighted responsibilities r
-            S += a @ np.swapaxes(fc, -1, -2)               # (P, K, F)
+            if shared:
+                S += (a.reshape(P * K, -1) @ fc[0].T).reshape(P, K, F)
+            else:
+                S += a @ np.swapaxes(fc, -1, -2)           # (P, K, F)
     if not stats:
         return ll, ok
-    iu, ju = np.triu_indices(d)
+    iu, ju = triu_pairs(d)
     q = len(iu)
     S2 = np.empty((P, K, d, d))
     S2[..., iu, ju] = S[..., :q]
@@ -251,10 +264,16 @@ def _quad_features(X):
     return quad_features_t(np.ascontiguousarray(np.swapaxes(X, 1, 2)))
 
 
+@functools.lru_cache(maxsize=64)
+def triu_pairs(d: int):
+    """Upper-triangle index arrays (i <= j) of a d x d matrix, cached."""
+    return np.triu_indices(d)
+
+
 def quad_features_t(XT):
     """Quadratic features of transposed points XT (Px, d, n) -> (Px, F, n), F = d(d+1)/2 + d + 1."""
     Px, d, n = XT.shape
-    iu, ju = np.triu_indices(d)
+    iu, ju = triu_pairs(d)
     F = len(iu) + d + 1
     out = np.empty((Px, F, n))
     for q, (i, j) in enumerate(zip(iu, ju, strict=True)):
@@ -269,7 +288,7 @@ def quad_coefficients(mix: Mixture):
     d = mix.mu.shape[-1]
     U, const, ok = _precision_terms(mix)
     prec = U @ np.swapaxes(U, -1, -2)                     # (P, K, d, d)
-    iu, ju = np.triu_indices(d)
+    iu, ju = triu_pairs(d)
     quad = -0.5 * prec[..., iu, ju] * np.where(iu == ju, 1.0, 2.0)
     pm = np.einsum("pkde,pke->pkd", prec, mix.mu)
     c0 = const - 0.5 * np.einsum("pkd,pkd->pk", mix.mu, pm)

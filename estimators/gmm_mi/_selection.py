@@ -168,7 +168,7 @@ def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0) -> Selec
     theta0, bs, bf = kept[k_star]
     upto = [i for i, k in enumerate(hist["k"]) if k <= k_star]
     early = all(max(hist["cv_n_iter"][i]) <= 2 for i in upto)
-    if early:
+    if early and k_star > 1:  # at K=1 the init is already the optimum: stopping at 2 is normal
         logger.warning("all cross-validation fits up to K=%d stopped within 2 EM iterations; "
                        "threshold_fit may be too loose", k_star)
     return Selection(k_star, theta0, bs, bf, capped, early, hist)

@@ -322,3 +322,12 @@ def test_log_density_and_mc_against_scipy():
     assert abs(mean[0] - TRUE_GAUSS) < 4 * 0.6 / np.sqrt(M)
     assert sd[0] == pytest.approx(0.6, rel=0.02)
     assert norm.logpdf(0.0) == pytest.approx(log_density(np.zeros((1, 1, 1)), g.marginal([0]))[0, 0])
+
+
+def test_translation_leaves_the_estimate_unchanged():
+    # the data are centred on entry; a large offset must not change the fit (raw-moment EM)
+    x, y = gauss(600, 6)
+    a = GMMMI(n_bootstrap=5, mc_samples=5000).estimate(x, y, seed=0)
+    b = GMMMI(n_bootstrap=5, mc_samples=5000).estimate(x + 1e6, y - 3e5, seed=0)
+    assert a.info["n_components"] == b.info["n_components"]
+    assert b.mi == pytest.approx(a.mi, abs=1e-6)
