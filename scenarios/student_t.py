@@ -58,7 +58,7 @@ class StudentT(DensityScenario):
         Used by "dense" only.
     """
 
-    default_grid = {"dim_x": [1, 2, 3, 5], "dim_y": [1, 2, 3, 5], "df": [1, 2, 3],
+    default_grid = {"dim_x": [1, 3], "dim_y": [1, 3], "df": [1, 3, 10],
                     "dispersion": ["identity"]}
 
     def __init__(self, dim_x: int = 1, dim_y: int = 1, df: float = 1.0, dispersion: str = "identity",

@@ -102,3 +102,22 @@ def test_mixture_true_mi_is_cached_with_its_stderr(fresh_cache, monkeypatch):
     assert 0 < t.stderr < 0.01 and len(list(fresh_cache.glob("*.json"))) == 1
     assert GMMSynthetic("D1").true_mi.stderr == 0.0  # one component: closed form
     assert GMMSynthetic("D1").true_mi.value == pytest.approx(GMMSynthetic("D1").reference_mi, abs=1e-7)
+
+
+def test_specialised_pmis_equal_the_generic_mixture_densities():
+    from scenarios._base import mvn_logpdf
+    from scenarios.mixtures import GaussianMixtureScenario
+    rng = np.random.default_rng(0)
+    sc = ConcentricGaussians(4, 3)
+    x, y = sc.sample(2000, rng)
+    np.testing.assert_allclose(sc.pmi(x, y), GaussianMixtureScenario.pmi(sc, x, y), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(sc.logpdf_x(x), GaussianMixtureScenario.logpdf_x(sc, x), rtol=1e-12)
+    # inliers: the 2-pair shortcut equals the full 10-D Gaussian PMI mixed with the product
+    si = SparseInliers(5, 5, 0.3)
+    x, y = si.sample(2000, rng)
+    _, _, cov = si._corr()
+    z = np.hstack([x, y])
+    full = mvn_logpdf(z, cov) - mvn_logpdf(x, cov[:5, :5]) - mvn_logpdf(y, cov[5:, 5:])
+    np.testing.assert_allclose(si.pmi(x, y), np.log(0.7 * np.exp(full) + 0.3), rtol=1e-9, atol=1e-12)
+    # the truth does not depend on the dimensions (one cached 2 x 2 computation)
+    assert SparseInliers(25, 25, 0.2).true_mi == SparseInliers(5, 5, 0.2).true_mi
