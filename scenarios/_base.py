@@ -23,6 +23,8 @@ values ``sample`` returns (after any built-in transform of the scenario).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from mibench._contracts import InputError, Scenario
@@ -94,9 +96,13 @@ def as_bool(obj, name: str) -> bool:
 
 
 def parse_vector(text, name: str) -> np.ndarray:
-    """Parse ``"0.7,0.2,0.1"`` (or a list/tuple of numbers) into a 1-D float array."""
+    """Parse ``"0.7/0.2/0.1"`` (or ``"0.7,0.2,0.1"``, or a list of numbers) into a 1-D float array.
+
+    ``/`` is the separator to use on the command line, where ``--param key=a,b`` means two
+    values of ``key``.
+    """
     if isinstance(text, str):
-        parts = [p for p in text.replace(" ", "").split(",") if p]
+        parts = [p for p in re.split(r"[,/\s]+", text.strip()) if p]
         try:
             return np.array([float(p) for p in parts], dtype=np.float64)
         except ValueError:
@@ -108,7 +114,7 @@ def parse_vector(text, name: str) -> np.ndarray:
 
 
 def parse_matrix(text, name: str) -> np.ndarray:
-    """Parse ``"0.4,0.1;0.1,0.4"`` (rows separated by ``;``) into a 2-D float array."""
+    """Parse ``"0.4/0.1;0.1/0.4"`` (rows separated by ``;``, entries by ``/`` or ``,``)."""
     if isinstance(text, str):
         rows = [r for r in text.replace(" ", "").split(";") if r]
         mat = [parse_vector(r, name) for r in rows]

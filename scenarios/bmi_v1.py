@@ -51,7 +51,7 @@ def _build() -> dict[str, tuple[str, dict]]:
     t["half_cube-1v1-normal-0.75"] = _t("half_cube", "gaussian-correlated", "rho=0.75")
     t["student-identity-1-1-1"] = _student(1, 1, 1)
     t["asinh-student-identity-1-1-1"] = _t("asinh", "student-t", _student_params(1, 1, 1))
-    t["swissroll_x-normal_cdf-1v1-normal-0.75"] = _t("swissroll_x,normal_cdf", "gaussian-correlated",
+    t["swissroll_x-normal_cdf-1v1-normal-0.75"] = _t("swissroll_x-normal_cdf", "gaussian-correlated",
                                                       "rho=0.75")
     for d in (2, 3, 5, 25, 50):
         t[f"multinormal-dense-{d}-{d}-0.5"] = ("multinormal-dense",
@@ -62,8 +62,7 @@ def _build() -> dict[str, tuple[str, dict]]:
         t[f"student-identity-{dx}-{dy}-{df}"] = _student(dx, dy, df)
     for name in ("normal_cdf", "half_cube", "spiral", "spiral-normal_cdf"):
         for d in (3, 5, 25):
-            t[f"{name}-multinormal-sparse-{d}-{d}-2-2.0"] = _t(
-                name.replace("-", ","), "multinormal-sparse", _sparse_params(d))
+            t[f"{name}-multinormal-sparse-{d}-{d}-2-2.0"] = _t(name, "multinormal-sparse", _sparse_params(d))
     for dx, dy, df in ((2, 2, 1), (3, 3, 2), (5, 5, 2)):
         t[f"asinh-student-identity-{dx}-{dy}-{df}"] = _t("asinh", "student-t", _student_params(dx, dy, df))
     return t

@@ -15,8 +15,11 @@ Registered names
                          default is a binary label (weights 1/2, means -1, 1). MI by 1-D quadrature.
 ``symmetric-channel``    X uniform on m symbols, Y = X w.p. 1 - e else uniform on the other m - 1
                          (m = 2: binary symmetric channel): I = ln m - H_b(e) - e ln(m - 1).
-``discrete-table``       a general joint probability table ``table`` = "p00,p01;p10,p11" (rows: x)
+``discrete-table``       a general joint probability table ``table`` = "p00/p01;p10/p11" (rows: x)
                          or a named preset: I = sum p ln(p / (p_x p_y)).
+
+List-valued parameters are strings with ``/`` between entries (``,`` also works from Python,
+but the CLI reads ``--param key=a,b`` as two values of ``key``).
 """
 
 from __future__ import annotations
@@ -144,17 +147,18 @@ class ZeroInflatedPoisson(DensityScenario):
 class CategoricalGaussian(DensityScenario):
     """Label X = C ~ Cat(weights) (discrete); Y | C ~ N(means[C], sigmas[C]^2). 1 x 1.
 
-    ``weights``, ``means``, ``sigmas`` are comma-separated strings (``sigmas`` may be one value).
+    ``weights``, ``means``, ``sigmas`` are ``/``-separated strings, e.g. ``"0.7/0.2/0.1"``
+    (``sigmas`` may be one value).
     I = sum_c w_c E[ln N(y; mu_c, s_c) - ln sum_c' w_c' N(y; mu_c', s_c')], by adaptive
     adaptive quadrature to ~1e-12 (reported as exact: stderr 0). Reference values:
-    (1/3,1/3,1/3), means 0,1,2, sigma 1 -> 0.2538060; weights 0.7,0.2,0.1 -> 0.1772401;
+    (1/3, 1/3, 1/3), means 0/1/2, sigma 1 -> 0.2538060; weights 0.7/0.2/0.1 -> 0.1772401;
     the default binary label (1/2, 1/2), means -1, 1 -> 0.3368308.
     """
 
-    default_grid = {"means": ["-0.5,0.5", "-1,1", "-2,2"]}
+    default_grid = {"means": ["-0.5/0.5", "-1/1", "-2/2"]}
     x_kind = DISCRETE
 
-    def __init__(self, weights: str = "0.5,0.5", means: str = "-1,1", sigmas: str = "1"):
+    def __init__(self, weights: str = "0.5/0.5", means: str = "-1/1", sigmas: str = "1"):
         self.weights = weights
         self.means = means
         self.sigmas = sigmas
@@ -279,10 +283,10 @@ class SymmetricChannel(_DiscreteTable):
 
 #: named joint tables for ``discrete-table``
 TABLE_PRESETS = {
-    "2x2": "0.4,0.1;0.1,0.4",
-    "3x4": "0.10,0.05,0.02,0.03;0.02,0.20,0.05,0.03;0.05,0.05,0.10,0.30",
-    "sparse-4x4": "0.25,0,0,0;0,0.25,0,0;0,0,0.125,0.125;0,0,0.125,0.125",
-    "independent-3x3": "0.06,0.09,0.15;0.08,0.12,0.20;0.06,0.09,0.15",
+    "2x2": "0.4/0.1;0.1/0.4",
+    "3x4": "0.10/0.05/0.02/0.03;0.02/0.20/0.05/0.03;0.05/0.05/0.10/0.30",
+    "sparse-4x4": "0.25/0/0/0;0/0.25/0/0;0/0/0.125/0.125;0/0/0.125/0.125",
+    "independent-3x3": "0.06/0.09/0.15;0.08/0.12/0.20;0.06/0.09/0.15",
 }
 
 
@@ -290,7 +294,7 @@ class DiscreteTable(_DiscreteTable):
     """General discrete pair from a joint probability table.
 
     ``table``: a preset name (``2x2``, ``3x4``, ``sparse-4x4``, ``independent-3x3``) or a string
-    ``"p00,p01,...;p10,p11,..."`` (rows = x values 0..r-1, columns = y values 0..c-1; entries
+    ``"p00/p01/...;p10/p11/..."`` (rows = x values 0..r-1, columns = y values 0..c-1; entries
     >= 0 summing to 1).
     """
 

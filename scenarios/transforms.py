@@ -5,7 +5,7 @@ One registered scenario family, ``transformed``, wraps any registered scenario b
     mibench run --scenario transformed --param base=gaussian-correlated \\
         --param base_params="rho=0.6" --param transform=cube
     mibench run --scenario transformed --param base=multinormal-sparse \\
-        --param base_params="dim_x=5;dim_y=5" --param transform=spiral,normal_cdf
+        --param base_params="dim_x=5;dim_y=5" --param transform=spiral-normal_cdf
 
 Parameters
 ----------
@@ -16,9 +16,10 @@ base_params : str
     The base's parameters as ``"key=value;key=value"`` (values parsed as int, float, bool
     or left as strings). Empty: the base's defaults.
 transform : str
-    A transform name, or a comma-separated chain read like function composition and like bmi
-    task ids: ``"spiral,normal_cdf"`` is spiral(normal_cdf(base)) (bmi
-    ``spiral-normal_cdf-multinormal-...``).
+    A transform name, or a chain joined by ``-`` read like function composition and exactly
+    like bmi task ids: ``"spiral-normal_cdf"`` is spiral(normal_cdf(base)) (bmi
+    ``spiral-normal_cdf-multinormal-...``). (``,`` also separates from Python; on the CLI a
+    comma makes a grid of separate transforms.)
 apply_to : {"auto", "x", "y", "xy"}
     Which variables each transform acts on. "auto": the GMM-MI maps (square, cube, log) act on
     Y only (the paper transforms the second coordinate), ``swissroll_x`` on X only, all others
@@ -45,6 +46,7 @@ the base's standard error when it is a Monte-Carlo value.
 from __future__ import annotations
 
 import logging
+import re
 from importlib.metadata import entry_points
 
 import numpy as np
@@ -123,7 +125,7 @@ def swissroll(u: np.ndarray) -> np.ndarray:
     """u in (0, 1), shape (n, 1) -> (t cos t, t sin t)/21 with t = 1.5 pi (1 + 2u); shape (n, 2)."""
     if np.any((u < 0) | (u > 1)):
         raise InputError("swissroll_x needs X in [0, 1]: apply normal_cdf first "
-                         "(transform='swissroll_x,normal_cdf')")
+                         "(transform='swissroll_x-normal_cdf')")
     t = 1.5 * np.pi * (1.0 + 2.0 * u[:, 0])
     return np.column_stack([t * np.cos(t), t * np.sin(t)]) / 21.0
 
@@ -223,7 +225,7 @@ class Transformed(Scenario):
 
     def chain(self) -> list[str]:
         """Transform names in the order they are applied (innermost first)."""
-        names = [t.strip() for t in str(self.transform).split(",") if t.strip()]
+        names = [t.strip() for t in re.split(r"[-,]", str(self.transform)) if t.strip()]
         if not names:
             raise InputError("transform is empty")
         for t in names:

@@ -47,9 +47,9 @@ CASES = [
     TargetMI(1.0, 1), TargetMI(10.0, 1), TargetMI(5.0, 4),
     CategoricalUniform(2), CategoricalUniform(10),
     ZeroInflatedPoisson(0.0), ZeroInflatedPoisson(0.15), ZeroInflatedPoisson(0.9),
-    CategoricalGaussian(), CategoricalGaussian("0.7,0.2,0.1", "0,1,2", "1,0.5,2"),
+    CategoricalGaussian(), CategoricalGaussian("0.7/0.2/0.1", "0/1/2", "1/0.5/2"),
     SymmetricChannel(2, 0.1), SymmetricChannel(5, 0.3),
-    DiscreteTable("3x4"), DiscreteTable("sparse-4x4"), DiscreteTable("0.2,0.1;0.05,0.15;0.3,0.2"),
+    DiscreteTable("3x4"), DiscreteTable("sparse-4x4"), DiscreteTable("0.2/0.1;0.05/0.15;0.3/0.2"),
 ]
 
 
