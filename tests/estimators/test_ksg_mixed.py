@@ -117,3 +117,71 @@ def test_bad_parameters():
         RossKSG(noise=-1.0).estimate(x, y)
     with pytest.raises(InputError, match=r"dim_y<=1; got .*dims \(1, 2\)"):
         RossKSG().estimate(x, np.hstack([y, y]))
+
+
+def _cheb(a):
+    return np.abs(a[:, None, :] - a[None, :, :]).max(axis=2)
+
+
+def _ross_bruteforce(x, lab, k):
+    from scipy.special import digamma
+    n = len(lab)
+    dist = _cheb(x)
+    vals, counts = np.unique(lab, return_counts=True)
+    nc = dict(zip(vals, counts, strict=True))
+    keep = np.array([nc[v] > 1 for v in lab])
+    x, lab, dist = x[keep], lab[keep], dist[np.ix_(keep, keep)]
+    n = len(lab)
+    terms = []
+    for i in range(n):
+        same = np.flatnonzero((lab == lab[i]) & (np.arange(n) != i))
+        ki = min(k, same.size)
+        d = np.sort(dist[i, same])[ki - 1]
+        m = np.count_nonzero(dist[i] <= d) - 1  # j != i within d
+        terms.append(digamma(ki) - digamma(nc[lab[i]]) - digamma(m))
+    return digamma(n) + np.mean(terms)
+
+
+def _gao_bruteforce(x, y, k):
+    from scipy.special import digamma
+    n = len(x)
+    dx, dy = _cheb(x), _cheb(y)
+    dz = np.maximum(dx, dy)
+    out = []
+    for i in range(n):
+        rho = np.sort(dz[i])[k]  # k-th neighbour, self at position 0
+        if rho == 0:
+            kk = np.count_nonzero(dz[i] == 0)
+            nx, ny = np.count_nonzero(dx[i] == 0), np.count_nonzero(dy[i] == 0)
+        else:
+            kk = k
+            nx, ny = np.count_nonzero(dx[i] < rho), np.count_nonzero(dy[i] < rho)
+        out.append(digamma(kk) + np.log(n) - digamma(nx) - digamma(ny))
+    return np.mean(out)
+
+
+def test_ross_and_gao_equal_brute_force_on_2d_mixed_data():
+    rng = np.random.default_rng(5)
+    lab = rng.integers(0, 4, 300).astype(float)
+    lab[:1] = 7.0  # a singleton class, dropped
+    x = np.column_stack([lab + rng.standard_normal(300), rng.standard_normal(300) * 3])
+    est = RossKSG(k=4, standardize=False, noise=0.0).estimate(x, lab)
+    assert est.mi == pytest.approx(_ross_bruteforce(x, lab, 4), abs=1e-12)
+    # mixed data with atoms: half the y values are exactly 0, x has repeated values
+    y = np.where(rng.random(300) < 0.5, 0.0, rng.exponential(1.0, 300))
+    xr = np.round(rng.standard_normal(300), 1)
+    g = MixedKSG(k=3, standardize=False).estimate(xr, y)
+    assert g.info["n_atoms"] > 0
+    assert g.mi == pytest.approx(_gao_bruteforce(xr[:, None], y[:, None], 3), abs=1e-12)
+
+
+def test_gao_on_continuous_data_is_ksg1_with_ln_n():
+    from scipy.special import digamma
+
+    from estimators.ksg import KSG
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((800, 2))
+    y = x[:, :1] + rng.standard_normal((800, 1))
+    g = MixedKSG(k=4).estimate(x, y).mi
+    k1 = KSG(k=4, variant=1, noise=0.0).estimate(x, y).mi
+    assert g == pytest.approx(k1 + np.log(800) - digamma(800), abs=1e-12)
