@@ -1,0 +1,304 @@
+"""MINE, NWJ, InfoNCE and SMILE: one critic, one training loop, four bounds."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+import torch
+
+from estimators.neural import _bounds
+from estimators.neural._training import (
+    SATURATION_MARGIN,
+    TrainConfig,
+    _batches,
+    split_sizes,
+    train_and_test,
+)
+from mibench._contracts import Capabilities, Estimate, Estimator, InputError
+
+_DEVICES = ("auto", "cpu", "cuda")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v))
+
+
+class _NeuralEstimator(Estimator):
+    """Shared parameters, validation and the protocol. Subclasses set ``_bound_name`` and
+    implement ``_objective`` (training) and ``_value_fn`` (validation and test bound).
+
+    Parameters
+    ----------
+    critic : {"joint", "separable"}, default "joint"
+        ``joint``: concatenation critic T(x, y) = MLP([x, y]) (evaluated on the whole b x b
+        grid of pairs); ``separable``: T(x, y) = g(x)^T h(y).
+    hidden : tuple of int, default (64, 32)
+        Hidden layer widths of the MLP (of each embedding MLP for ``separable``).
+    embed_dim : int, default 16
+        Embedding size of the separable critic (ignored by ``joint``).
+    activation : {"relu", "elu", "tanh", "gelu"}, default "relu"
+    learning_rate : float, default 1e-3
+        Adam learning rate.
+    batch_size : int, default 64
+        Training batch size b; validation and test are evaluated in batches of about b rows
+        (b .. 2b - 1), all b(b - 1) off-diagonal pairs serving as product-of-marginals samples.
+        InfoNCE is bounded above by ln b.
+    max_steps : int, default 2000
+        Training budget in optimiser steps.
+    eval_every : int, default 100
+        Steps between validation evaluations (the checkpoints early stopping chooses from).
+    patience : int, default 5
+        Stop after this many consecutive validation evaluations without improvement.
+    val_fraction, test_fraction : float, default 0.2, 0.2
+        Fractions of the rows held out for validation and test (the rest trains).
+    device : {"cpu", "auto", "cuda"} or "cuda:<i>", default "cpu"
+        "auto" uses CUDA when available. Determinism is guaranteed only on CPU.
+    threads : int, default 1
+        torch intra-op threads during the estimate (restored afterwards).
+
+    Notes
+    -----
+    ``mi`` (nats) is the bound evaluated once on the held-out test split at the checkpoint with
+    the best validation bound; never a maximum over test evaluations. ``std`` is the standard
+    error of the mean across the disjoint test batches (sample std / sqrt(#batches)); it is None
+    with a single test batch. It covers test-sampling noise only, not training randomness.
+
+    ``info`` holds: ``steps`` run, ``early_stopped``, ``best_step``, ``train_bound_final``
+    (mean training-batch bound over the last evaluation window), ``val_bound_final``,
+    ``val_bound_best``, ``val_curve`` ([step, value] pairs), the flags ``still_improving``
+    (budget exhausted while still improving), ``collapsed`` (critic scores constant on the
+    test split), ``negative``, ``saturated`` (InfoNCE within 0.1 nat of its ln b ceiling),
+    ``flags`` (names of the raised flags), split sizes, ``device`` and ``torch_seed``.
+    A NaN/inf loss or bound raises :class:`mibench.EstimatorFailure` with the reason.
+
+    The seed drives the split, the batch order and (through a forked torch RNG) the critic
+    initialisation: the same seed gives the same estimate on the same machine and thread count.
+    """
+
+    capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
+    reports_std = True
+    _bound_name = ""
+
+    def __init__(self, *, critic="joint", hidden=(64, 32), embed_dim=16, activation="relu",
+                 learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=100, patience=5,
+                 val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1):
+        self.critic = critic
+        self.hidden = hidden
+        self.embed_dim = embed_dim
+        self.activation = activation
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_steps = max_steps
+        self.eval_every = eval_every
+        self.patience = patience
+        self.val_fraction = val_fraction
+        self.test_fraction = test_fraction
+        self.device = device
+        self.threads = threads
+
+    # ------------------------------------------------------------------ validation
+    def validate_params(self) -> None:
+        def bad(name, expected):
+            raise InputError(f"{type(self).__name__}: {name}={getattr(self, name)!r} is invalid; "
+                             f"expected {expected}")
+
+        if self.critic not in ("joint", "separable"):
+            bad("critic", "'joint' or 'separable'")
+        try:
+            hidden = tuple(self.hidden)
+        except TypeError:
+            hidden = None
+        if not hidden or not all(_is_int(h) and h >= 1 for h in hidden):
+            bad("hidden", "a non-empty tuple of positive ints")
+        if not _is_int(self.embed_dim) or self.embed_dim < 1:
+            bad("embed_dim", "a positive int")
+        if self.activation not in ("relu", "elu", "tanh", "gelu"):
+            bad("activation", "one of 'relu', 'elu', 'tanh', 'gelu'")
+        if not _is_real(self.learning_rate) or self.learning_rate <= 0:
+            bad("learning_rate", "a finite number > 0")
+        for name, lo in (("batch_size", 2), ("max_steps", 1), ("eval_every", 1), ("patience", 1),
+                         ("threads", 1)):
+            v = getattr(self, name)
+            if not _is_int(v) or v < lo:
+                bad(name, f"an int >= {lo}")
+        for name in ("val_fraction", "test_fraction"):
+            v = getattr(self, name)
+            if not _is_real(v) or not 0 < v < 1:
+                bad(name, "a number in (0, 1)")
+        if self.val_fraction + self.test_fraction >= 0.9:
+            raise InputError(f"{type(self).__name__}: val_fraction + test_fraction = "
+                             f"{self.val_fraction + self.test_fraction} leaves < 10% for training")
+        dev = self.device
+        if not isinstance(dev, str) or not (dev in _DEVICES or (
+                dev.startswith("cuda:") and dev[5:].isdigit())):
+            bad("device", "'cpu', 'auto', 'cuda' or 'cuda:<index>'")
+        self._validate_extra()
+
+    def _validate_extra(self) -> None:
+        pass
+
+    def min_samples(self) -> int:
+        """Enough rows for >= 4 training rows and >= 2 validation and test rows."""
+        try:
+            for n in range(8, 100_000):
+                n_tr, n_va, n_te = split_sizes(n, float(self.val_fraction), float(self.test_fraction))
+                if n_tr >= 4:
+                    return n
+        except (TypeError, ValueError):
+            pass
+        return 8
+
+    # ------------------------------------------------------------------ bounds
+    def _objective(self):
+        raise NotImplementedError
+
+    def _value_fn(self):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ work
+    def _config(self) -> TrainConfig:
+        return TrainConfig(
+            critic=self.critic, hidden=tuple(int(h) for h in self.hidden),
+            embed_dim=int(self.embed_dim), activation=self.activation,
+            learning_rate=float(self.learning_rate), batch_size=int(self.batch_size),
+            max_steps=int(self.max_steps), eval_every=int(self.eval_every),
+            patience=int(self.patience), val_fraction=float(self.val_fraction),
+            test_fraction=float(self.test_fraction), device=self.device,
+            threads=int(self.threads))
+
+    def _estimate(self, x, y, *, seed):
+        cfg = self._config()
+        rng = np.random.default_rng(seed)
+        old_threads = torch.get_num_threads()
+        devices = []
+        if cfg.device != "cpu" and torch.cuda.is_available():
+            devices = list(range(torch.cuda.device_count()))
+        try:
+            torch.set_num_threads(cfg.threads)
+            with torch.random.fork_rng(devices=devices):
+                test_vals, info = train_and_test(x, y, cfg, self._objective(), self._value_fn(), rng)
+        finally:
+            torch.set_num_threads(old_threads)
+        mi = float(test_vals.mean())
+        std = float(test_vals.std(ddof=1) / math.sqrt(len(test_vals))) if len(test_vals) > 1 else None
+        info["bound"] = self._bound_name
+        info["test_bound_batches_mean"] = mi
+        info["negative"] = bool(mi < 0)
+        info["saturated"] = False
+        self._finish_info(mi, info)
+        info["flags"] = [k for k in ("still_improving", "collapsed", "negative", "saturated")
+                         if info[k]]
+        return Estimate(mi=mi, std=std, info=info)
+
+    def _finish_info(self, mi: float, info: dict) -> None:
+        pass
+
+
+class MINE(_NeuralEstimator):
+    """MINE (Belghazi et al. 2018): Donsker-Varadhan bound trained with the moving-average
+    bias-corrected gradient; reports the DV bound on the test split.
+
+    Parameters
+    ----------
+    ema_decay : float in [0, 1), default 0.99
+        Weight on the history in the log-space moving average of ``mean exp T`` over the
+        marginal pairs (0.99 = Belghazi's rate 0.01 on the new batch; 0 = plain DV gradient).
+    (the others) : see the shared parameters below.
+    """ + _NeuralEstimator.__doc__.split("Parameters\n    ----------\n", 1)[1]
+
+    _bound_name = "dv"
+
+    def __init__(self, *, critic="joint", hidden=(64, 32), embed_dim=16, activation="relu",
+                 learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=100, patience=5,
+                 val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1, ema_decay=0.99):
+        super().__init__(critic=critic, hidden=hidden, embed_dim=embed_dim, activation=activation,
+                         learning_rate=learning_rate, batch_size=batch_size, max_steps=max_steps,
+                         eval_every=eval_every, patience=patience, val_fraction=val_fraction,
+                         test_fraction=test_fraction, device=device, threads=threads)
+        self.ema_decay = ema_decay
+
+    def _validate_extra(self):
+        if not _is_real(self.ema_decay) or not 0 <= self.ema_decay < 1:
+            raise InputError(f"MINE: ema_decay={self.ema_decay!r} is invalid; expected a number in [0, 1)")
+
+    def _objective(self):
+        return _bounds.MINEObjective(float(self.ema_decay))
+
+    def _value_fn(self):
+        return _bounds.dv
+
+
+class NWJ(_NeuralEstimator):
+    """NWJ / MINE-f (Nguyen, Wainwright & Jordan 2010): E_P[f] - E_Q[exp(f - 1)], trained and
+    reported with the same bound (unbiased minibatch gradients, high variance)."""
+    __doc__ += "\n" + _NeuralEstimator.__doc__.split("\n", 2)[2]
+    _bound_name = "nwj"
+
+    def _objective(self):
+        return _bounds.Objective(_bounds.nwj)
+
+    def _value_fn(self):
+        return _bounds.nwj
+
+
+class InfoNCE(_NeuralEstimator):
+    """InfoNCE / CPC (van den Oord et al. 2018): ln b + mean_i [f_ii - ln sum_j exp f_ij].
+
+    Low variance but bounded above by ln b (b = ``batch_size``): ``info["saturated"]`` is set
+    when the estimate is within 0.1 nat of the ceiling (mean ln b over the test batches), in
+    which case the true MI may be much larger than the estimate."""
+    __doc__ += "\n" + _NeuralEstimator.__doc__.split("\n", 2)[2]
+    _bound_name = "infonce"
+
+    def _objective(self):
+        return _bounds.Objective(_bounds.infonce)
+
+    def _value_fn(self):
+        return _bounds.infonce
+
+    def _finish_info(self, mi, info):
+        sizes = [sl.stop - sl.start for sl in _batches(info["n_test"], int(self.batch_size))]
+        ceiling = float(np.mean(np.log(sizes)))
+        info["infonce_ceiling"] = ceiling
+        info["saturated"] = bool(mi >= ceiling - SATURATION_MARGIN)
+
+
+class SMILE(_NeuralEstimator):
+    """SMILE (Song & Ermon 2020): critic trained with the Jensen-Shannon objective; reports the
+    clipped DV bound E_P[f] - ln E_Q[clip(exp f, e^-clip, e^clip)] (clipped DV value, JS gradient).
+
+    Parameters
+    ----------
+    clip : float > 0 or inf, default 5.0
+        Clipping threshold tau (the paper uses 1 and 5; inf gives DV on a JS-trained critic).
+    (the others) : see the shared parameters below.
+    """ + _NeuralEstimator.__doc__.split("Parameters\n    ----------\n", 1)[1]
+
+    _bound_name = "smile"
+
+    def __init__(self, *, critic="joint", hidden=(64, 32), embed_dim=16, activation="relu",
+                 learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=100, patience=5,
+                 val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1, clip=5.0):
+        super().__init__(critic=critic, hidden=hidden, embed_dim=embed_dim, activation=activation,
+                         learning_rate=learning_rate, batch_size=batch_size, max_steps=max_steps,
+                         eval_every=eval_every, patience=patience, val_fraction=val_fraction,
+                         test_fraction=test_fraction, device=device, threads=threads)
+        self.clip = clip
+
+    def _validate_extra(self):
+        c = self.clip
+        if not (isinstance(c, numbers.Real) and not isinstance(c, bool)) or not c > 0 or c != c:
+            raise InputError(f"SMILE: clip={c!r} is invalid; expected a number > 0 (inf allowed)")
+
+    def _objective(self):
+        return _bounds.SMILEObjective(float(self.clip))
+
+    def _value_fn(self):
+        clip = float(self.clip)
+        return lambda s: _bounds.smile(s, clip)
