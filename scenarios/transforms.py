@@ -45,6 +45,7 @@ the base's standard error when it is a Monte-Carlo value.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from importlib.metadata import entry_points
@@ -151,6 +152,7 @@ def _builtin_scenarios() -> dict[str, str]:
     return BUILTIN_SCENARIOS
 
 
+@functools.cache
 def load_scenario_class(name: str):
     """Scenario class registered under ``name`` (entry point group ``mibench.scenarios``)."""
     for ep in entry_points(group="mibench.scenarios"):
