@@ -1,12 +1,28 @@
-"""Running one trial: sample the data, run the estimator, time it, record the outcome.
+"""Running one trial: sample the data, run the estimator, measure it, record the outcome.
 
 A trial that raises is recorded with its status and error text; it never stops the run.
+
+Resources recorded per trial (store columns):
+
+- ``wall_s``, ``cpu_s``: wall-clock and CPU seconds (all threads of the process) of the
+  estimator's ``estimate`` call; data sampling is not included. A timed-out trial has
+  ``wall_s`` = the time it was given before it was stopped.
+- ``peak_mem_mb``: peak resident memory (MiB) of the process that ran the trial, *during* the
+  trial (sampling + estimation). On Linux the process's high-water mark is reset before the
+  trial (``/proc/self/clear_refs``) and read after it (``VmHWM``), so the number includes the
+  interpreter and the libraries already loaded (a baseline of roughly 100-300 MiB) plus what
+  the trial allocated at its peak. Elsewhere it is the process's high-water mark so far
+  (``getrusage``), an upper bound.
+- ``threads``: the BLAS/OpenMP thread limit the trial ran under (see ``pin_threads``).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
+import re
+import sys
 import time
 import traceback
 
@@ -18,7 +34,90 @@ from mibench._trials import Trial, canonical_json, code_version
 
 log = logging.getLogger(__name__)
 
+BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+            "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
 _last_data: tuple[tuple, tuple[np.ndarray, np.ndarray]] | None = None
+_last_scenario: tuple[str, object] | None = None
+_pinned: int | None = None  # the thread limit this process runs trials under, once pinned
+
+
+# --------------------------------------------------------------------------- threads
+def pin_threads(n: int = 1) -> None:
+    """Limit BLAS/OpenMP (and torch) threads in this process to ``n``, so parallel workers do not
+    oversubscribe the cores. Sets the environment variables (for libraries loaded later and
+    child processes), threadpoolctl limits (for libraries already loaded) and torch's intra-op
+    threads if torch is imported."""
+    global _pinned
+    n = int(n)
+    for var in BLAS_ENV:
+        os.environ[var] = str(n)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(n)
+    except Exception:  # threadpoolctl is optional at this level
+        pass
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            torch.set_num_threads(n)
+        except Exception:
+            pass
+    _pinned = n
+
+
+def pinned_threads() -> int | None:
+    return _pinned
+
+
+# --------------------------------------------------------------------------- memory
+_STATUS = "/proc/self/status"
+_CLEAR_REFS = "/proc/self/clear_refs"
+_can_reset: bool | None = None
+
+
+def reset_peak_memory() -> bool:
+    """Reset this process's peak-RSS counter (Linux); False where that is not possible."""
+    global _can_reset
+    if _can_reset is False:
+        return False
+    try:
+        with open(_CLEAR_REFS, "w") as fh:
+            fh.write("5")
+        _can_reset = True
+    except OSError:
+        _can_reset = False
+    return _can_reset
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process in MiB (since the last reset, where supported)."""
+    if _can_reset:
+        try:
+            with open(_STATUS) as fh:
+                m = re.search(r"VmHWM:\s+(\d+)\s+kB", fh.read())
+            if m:
+                return int(m.group(1)) / 1024.0
+        except OSError:
+            pass
+    try:
+        import resource
+
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return kb / 1024.0 / (1024.0 if sys.platform == "darwin" else 1.0)
+    except Exception:
+        return math.nan
+
+
+# --------------------------------------------------------------------------- one trial
+def _scenario(trial: Trial):
+    global _last_scenario
+    if _last_scenario is not None and _last_scenario[0] == trial.scenario_id:
+        return _last_scenario[1]
+    scenario = _registry.make_scenario(trial.scenario, **trial.scenario_params)
+    _last_scenario = (trial.scenario_id, scenario)
+    return scenario
 
 
 def sample_cell(trial: Trial):
@@ -27,26 +126,33 @@ def sample_cell(trial: Trial):
     cell = (trial.scenario_id, trial.n, trial.seed)
     if _last_data is not None and _last_data[0] == cell:
         return _last_data[1]
-    scenario = _registry.make_scenario(trial.scenario, **trial.scenario_params)
-    x, y = scenario.sample(trial.n, trial.data_rng())
+    x, y = _scenario(trial).sample(trial.n, trial.data_rng())
     _last_data = (cell, (x, y))
     return x, y
 
 
 def true_mi_of(trial: Trial) -> tuple[float, float]:
-    scenario = _registry.make_scenario(trial.scenario, **trial.scenario_params)
-    value, stderr = scenario.true_mi
+    value, stderr = _scenario(trial).true_mi
     return float(value), float(stderr)
 
 
-def run_trial(trial: Trial) -> dict:
-    """Run one trial and return its result row (never raises for estimator failures)."""
+def base_row(trial: Trial) -> dict:
+    """A trial's row before it ran (identity columns and NaN results)."""
     row = trial.as_dict()
     row.update(mi=math.nan, std=math.nan, status="ok", error="", wall_s=math.nan, cpu_s=math.nan,
-               info="{}", version=code_version(), true_mi=math.nan, true_mi_stderr=math.nan)
+               peak_mem_mb=math.nan, threads=_pinned, info="{}", version=code_version(),
+               true_mi=math.nan, true_mi_stderr=math.nan, finished_at=math.nan)
+    return row
+
+
+def run_trial(trial: Trial) -> dict:
+    """Run one trial in this process and return its result row (never raises for estimator
+    failures)."""
+    row = base_row(trial)
+    reset_peak_memory()
     try:
         row["true_mi"], row["true_mi_stderr"] = true_mi_of(trial)
-        scenario = _registry.make_scenario(trial.scenario, **trial.scenario_params)
+        scenario = _scenario(trial)
         estimator = _registry.make_estimator(trial.estimator, **trial.estimator_params)
         x, y = sample_cell(trial)
         _, swap, _ = estimator.capabilities.match(scenario.x_kind, scenario.y_kind,
@@ -73,4 +179,18 @@ def run_trial(trial: Trial) -> dict:
         tb = traceback.format_exc(limit=-3)
         row["error"] = f"{type(exc).__name__}: {exc}\n{tb}"
         log.debug("trial %s failed", trial.key, exc_info=True)
+    row["peak_mem_mb"] = peak_memory_mb()
+    row["finished_at"] = time.time()
+    return row
+
+
+def stopped_row(trial: Trial, status: str, error: str, *, wall_s: float = math.nan,
+                threads: int | None = None) -> dict:
+    """The row of a trial that did not finish by itself (timed out, or its worker died)."""
+    row = base_row(trial)
+    row.update(status=status, error=error, wall_s=wall_s, threads=threads, finished_at=time.time())
+    try:
+        row["true_mi"], row["true_mi_stderr"] = true_mi_of(trial)
+    except Exception:  # the truth failing is reported by the trials that run
+        pass
     return row

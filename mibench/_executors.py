@@ -1,83 +1,414 @@
-"""Executors: how the runner runs a batch of trials (serially or in local worker processes).
+"""Executors: how the runner runs a batch of trials (serially, in local worker processes, or on a
+Dask cluster).
 
 An executor takes trials and yields their result rows as they finish, in any order. Results do
-not depend on the executor or the number of workers: each trial carries its own seeds.
+not depend on the executor or the number of workers: each trial carries its own seeds, and every
+executor runs trials under the same BLAS/OpenMP thread limit (``threads``, default 1).
+
+Timeouts: a trial that runs past ``timeout`` seconds is stopped and recorded with status
+``"timeout"``; the run goes on. Python cannot stop a running function, so a timed trial runs in
+a process that can be killed: the process executor kills the worker and starts a new one
+(``jobs=1`` with a timeout is one such worker); the Dask executor runs each timed trial in a
+child process of the Dask worker.
 """
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import logging
+import math
+import multiprocessing as mp
 import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing.connection import wait as mp_wait
 
-from mibench._contracts import InputError
-from mibench._execute import run_trial
+from mibench import _execute, _registry
+from mibench._contracts import InputError, UnavailableError
+from mibench._execute import pin_threads, run_trial, stopped_row
 from mibench._trials import Trial
 
-BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
-            "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+log = logging.getLogger(__name__)
+
+BLAS_ENV = _execute.BLAS_ENV
+DASK_HINT = "pip install 'mibench[distributed]'  (or: pip install 'dask[distributed]')"
+
+__all__ = ["SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "pin_threads"]
 
 
-def pin_threads(n: int = 1) -> None:
-    """Limit BLAS/OpenMP (and torch) threads in this process, so parallel workers do not
-    oversubscribe the cores."""
-    for var in BLAS_ENV:
-        os.environ[var] = str(n)
+def _timeout_error(seconds: float) -> str:
+    return f"timed out: stopped after the {seconds:g} s per-trial timeout"
+
+
+@contextlib.contextmanager
+def _threads_limited(n: int):
+    """Run this process's trials under a BLAS thread limit, restoring the previous limits after."""
+    limiter = None
     try:
         from threadpoolctl import threadpool_limits
 
-        threadpool_limits(n)
-    except Exception:  # threadpoolctl is optional at this level
+        limiter = threadpool_limits(n)
+    except Exception:
+        pass
+    torch = sys.modules.get("torch")
+    torch_before = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(n)
+    before = _execute._pinned
+    _execute._pinned = n
+    try:
+        yield
+    finally:
+        _execute._pinned = before
+        if limiter is not None:
+            limiter.restore_original_limits()
+        if torch is not None and torch_before is not None:
+            torch.set_num_threads(torch_before)
+
+
+# --------------------------------------------------------------------------- serial
+class SerialExecutor:
+    """Trials one after the other in this process (with a timeout: in one killable worker)."""
+
+    name = "serial"
+
+    def __init__(self, jobs: int = 1, *, timeout: float | None = None, threads: int = 1):
+        self.jobs = 1
+        self.timeout = timeout
+        self.threads = threads
+
+    def run(self, trials: Iterable[Trial]) -> Iterator[dict]:
+        if self.timeout is not None:
+            yield from ProcessExecutor(1, timeout=self.timeout, threads=self.threads).run(trials)
+            return
+        with _threads_limited(self.threads):
+            for trial in trials:
+                yield run_trial(trial)
+
+
+# --------------------------------------------------------------------------- local processes
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when its parent dies (a kill -9 of the run leaves no orphan
+    burning CPU)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
         pass
 
 
-class SerialExecutor:
-    name = "serial"
+def _worker_main(conn, threads: int) -> None:
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    pin_threads(threads)
+    while True:
+        try:
+            trial = conn.recv()
+        except (EOFError, OSError):
+            return
+        if trial is None:
+            return
+        row = run_trial(trial)
+        try:
+            conn.send(row)
+        except (BrokenPipeError, OSError):
+            return
 
-    def __init__(self, jobs: int = 1):
-        self.jobs = 1
 
-    def run(self, trials: Iterable[Trial]) -> Iterator[dict]:
-        for trial in trials:
-            yield run_trial(trial)
+class _Worker:
+    def __init__(self, ctx, threads: int):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, threads), daemon=True)
+        self.proc.start()
+        child.close()
+        self.trial: Trial | None = None
+        self.started = 0.0
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.proc.kill()
+        else:
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+        self.proc.join(timeout=0 if kill else 2)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
+
+
+def _mp_context():
+    methods = mp.get_all_start_methods()
+    # fork: cheap, and workers inherit plugins registered at run time (mibench.register)
+    return mp.get_context("fork" if "fork" in methods else "spawn")
 
 
 class ProcessExecutor:
-    """Local worker processes (``--jobs N``); BLAS threads pinned to 1 in each worker."""
+    """Local worker processes (``--jobs N``) that this executor manages itself, so a trial past
+    its timeout can be stopped: the worker is killed and replaced. BLAS threads pinned in each
+    worker. A worker that dies (segfault, out of memory) fails its trial and is replaced."""
 
     name = "processes"
 
-    def __init__(self, jobs: int = 2):
+    def __init__(self, jobs: int = 2, *, timeout: float | None = None, threads: int = 1):
         if jobs < 1:
             raise InputError(f"jobs must be >= 1, got {jobs}")
         self.jobs = jobs
+        self.timeout = timeout
+        self.threads = threads
 
     def run(self, trials: Iterable[Trial]) -> Iterator[dict]:
+        pending = collections.deque(trials)
+        if not pending:
+            return
+        ctx = _mp_context()
+        workers = [_Worker(ctx, self.threads) for _ in range(min(self.jobs, len(pending)))]
+        try:
+            while True:
+                for i, w in enumerate(workers):
+                    if w.trial is None and pending:
+                        trial = pending.popleft()
+                        try:
+                            w.conn.send(trial)
+                        except (BrokenPipeError, OSError):  # died while idle: replace, retry
+                            w.stop(kill=True)
+                            workers[i] = w = _Worker(ctx, self.threads)
+                            w.conn.send(trial)
+                        w.trial, w.started = trial, time.monotonic()
+                busy = [w for w in workers if w.trial is not None]
+                if not busy:
+                    break
+                wait_s = None
+                if self.timeout is not None:
+                    now = time.monotonic()
+                    wait_s = max(0.0, min(w.started + self.timeout for w in busy) - now)
+                ready = set(mp_wait([w.conn for w in busy] + [w.proc.sentinel for w in busy],
+                                    timeout=wait_s))
+                now = time.monotonic()
+                for i, w in enumerate(workers):
+                    if w.trial is None:
+                        continue
+                    row = None
+                    if w.conn in ready or w.proc.sentinel in ready:
+                        try:
+                            if w.conn.poll():
+                                row = w.conn.recv()
+                        except (EOFError, OSError):
+                            row = None
+                        if row is None:  # the worker died without answering
+                            w.proc.join(timeout=1)
+                            code = w.proc.exitcode
+                            row = stopped_row(w.trial, "failed",
+                                              f"WorkerDied: the worker process running the trial died "
+                                              f"(exit code {code})", threads=self.threads)
+                            w.stop(kill=True)
+                            workers[i] = _Worker(ctx, self.threads)
+                        else:
+                            w.trial = None
+                    elif self.timeout is not None and now - w.started >= self.timeout:
+                        row = stopped_row(w.trial, "timeout", _timeout_error(self.timeout),
+                                          wall_s=now - w.started, threads=self.threads)
+                        log.info("trial %s timed out after %.1f s", w.trial.key, now - w.started)
+                        w.stop(kill=True)
+                        workers[i] = _Worker(ctx, self.threads)
+                    if row is not None:
+                        yield row
+        finally:
+            for w in workers:
+                w.stop(kill=w.trial is not None)
+
+
+# --------------------------------------------------------------------------- dask
+def runtime_plugins() -> list[tuple[str, str, type]]:
+    """Plugins registered at run time (``mibench.register``), not through entry points: Dask
+    workers do not inherit them, so they are sent along with the trials (pickled by reference:
+    their module must be importable on the workers)."""
+    from importlib.metadata import entry_points
+
+    out = []
+    for kind, group, table in (("estimator", _registry.ESTIMATORS, _registry.estimators()),
+                               ("scenario", _registry.SCENARIOS, _registry.scenarios())):
+        eps = {ep.name: ep.value for ep in entry_points(group=group)}
+        for name, plugin in table.items():
+            if plugin.cls is not None and eps.get(name) != plugin.target:
+                out.append((kind, name, plugin.cls))
+    return out
+
+
+_dask_setup_done: tuple | None = None
+
+
+def _dask_setup(threads: int, plugins) -> None:
+    global _dask_setup_done
+    token = (threads, tuple((k, n, id(c)) for k, n, c in plugins))
+    if _dask_setup_done == token:
+        return
+    for kind, name, cls in plugins:
+        current = (_registry.estimators() if kind == "estimator" else _registry.scenarios()).get(name)
+        if current is None or current.cls is not cls:
+            _registry.register(kind, name, cls)
+    pin_threads(threads)
+    _dask_setup_done = token
+
+
+def _dask_task(trial: Trial, threads: int, timeout: float | None, plugins) -> dict:
+    """What a Dask worker runs for one trial."""
+    _dask_setup(threads, plugins)
+    if timeout is None:
+        return run_trial(trial)
+    return run_in_child(trial, timeout, threads, plugins)
+
+
+def run_in_child(trial: Trial, timeout: float, threads: int, plugins=()) -> dict:
+    """Run one trial in a fresh Python child process, killed past ``timeout`` seconds (for Dask
+    workers, which are daemonic and cannot use multiprocessing). Costs an interpreter start."""
+    payload = pickle.dumps((list(sys.path), pickle.dumps((trial, threads, list(plugins)))))
+    env = dict(os.environ, **{v: str(threads) for v in BLAS_ENV})
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-c", "from mibench._executors import _child_main; "
+                             "_child_main()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    try:
+        out, err = proc.communicate(payload, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return stopped_row(trial, "timeout", _timeout_error(timeout),
+                           wall_s=time.monotonic() - started, threads=threads)
+    if proc.returncode != 0 or not out:
+        tail = err.decode(errors="replace").strip().splitlines()[-3:]
+        return stopped_row(trial, "failed", f"WorkerDied: the child process running the trial exited "
+                           f"with code {proc.returncode}: {' | '.join(tail)}", threads=threads)
+    return pickle.loads(out)
+
+
+def _child_main() -> None:
+    path, inner = pickle.loads(sys.stdin.buffer.read())
+    for p in path:
+        if p not in sys.path:
+            sys.path.append(p)
+    trial, threads, plugins = pickle.loads(inner)
+    _dask_setup(threads, plugins)
+    row = run_trial(trial)
+    sys.stdout.buffer.write(pickle.dumps(row))
+    sys.stdout.buffer.flush()
+
+
+class DaskExecutor:
+    """Trials as Dask tasks: a local cluster of ``jobs`` single-threaded worker processes, or an
+    existing cluster at ``scheduler`` (``dask scheduler`` / ``dask worker``; the workers need
+    mibench and the plugins installed). Rows stream back as tasks finish."""
+
+    name = "dask"
+
+    def __init__(self, jobs: int = 2, *, timeout: float | None = None, threads: int = 1,
+                 scheduler: str | None = None, processes: bool = True):
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise UnavailableError(f"the dask executor needs the `distributed` package: {DASK_HINT}") \
+                from None
+        if jobs < 1:
+            raise InputError(f"jobs must be >= 1, got {jobs}")
+        self.jobs = jobs
+        self.timeout = timeout
+        self.threads = threads
+        self.scheduler = scheduler
+        self.processes = processes
+
+    @contextlib.contextmanager
+    def _client(self):
+        from distributed import Client, LocalCluster
+
+        if self.scheduler:
+            try:
+                client = Client(self.scheduler, timeout="20s")
+            except OSError as exc:
+                raise InputError(f"cannot reach the Dask scheduler at {self.scheduler!r}: {exc}") from None
+            try:
+                yield client
+            finally:
+                client.close()
+            return
+        cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=self.processes,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+
+    def run(self, trials: Iterable[Trial]) -> Iterator[dict]:
+        from distributed import as_completed
+
         trials = list(trials)
-        # Submit in a bounded window so a huge suite does not hold every future at once; trials
-        # of one data cell stay adjacent, so a worker often reuses the cell's sample.
-        window = self.jobs * 4
-        with ProcessPoolExecutor(max_workers=self.jobs, initializer=pin_threads) as pool:
-            pending = set()
+        if not trials:
+            return
+        plugins = runtime_plugins()
+        with self._client() as client:
+            n_workers = max(1, len(client.scheduler_info().get("workers", {})) or self.jobs)
+            window = max(8, 4 * n_workers)
             it = iter(trials)
-            for trial in it:
-                pending.add(pool.submit(run_trial, trial))
-                if len(pending) >= window:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        yield fut.result()
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    yield fut.result()
+            futures = {}
+
+            def submit(trial: Trial):
+                fut = client.submit(_dask_task, trial, self.threads, self.timeout, plugins,
+                                    key=f"mibench-trial-{trial.key}", pure=False, retries=0)
+                futures[fut.key] = trial
+                return fut
+
+            ac = as_completed([submit(t) for t in _take(it, window)])
+            for fut in ac:
+                trial = futures.pop(fut.key)
+                try:
+                    row = fut.result()
+                except Exception as exc:  # the worker died (KilledWorker) or the task was lost
+                    row = stopped_row(trial, "failed", f"DaskError: {type(exc).__name__}: {exc}",
+                                      threads=self.threads)
+                fut.release()
+                for t in _take(it, 1):
+                    ac.add(submit(t))
+                yield row
 
 
-EXECUTORS = {"serial": SerialExecutor, "processes": ProcessExecutor}
+def _take(it: Iterator, k: int) -> list:
+    out = []
+    for _ in range(k):
+        try:
+            out.append(next(it))
+        except StopIteration:
+            break
+    return out
 
 
-def make_executor(name: str | None, jobs: int):
+EXECUTORS = {"serial": SerialExecutor, "processes": ProcessExecutor, "dask": DaskExecutor}
+
+
+def make_executor(name: str | None, jobs: int, *, timeout: float | None = None, threads: int = 1,
+                  scheduler: str | None = None):
+    """The executor called ``name`` (default: serial for one job, processes for more; dask when a
+    ``scheduler`` address is given)."""
+    if timeout is not None and (not isinstance(timeout, (int, float)) or not timeout > 0
+                                or math.isinf(timeout)):
+        raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if threads is None or int(threads) < 1:
+        raise InputError(f"threads must be >= 1, got {threads!r}")
+    if scheduler and name not in (None, "dask"):
+        raise InputError(f"--scheduler runs on a Dask cluster; it cannot be combined with executor {name!r}")
     if name is None:
-        name = "serial" if jobs <= 1 else "processes"
+        name = "dask" if scheduler else ("serial" if jobs <= 1 else "processes")
     if name not in EXECUTORS:
         raise InputError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
-    return EXECUTORS[name](jobs)
+    if name == "dask":
+        return DaskExecutor(jobs, timeout=timeout, threads=int(threads), scheduler=scheduler)
+    return EXECUTORS[name](jobs, timeout=timeout, threads=int(threads))

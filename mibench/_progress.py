@@ -18,7 +18,7 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.width = width
-        self.done = self.failed = self.cached = 0
+        self.done = self.failed = self.timeouts = self.cached = 0
         self.start = time.monotonic()
         self._last = 0.0
 
@@ -31,6 +31,8 @@ class Progress:
         self.done += 1
         if row.get("status") != "ok":
             self.failed += 1
+            if row.get("status") == "timeout":
+                self.timeouts += 1
         self._draw(force=self.done + self.cached >= self.total)
 
     def _draw(self, force: bool = False) -> None:
@@ -45,11 +47,14 @@ class Progress:
         filled = int(round(frac * self.width))
         elapsed = now - self.start
         remaining = self.total - finished
+        # the ETA extrapolates the trials computed in this session (cached ones cost nothing)
         eta = elapsed / self.done * remaining if self.done else float("nan")
-        eta_s = "--:--" if eta != eta else f"{int(eta) // 60:02d}:{int(eta) % 60:02d}"
+        eta_s = _clock(eta) if remaining else _clock(elapsed)
+        failed = f"{self.failed} failed" + (f" ({self.timeouts} timeout)" if self.timeouts else "")
         self.stream.write(
             f"\r{self.label}[{'#' * filled}{'.' * (self.width - filled)}] {finished}/{self.total} "
-            f"done ({self.cached} cached) | {self.failed} failed | {remaining} left | ETA {eta_s} ")
+            f"done ({self.cached} cached) | {failed} | {remaining} left | "
+            f"{'ETA' if remaining else 'took'} {eta_s} \x1b[K")
         self.stream.flush()
 
     def close(self) -> None:
@@ -57,3 +62,10 @@ class Progress:
             self._draw(force=True)
             self.stream.write("\n")
             self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    if seconds != seconds:
+        return "--:--"
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"

@@ -87,24 +87,37 @@ def plan(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | N
     return build_trials(scenarios, _normalise_estimators(estimators), [int(v) for v in ns], seed_list)
 
 
+RERUN_STATUSES = ("failed", "timeout")
+
+
 def execute(trials: list[Trial], *, store: Store, jobs: int = 1, executor: str | None = None,
-            fresh: bool = False, on_cached: Callable[[int], None] | None = None,
+            fresh: bool = False, rerun_failed: bool = False, timeout: float | None = None,
+            threads: int = 1, scheduler: str | None = None,
+            on_cached: Callable[[int], None] | None = None,
             on_result: Callable[[dict], None] | None = None) -> pd.DataFrame:
-    """Run the trials the store does not hold yet (all of them with ``fresh``) and return all
-    their rows from the store."""
+    """Run the trials the store does not hold yet and return all their rows from the store.
+
+    ``fresh`` recomputes every trial; ``rerun_failed`` recomputes the stored trials whose status
+    is "failed" or "timeout" (and those not stored). Each row is committed as it arrives, so a
+    run killed at any moment resumes with the same call.
+    """
     keys = [t.key for t in trials]
     if len(set(keys)) != len(keys):
         trials = list({t.key: t for t in trials}.values())
         keys = [t.key for t in trials]
+    runner = make_executor(executor, jobs, timeout=timeout, threads=threads, scheduler=scheduler)
     if fresh:
         store.delete(keys)
     stored = store.statuses(keys)
+    if rerun_failed:
+        stored = {k: s for k, s in stored.items() if s not in RERUN_STATUSES}
     todo = [t for t in trials if t.key not in stored]
     if on_cached:
         on_cached(len(trials) - len(todo))
     todo.sort(key=lambda t: (t.scenario_id, t.n, t.seed, t.estimator_id))
-    log.info("%d trials, %d stored, %d to run", len(trials), len(trials) - len(todo), len(todo))
-    for row in make_executor(executor, jobs).run(todo):
+    log.info("%d trials, %d stored, %d to run (%s executor)", len(trials), len(trials) - len(todo),
+             len(todo), runner.name)
+    for row in runner.run(todo):
         store.put(row)
         if on_result:
             on_result(row)
@@ -115,21 +128,55 @@ def run(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | No
         estimators=None, n: Sequence[int] | int | None = None,
         seeds: int | Sequence[int] = DEFAULT_SEEDS, *, jobs: int = 1, executor: str | None = None,
         store: str | Path | None = None, out: str | Path | None = None, fresh: bool = False,
+        rerun_failed: bool = False, timeout: float | None = None, threads: int = 1,
+        scheduler: str | None = None,
         on_cached: Callable[[int], None] | None = None,
         on_result: Callable[[dict], None] | None = None) -> pd.DataFrame:
     """Run a benchmark and return one row per trial as a DataFrame.
 
     Parameters
     ----------
-    scenario : registered scenario name, or a list of (name, params) pairs.
+    scenario : registered scenario name, a list of (name, params) pairs, or a suite (a
+        :class:`mibench._suites.Suite`, or ``"suite:NAME"`` / ``"suite:path/to/file.toml"``),
+        in which case ``params``, ``estimators``, ``n`` and ``seeds`` must be left out.
     params : grid of scenario parameters, ``{"rho": [0.3, 0.6]}``; defaults to the scenario's grid.
-    estimators : names, (name, params) pairs or {name: params}; default every available estimator.
+    estimators : names, (name, params) pairs or {name: params}; default every available one.
     n : sample size(s). seeds : number of seeds (0..seeds-1) or an explicit list.
-    jobs : worker processes. store : SQLite file (default results/runs/store.sqlite).
+    jobs : worker processes (or Dask workers of a local cluster).
+    executor : "serial", "processes" or "dask" (default: serial for one job, else processes;
+        dask when ``scheduler`` is given).
+    store : SQLite file (default results/runs/store.sqlite).
     out : if given, write trials.csv, summary.csv, a figure and run.json there.
-    fresh : recompute even what the store holds.
+    fresh : recompute even what the store holds. rerun_failed : recompute stored trials that
+        failed or timed out.
+    timeout : seconds per trial; a trial past it is stopped and stored with status "timeout".
+        For a suite, default the suite's ``timeout``.
+    threads : BLAS/OpenMP threads per trial (default 1, whatever the executor).
+    scheduler : address of a running Dask scheduler (``tcp://host:8786``).
+    on_cached, on_result : progress callbacks (count of stored trials; each new row).
     """
-    trials, skipped = plan(scenario, params, estimators, n, seeds)
+    suite = _as_suite(scenario)
+    if suite is not None:
+        if params is not None or estimators is not None or n is not None or seeds != DEFAULT_SEEDS:
+            raise InputError("a suite names its own scenarios, estimators, n and seeds; "
+                             "do not pass params, estimators, n or seeds with it")
+        trials, skipped = suite.plan()
+        if timeout is None:
+            timeout = suite.timeout
+    else:
+        trials, skipped = plan(scenario, params, estimators, n, seeds)
+    return run_trials(trials, skipped, jobs=jobs, executor=executor, store=store, out=out,
+                      fresh=fresh, rerun_failed=rerun_failed, timeout=timeout, threads=threads,
+                      scheduler=scheduler, on_cached=on_cached, on_result=on_result, suite=suite)
+
+
+def run_trials(trials: list[Trial], skipped: Sequence[Skipped] = (), *, jobs: int = 1,
+               executor: str | None = None, store: str | Path | None = None,
+               out: str | Path | None = None, fresh: bool = False, rerun_failed: bool = False,
+               timeout: float | None = None, threads: int = 1, scheduler: str | None = None,
+               on_cached: Callable[[int], None] | None = None,
+               on_result: Callable[[dict], None] | None = None, suite=None) -> pd.DataFrame:
+    """Run already planned trials (see :func:`run` for the arguments)."""
     for s in skipped:
         log.info("skipped %s on %s%s: %s", s.estimator, s.scenario, s.scenario_params, s.reason)
     if not trials:
@@ -137,18 +184,43 @@ def run(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | No
         raise InputError(f"nothing to run ({reasons})")
     with Store(store or default_store_path()) as st:
         df = execute(trials, store=st, jobs=jobs, executor=executor, fresh=fresh,
+                     rerun_failed=rerun_failed, timeout=timeout, threads=threads, scheduler=scheduler,
                      on_cached=on_cached, on_result=on_result)
         store_path = st.path
     df.attrs["skipped"] = [vars(s) for s in skipped]
     if out is not None:
         from mibench._reporting import write_run
 
-        write_run(df, Path(out), manifest={
+        manifest = {
             "store": str(Path(store_path).resolve()),
             "keys": [t.key for t in trials],
             "skipped": [vars(s) for s in skipped],
-        })
+        }
+        if suite is not None:
+            manifest["suite"] = {"name": suite.name, "source": suite.source,
+                                 "description": suite.description}
+        write_run(df, Path(out), manifest=manifest)
     return df
+
+
+def run_suite(suite, **kwargs) -> pd.DataFrame:
+    """Run a suite: a built-in name (``"quick"``), a TOML file path, or a parsed Suite.
+    Keyword arguments as for :func:`run` (jobs, executor, store, out, timeout, ...)."""
+    from mibench._suites import Suite, load_suite
+
+    if not isinstance(suite, Suite):
+        suite = load_suite(suite)
+    return run(suite, **kwargs)
+
+
+def _as_suite(scenario):
+    from mibench._suites import Suite, load_suite
+
+    if isinstance(scenario, Suite):
+        return scenario
+    if isinstance(scenario, str) and scenario.startswith("suite:"):
+        return load_suite(scenario[len("suite:"):])
+    return None
 
 
 def load_run(run_dir: str | Path) -> pd.DataFrame:

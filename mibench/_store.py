@@ -88,7 +88,7 @@ class Store:
     def load(self, keys: Iterable[str] | None = None) -> pd.DataFrame:
         """Trials as a DataFrame (all of them, or those with the given keys)."""
         if keys is None:
-            return pd.read_sql_query("SELECT * FROM trials", self._con)
+            return _typed(pd.read_sql_query("SELECT * FROM trials", self._con))
         keys = list(keys)
         frames = []
         for i in range(0, len(keys), 500):
@@ -96,8 +96,19 @@ class Store:
             q = f"SELECT * FROM trials WHERE key IN ({', '.join('?' for _ in chunk)})"
             frames.append(pd.read_sql_query(q, self._con, params=chunk))
         if not frames:
-            return pd.DataFrame(columns=list(COLUMNS))
-        return pd.concat(frames, ignore_index=True)
+            return _typed(pd.DataFrame(columns=list(COLUMNS)))
+        return _typed(pd.concat(frames, ignore_index=True))
+
+    def count(self) -> int:
+        return int(self._con.execute("SELECT COUNT(*) FROM trials").fetchone()[0])
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """REAL columns as float64 (SQLite stores NaN as NULL, which would read back as None)."""
+    for name, decl in COLUMNS.items():
+        if name in df.columns and decl.startswith("REAL"):
+            df[name] = pd.to_numeric(df[name], errors="coerce").astype("float64")
+    return df
 
 
 def _plain(v):

@@ -6,9 +6,10 @@ import sys
 
 
 def register(sub) -> None:
-    p = sub.add_parser("list", help="list estimators and scenarios",
-                       description="List registered plugins with their parameters and availability.")
-    p.add_argument("what", nargs="?", default="all", choices=["all", "estimators", "scenarios"])
+    p = sub.add_parser("list", help="list estimators, scenarios and suites",
+                       description="List registered plugins with their parameters and availability, "
+                                   "and the built-in suites.")
+    p.add_argument("what", nargs="?", default="all", choices=["all", "estimators", "scenarios", "suites"])
     p.set_defaults(handler=handle)
 
 
@@ -59,4 +60,26 @@ def handle(args) -> int:
                           + (f"\n  {'':<24} default grid: {grid_s}" if grid_s else "") + "\n")
             else:
                 out.write(f"  {name:<24} UNAVAILABLE: {plugin.error}\n")
+    if args.what in ("all", "suites"):
+        _list_suites(out)
     return 0
+
+
+def _list_suites(out) -> None:
+    from mibench._suites import builtin_suites, load_suite
+
+    out.write("Suites (mibench run --suite NAME)\n")
+    for name, path in builtin_suites().items():
+        try:
+            suite = load_suite(path)
+        except Exception as exc:  # a broken suite file must not hide the others
+            out.write(f"  {name:<16} INVALID: {exc}\n")
+            continue
+        scen = sorted({s.name for s in suite.scenarios})
+        shown = ", ".join(scen[:4]) + (f", ... ({len(scen)} families)" if len(scen) > 4 else "")
+        ests = ", ".join(dict.fromkeys(e.name for e in suite.estimators))
+        seeds = len(suite.seeds)
+        out.write(f"  {name:<16} {suite.description}\n"
+                  f"  {'':<16} {len(suite.scenarios)} scenario entries ({shown}); estimators: {ests}; "
+                  f"n={','.join(map(str, suite.n))}; {seeds} seed(s)"
+                  + (f"; timeout {suite.timeout:g} s" if suite.timeout else "") + "\n")
