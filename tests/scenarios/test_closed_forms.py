@@ -21,6 +21,7 @@ from scenarios.discrete import (
 )
 from scenarios.gaussian import GaussianCorrelated, GaussianIndependent
 from scenarios.gmm_paper import GammaExponential, WeinmanExponential
+from scenarios.mixtures import GMMSynthetic, SparseInliers
 from scenarios.multivariate_normal import (
     MultinormalDense,
     MultinormalLVM,
@@ -50,6 +51,7 @@ CASES = [
     CategoricalGaussian(), CategoricalGaussian("0.7/0.2/0.1", "0/1/2", "1/0.5/2"),
     SymmetricChannel(2, 0.1), SymmetricChannel(5, 0.3),
     DiscreteTable("3x4"), DiscreteTable("sparse-4x4"), DiscreteTable("0.2/0.1;0.05/0.15;0.3/0.2"),
+    GMMSynthetic("D1"), SparseInliers(3, 3, 0.0),  # mixture families at their closed-form points
 ]
 
 
