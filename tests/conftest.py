@@ -34,6 +34,15 @@ class DiscreteOnly(Estimator):
         return Estimate(0.0)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_groundtruth_cache(tmp_path_factory):
+    """Monte-Carlo ground truths go to a per-session cache, never the user's home."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MIBENCH_CACHE_DIR", str(tmp_path_factory.mktemp("groundtruth-cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture
 def toy_plugins():
     mibench.register("estimator", "toy-pearson", PearsonMI)
