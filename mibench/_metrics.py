@@ -1,15 +1,29 @@
 """Per-cell metrics from trial rows: bias, spread, RMSE, coverage, runtime, failures.
 
 A cell is (scenario, scenario parameters, estimator, estimator parameters, n); the rows of a
-cell differ only by seed.
+cell differ only by seed. Everything is in nats (MI), seconds (time) and MB (memory).
+
+Functions
+---------
+summarize(trials)            one row per cell (the numbers behind every table and figure)
+log_relative_error(summary)  ln(mean estimate / true MI), clipped (bmi's heatmap colour)
+sample_complexity(summary)   smallest n from which the mean estimate stays within a factor of
+                             the truth (bmi's sample-complexity figure)
+bound_ceilings(trials)       ln(n) and ln(batch) ceilings of the lower-bound estimators
 """
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
 
 CELL = ["scenario", "scenario_params", "estimator", "estimator_params", "n"]
+#: a (scenario, parameters) pair: a task, independent of n and the estimator
+TASK = ["scenario", "scenario_params"]
+#: an estimator with its hyperparameters
+METHOD = ["estimator", "estimator_params"]
 
 
 def _cell_metrics(g: pd.DataFrame) -> pd.Series:
@@ -45,14 +59,23 @@ def _cell_metrics(g: pd.DataFrame) -> pd.Series:
         "median_wall_s": float(np.median(wall)) if n_ok else np.nan,
         "mean_cpu_s": ok["cpu_s"].to_numpy(float).mean() if n_ok else np.nan,
     }
-    if "peak_mem_mb" in ok:
-        mem = ok["peak_mem_mb"].to_numpy(float)
-        out["peak_mem_mb"] = np.nanmax(mem) if n_ok and np.isfinite(mem).any() else np.nan
+    mem = ok["peak_mem_mb"].to_numpy(float) if "peak_mem_mb" in ok else np.array([])
+    out["peak_mem_mb"] = float(np.nanmax(mem)) if np.isfinite(mem).any() else np.nan
     return pd.Series(out)
 
 
 def summarize(trials: pd.DataFrame) -> pd.DataFrame:
-    """One row per cell with the metrics above, sorted by scenario, parameters, estimator, n."""
+    """One row per cell, sorted by scenario, parameters, estimator, n.
+
+    Columns: the cell keys, ``true_mi`` and its MC ``true_mi_stderr``, counts (``trials``,
+    ``ok``, ``failed``, ``timeout``), over the successful seeds: ``mean``, ``bias`` = mean - true,
+    ``rel_bias`` = bias / true (NaN when the truth is 0), ``std`` (ddof=1) and ``sem`` of the
+    estimates, ``rmse`` = sqrt(mean((est - true)^2)), ``median``, ``iqr`` (75th - 25th
+    percentile), ``mean_reported_std`` (the estimator's own std, when every ok trial has one),
+    ``coverage_1std`` / ``coverage_2std`` (fraction of seeds with |est - true| <= 1 / 2 reported
+    std), ``mean_wall_s``, ``median_wall_s``, ``mean_cpu_s`` (seconds) and ``peak_mem_mb`` (the
+    maximum over seeds).
+    """
     if trials.empty:
         return pd.DataFrame(columns=CELL)
     summary = (trials.groupby(CELL, sort=True, dropna=False)[list(trials.columns)]
@@ -60,3 +83,77 @@ def summarize(trials: pd.DataFrame) -> pd.DataFrame:
     for col in ("trials", "ok", "failed", "timeout"):
         summary[col] = summary[col].astype(int)
     return summary
+
+
+def log_relative_error(summary: pd.DataFrame, clip: float = 1.0) -> pd.Series:
+    """ln(mean / true MI) per cell, clipped to [-clip, clip].
+
+    A non-positive mean with a positive truth maps to -clip (a total underestimate); a zero
+    truth, or a cell without successful trials, gives NaN.
+    """
+    mean = summary["mean"].to_numpy(float)
+    truth = summary["true_mi"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where((truth > 0) & np.isfinite(mean), np.log(np.maximum(mean, 1e-300) / truth),
+                         np.nan)
+    return pd.Series(np.clip(ratio, -clip, clip), index=summary.index, name="log_rel_error")
+
+
+def sample_complexity(summary: pd.DataFrame, factor: float = 1.5) -> pd.DataFrame:
+    """Smallest n from which the mean estimate stays within a factor of the truth.
+
+    For each task and method, with the sample sizes n_1 < ... < n_m of the summary, returns the
+    smallest n_j such that truth / factor <= mean(n_k) <= truth * factor for every k >= j; NaN
+    if even the largest n misses (or the truth is not positive). Columns: TASK + METHOD +
+    ``true_mi``, ``n_min``, ``n_max`` (the largest n tried).
+    """
+    rows = []
+    for key, g in summary.groupby(TASK + METHOD, sort=True, dropna=False):
+        g = g.sort_values("n")
+        truth = float(g["true_mi"].iloc[0])
+        mean = g["mean"].to_numpy(float)
+        ok = (truth > 0) & np.isfinite(mean) & (mean >= truth / factor) & (mean <= truth * factor)
+        # suffix-all: position j qualifies if every later position is ok
+        tail_ok = np.flip(np.cumprod(np.flip(ok)).astype(bool))
+        ns = g["n"].to_numpy()
+        n_min = float(ns[np.argmax(tail_ok)]) if tail_ok.any() else np.nan
+        rows.append(dict(zip(TASK + METHOD, key, strict=False)) | {"true_mi": truth, "n_min": n_min,
+                                                     "n_max": int(ns.max())})
+    return pd.DataFrame(rows, columns=TASK + METHOD + ["true_mi", "n_min", "n_max"])
+
+
+def bound_ceilings(trials: pd.DataFrame) -> pd.DataFrame:
+    """Ceilings of the lower-bound estimators, per method and n.
+
+    An estimator is a variational lower bound when its ``info`` has a ``bound`` entry (the
+    neural estimators set it). Any such bound estimated from n samples cannot certify more than
+    about ln(n) nats (McAllester and Stratos 2020): ``log_n`` = ln(n). InfoNCE is also capped by
+    ln(batch size): ``log_batch`` is the mean of ``info["infonce_ceiling"]`` over the cell's
+    trials (NaN for the other bounds). Returns METHOD + ``n``, ``log_n``, ``log_batch``; empty
+    when no trial is a bound.
+    """
+    cols = METHOD + ["n", "log_n", "log_batch"]
+    if trials.empty or "info" not in trials:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    ok = trials[trials["status"] == "ok"]
+    for (est, eparams, n), g in ok.groupby(METHOD + ["n"], sort=True):
+        infos = [_parse_info(v) for v in g["info"]]
+        if not any("bound" in i for i in infos):
+            continue
+        ceil = [float(i["infonce_ceiling"]) for i in infos if "infonce_ceiling" in i]
+        rows.append({"estimator": est, "estimator_params": eparams, "n": int(n),
+                     "log_n": float(np.log(n)), "log_batch": float(np.mean(ceil)) if ceil else np.nan})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _parse_info(value) -> dict:
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str) or not value:
+        return {}
+    try:
+        out = json.loads(value)
+    except ValueError:
+        return {}
+    return out if isinstance(out, dict) else {}

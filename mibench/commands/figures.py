@@ -1,0 +1,55 @@
+"""`mibench figures NAME`: run (through the store) and draw a paper's figures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def register(sub) -> None:
+    from mibench.figures import FIGURE_SETS
+
+    p = sub.add_parser("figures", help="reproduce a paper's figures (gmm-mi-paper, beyond-normal)",
+                       description="Run the trials a paper's figures need (stored, so a re-run "
+                                   "recomputes nothing) and draw them as PNG and PDF.")
+    p.add_argument("name", choices=sorted(FIGURE_SETS), help="figure set")
+    p.add_argument("--out", type=Path, help="output folder (default results/figures/NAME, "
+                                            "results/figures/NAME-quick with --quick)")
+    p.add_argument("--quick", action="store_true", help="reduced settings for a fast preview")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    p.add_argument("--store", type=Path, help="result store (default results/runs/store.sqlite)")
+    p.add_argument("--realisations", type=int,
+                   help="gmm-mi-paper: realisations of the invariance study (paper: 500)")
+    p.add_argument("--seeds", type=int, help="beyond-normal: seeds per cell (paper: 10)")
+    p.add_argument("--n", action="append", metavar="N1,N2", help="beyond-normal: sample sizes")
+    p.add_argument("--estimator", action="append", metavar="NAME[:k=v]",
+                   help="beyond-normal: estimators (default: the paper set)")
+    p.set_defaults(handler=handle)
+
+
+def handle(args) -> int:
+    from mibench._contracts import InputError
+    from mibench._runner import results_root
+    from mibench.commands._args import parse_estimators, parse_ints
+    from mibench.figures import figure_set
+
+    if args.jobs < 1:
+        raise InputError("--jobs must be >= 1")
+    for opt, value in (("--realisations", args.realisations), ("--seeds", args.seeds)):
+        if value is not None and value < 1:
+            raise InputError(f"{opt} must be >= 1")
+    module = figure_set(args.name)
+    out = args.out or results_root() / "figures" / (args.name + ("-quick" if args.quick else ""))
+    kw = {}
+    if args.name == "gmm-mi-paper":
+        if args.seeds or args.n or args.estimator:
+            raise InputError("--seeds, --n and --estimator apply to beyond-normal only")
+        kw["realisations"] = args.realisations
+    else:
+        if args.realisations:
+            raise InputError("--realisations applies to gmm-mi-paper only")
+        kw.update(seeds=args.seeds, ns=parse_ints(args.n, "--n") or None,
+                  estimators=parse_estimators(args.estimator))
+    paths = module.make(out, quick=args.quick, jobs=args.jobs, store=args.store, **kw)
+    print("\n".join(f"wrote {p}" for p in paths))
+    return 0

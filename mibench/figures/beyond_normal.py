@@ -1,0 +1,112 @@
+"""bmi's "Beyond Normal" figures (Czyz et al., NeurIPS 2023) on the bmi-v1 suite: the task x
+estimator heatmap of the mean estimate (coloured by ln(mean / true MI) clipped to +-1) and the
+sample-complexity heatmap (smallest n from which the mean estimate stays within a factor 1.5
+of the truth).
+
+Settings follow scenarios.md sections 13 and 15: the 40 bmi v1 tasks, n in {100, 500, 1000,
+3000, 5000, 10000}, seeds 0-9; the heatmap is drawn at n = 5000 (the v1 suite's n). The tasks
+come from the ``bmi-v1`` suite file when it exists (its scenario labels are the bmi task ids),
+otherwise from ``scenarios.bmi_v1.BMI_V1_TASKS``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from mibench._metrics import summarize
+from mibench._trials import canonical_json
+from mibench.figures._common import label_quick, write_csv
+from mibench.reports import figures as rf
+from mibench.reports._labels import add_labels
+
+log = logging.getLogger(__name__)
+
+#: neural estimators on one thread each (the runner's processes already use every core)
+NEURAL = dict(threads=1)
+ESTIMATORS = [("ksg", {}), ("binning", {}), ("gaussian", {}), ("kde", {}), ("gmm-mi", {}),
+              ("mine", NEURAL), ("nwj", NEURAL), ("infonce", NEURAL), ("smile", NEURAL)]
+FULL = dict(ns=[100, 500, 1000, 3000, 5000, 10000], seeds=10, heatmap_n=5000, estimators=ESTIMATORS)
+QUICK = dict(ns=[100, 500, 1000], seeds=3, heatmap_n=1000,
+             estimators=[("ksg", {}), ("binning", {}), ("gaussian", {})])
+
+
+def settings(quick: bool = False, **overrides) -> dict:
+    s = dict(QUICK if quick else FULL)
+    s.update({k: v for k, v in overrides.items() if v is not None})
+    if s["heatmap_n"] not in s["ns"]:
+        s["heatmap_n"] = max(s["ns"])
+    return s
+
+
+def bmi_v1_tasks() -> list[tuple[str, str, dict]]:
+    """[(bmi task id, scenario name, params)] in bmi's order, from the suite file if present."""
+    try:
+        from mibench._suites import builtin_suites, load_suite
+
+        if "bmi-v1" in builtin_suites():
+            suite = load_suite("bmi-v1")
+            out = []
+            for spec in suite.scenarios:
+                params = {k: (v[0] if isinstance(v, list) else v) for k, v in spec.params.items()}
+                out.append((spec.label or spec.name, spec.name, params))
+            if out:
+                return out
+    except Exception as exc:  # a broken suite file must not hide the fallback
+        log.warning("bmi-v1 suite not usable (%s); using scenarios.bmi_v1", exc)
+    from scenarios.bmi_v1 import BMI_V1_TASKS
+
+    return [(task, name, dict(params)) for task, (name, params) in BMI_V1_TASKS.items()]
+
+
+def task_names(tasks) -> dict[tuple[str, str], str]:
+    """(scenario, canonical params JSON as stored) -> bmi task id."""
+    from mibench import _registry
+
+    out = {}
+    for task, name, params in tasks:
+        cls = _registry.scenario_class(name)
+        out[(name, canonical_json(_registry.coerce_params(cls, params, name)))] = task
+    return out
+
+
+def compute(s: dict, tasks, *, jobs=1, store=None) -> pd.DataFrame:
+    from mibench._runner import run
+
+    return run([(name, params) for _, name, params in tasks], estimators=s["estimators"], n=s["ns"],
+               seeds=s["seeds"], jobs=jobs, store=store)
+
+
+def labelled_summary(trials: pd.DataFrame, tasks) -> pd.DataFrame:
+    """Summary with bmi task ids as ``task`` labels, rows in bmi's task order."""
+    names = task_names(tasks)
+    s = add_labels(summarize(trials), names)
+    order = {t: i for i, (t, _, _) in enumerate(tasks)}
+    s["_order"] = s["task"].map(order).fillna(len(order))
+    return s.sort_values(["_order", "method", "n"], kind="stable").drop(columns="_order") \
+        .reset_index(drop=True)
+
+
+def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: int | None = None,
+         ns: list[int] | None = None, estimators=None) -> list[Path]:
+    """Run the bmi-v1 tasks (through the store) and draw the heatmap and sample-complexity figure."""
+    out = Path(out)
+    s = settings(quick, seeds=seeds, ns=ns, estimators=estimators)
+    tasks = bmi_v1_tasks()
+    summary = labelled_summary(compute(s, tasks, jobs=jobs, store=store), tasks)
+    written = [write_csv(summary, out / "beyond_normal_summary.csv")]
+    n = int(s["heatmap_n"])
+    mean, err = rf.heatmap_data(summary, n)
+    written.append(write_csv(mean.join(err.add_prefix("log_rel_error: ")).reset_index(),
+                             out / "beyond_normal_heatmap.csv"))
+    title = label_quick(f"bmi v1 tasks: mean MI estimate over {s['seeds']} seeds, n = {n}", quick)
+    written += rf.save(rf.plot_heatmap(summary, n, title=title), out / "beyond_normal_heatmap")
+    if len(s["ns"]) > 1:
+        table = rf.sample_complexity_data(summary)
+        written.append(write_csv(table.reset_index(), out / "beyond_normal_sample_complexity.csv"))
+        title = label_quick(f"bmi v1 sample complexity ({s['seeds']} seeds)", quick)
+        written += rf.save(rf.plot_sample_complexity(summary, title=title),
+                           out / "beyond_normal_sample_complexity")
+    return written

@@ -1,0 +1,396 @@
+"""Report figures. Each figure has a ``*_data`` function that computes the plotted numbers
+from a summary (mibench._metrics.summarize, with labels from add_labels) and a ``plot_*``
+function that draws them and returns a matplotlib Figure (None when there is nothing to draw).
+
+All MI values in nats, times in seconds. Colours come from seaborn's colour-blind palette,
+with markers as a second cue.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mibench._metrics import TASK, log_relative_error, sample_complexity
+from mibench.reports._labels import ordered
+
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p"]
+NOMINAL_1STD = math.erf(1 / math.sqrt(2))  # 0.6827: coverage of +-1 sd of a normal
+NOMINAL_2STD = math.erf(2 / math.sqrt(2))  # 0.9545
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def style(name: str = "whitegrid"):
+    """A seaborn style context for every figure (does not change global state)."""
+    import seaborn as sns
+
+    return sns.axes_style(name)
+
+
+def palette(methods: list[str]) -> dict[str, tuple]:
+    import seaborn as sns
+
+    colours = sns.color_palette("colorblind", 10)
+    return {m: colours[i % len(colours)] for i, m in enumerate(methods)}
+
+
+def markers(methods: list[str]) -> dict[str, str]:
+    return {m: MARKERS[i % len(MARKERS)] for i, m in enumerate(methods)}
+
+
+def save(fig, base: Path, formats=("png", "pdf"), dpi: int = 150) -> list[Path]:
+    """Save ``fig`` as base.png and base.pdf and close it; returns the paths."""
+    plt = _plt()
+    base.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext in formats:
+        p = base.with_suffix(f".{ext}")
+        fig.savefig(p, dpi=dpi, bbox_inches="tight")
+        paths.append(p)
+    plt.close(fig)
+    return paths
+
+
+def _legend_right(fig, ax=None, **kw):
+    axes = fig.axes if ax is None else [ax]
+    handles, labels = {}, {}
+    for a in axes:
+        for h, lab in zip(*a.get_legend_handles_labels(), strict=False):
+            if lab not in labels:
+                labels[lab] = lab
+                handles[lab] = h
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="upper left", bbox_to_anchor=(1.0, 0.95),
+                   frameon=False, **kw)
+
+
+# ------------------------------------------------------------------ estimate vs true MI
+def estimate_vs_true_data(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per (n, method, task): true MI, mean estimate and std over seeds (cells with ok trials)."""
+    ok = summary[summary["ok"] > 0]
+    return ok[["n", "method", "task", "scenario", "true_mi", "mean", "std"]].sort_values(
+        ["n", "method", "scenario", "true_mi"]).reset_index(drop=True)
+
+
+def ceilings_to_draw(ceilings: pd.DataFrame, n: int, top: float) -> list[tuple[str, str, float]]:
+    """The (kind, method, value) ceilings worth drawing in a panel at sample size n whose MI
+    axis reaches ``top``: those below 1.5 x top (higher ones cannot bind on this axis)."""
+    out = []
+    if ceilings is None or ceilings.empty:
+        return out
+    c = ceilings[ceilings["n"] == n]
+    if len(c) and c["log_n"].iloc[0] <= 1.5 * top:
+        out.append(("log_n", "", float(c["log_n"].iloc[0])))
+    for _, row in c.iterrows():
+        if math.isfinite(row["log_batch"]) and row["log_batch"] <= 1.5 * top:
+            out.append(("log_batch", row["method"], float(row["log_batch"])))
+    return out
+
+
+def plot_estimate_vs_true(summary: pd.DataFrame, ceilings: pd.DataFrame | None = None,
+                          band: float = 1.0, title: str | None = None):
+    """Mean estimate vs true MI, one panel per n, a +-band x std (over seeds) band per method,
+    the identity line, and the ln n / ln(batch) ceilings of the lower bounds where they bind."""
+    data = estimate_vs_true_data(summary)
+    if data.empty:
+        return None
+    plt = _plt()
+    ns = sorted(data["n"].unique())
+    methods = ordered(summary["method"])
+    pal, mk = palette(methods), markers(methods)
+    lo = min(0.0, float(np.nanmin(data[["true_mi", "mean"]].to_numpy())))
+    top = float(np.nanmax(data["true_mi"]))
+    with style():
+        fig, axes = plt.subplots(1, len(ns), figsize=(4.0 * len(ns), 3.8), squeeze=False, sharey=True)
+        for ax, n in zip(axes[0], ns, strict=False):
+            d = data[data["n"] == n]
+            ax.plot([lo, top], [lo, top], color="0.3", ls="--", lw=1, label="identity (true MI)")
+            for m in methods:
+                for _, g in d[d["method"] == m].groupby("scenario", sort=False):
+                    g = g.sort_values("true_mi")
+                    std = g["std"].fillna(0.0).to_numpy()
+                    ax.plot(g["true_mi"], g["mean"], marker=mk[m], ms=4, lw=1.2, color=pal[m], label=m)
+                    ax.fill_between(g["true_mi"], g["mean"] - band * std, g["mean"] + band * std,
+                                    color=pal[m], alpha=0.18, lw=0)
+            for kind, m, value in ceilings_to_draw(ceilings, n, top):
+                if kind == "log_n":
+                    ax.axhline(value, color="0.45", ls=":", lw=1.2, label="ln n (any lower bound)")
+                else:
+                    ax.axhline(value, color=pal.get(m, "0.3"), ls="-.", lw=1.2,
+                               label=f"ln(batch) ceiling ({m})")
+            ax.set_title(f"n = {n}")
+            ax.set_xlabel("true MI [nats]")
+        axes[0][0].set_ylabel(f"estimated MI [nats] (mean ± {band:g} std)")
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        _legend_right(fig)
+    return fig
+
+
+# ------------------------------------------------------------------ bias vs n
+def bias_vs_n_data(summary: pd.DataFrame) -> pd.DataFrame:
+    ok = summary[summary["ok"] > 0]
+    return ok[["task", "method", "n", "true_mi", "bias", "sem", "rel_bias"]].sort_values(
+        ["task", "method", "n"]).reset_index(drop=True)
+
+
+def plot_bias_vs_n(summary: pd.DataFrame, max_panels: int = 48):
+    """Bias (mean - true MI) vs n on a log axis, one panel per task, error bars +-1 sem."""
+    data = bias_vs_n_data(summary)
+    if data.empty or data["n"].nunique() < 2:
+        return None
+    plt = _plt()
+    tasks = ordered(summary["task"])[:max_panels]
+    methods = ordered(summary["method"])
+    pal, mk = palette(methods), markers(methods)
+    ncol = min(len(tasks), 4)
+    nrow = math.ceil(len(tasks) / ncol)
+    with style():
+        fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.7 * nrow), squeeze=False,
+                                 sharex=True)
+        for ax in axes.flat[len(tasks):]:
+            ax.set_visible(False)
+        for ax, t in zip(axes.flat, tasks, strict=False):
+            d = data[data["task"] == t]
+            ax.axhline(0, color="0.3", lw=1, ls="--")
+            for m in methods:
+                g = d[d["method"] == m]
+                if g.empty:
+                    continue
+                ax.errorbar(g["n"], g["bias"], yerr=g["sem"].fillna(0.0), color=pal[m], marker=mk[m],
+                            ms=4, lw=1.2, capsize=2, label=m)
+            ax.set_xscale("log")
+            ax.set_title(t, fontsize=8)
+        for ax in axes[-1]:
+            ax.set_xlabel("n (samples, log scale)")
+        for ax in axes[:, 0]:
+            ax.set_ylabel("bias [nats]")
+        fig.tight_layout()
+        _legend_right(fig)
+    return fig
+
+
+# ------------------------------------------------------------------ runtime vs n
+def runtime_data(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per (method, n): median, min and max over tasks of the mean wall time per estimate [s]."""
+    ok = summary[summary["ok"] > 0]
+    g = ok.groupby(["method", "n"], sort=False)["mean_wall_s"]
+    out = pd.DataFrame({"median_s": g.median(), "min_s": g.min(), "max_s": g.max(),
+                        "tasks": g.size()}).reset_index()
+    return out.sort_values(["method", "n"]).reset_index(drop=True)
+
+
+def plot_runtime_vs_n(summary: pd.DataFrame):
+    """Wall time per estimate vs n (log-log), median over tasks with a min-max band."""
+    data = runtime_data(summary)
+    if data.empty:
+        return None
+    plt = _plt()
+    methods = ordered(summary["method"])
+    pal, mk = palette(methods), markers(methods)
+    with style():
+        fig, ax = plt.subplots(figsize=(5.5, 4))
+        for m in methods:
+            g = data[data["method"] == m]
+            if g.empty:
+                continue
+            ax.plot(g["n"], g["median_s"], marker=mk[m], color=pal[m], label=m)
+            ax.fill_between(g["n"], g["min_s"], g["max_s"], color=pal[m], alpha=0.15, lw=0)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("n (samples)")
+        ax.set_ylabel("wall time per estimate [s]\n(median over tasks, band: min-max)")
+        fig.tight_layout()
+        _legend_right(fig)
+    return fig
+
+
+# ------------------------------------------------------------------ accuracy vs runtime
+def accuracy_runtime_data(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per (method, n): RMSE pooled over tasks, sqrt(mean over tasks of RMSE^2) [nats], and the
+    median over tasks of the mean wall time [s]."""
+    ok = summary[summary["ok"] > 0]
+    rows = []
+    for (m, n), g in ok.groupby(["method", "n"], sort=False):
+        rows.append({"method": m, "n": int(n), "rmse": float(np.sqrt(np.mean(g["rmse"] ** 2))),
+                     "seconds": float(g["mean_wall_s"].median()), "tasks": len(g)})
+    return pd.DataFrame(rows, columns=["method", "n", "rmse", "seconds", "tasks"])
+
+
+def plot_accuracy_vs_runtime(summary: pd.DataFrame):
+    """RMSE vs wall time, one point per method and n (labelled with n), log time axis."""
+    data = accuracy_runtime_data(summary)
+    if data.empty:
+        return None
+    plt = _plt()
+    methods = ordered(summary["method"])
+    pal, mk = palette(methods), markers(methods)
+    with style():
+        fig, ax = plt.subplots(figsize=(5.8, 4.2))
+        for m in methods:
+            g = data[data["method"] == m].sort_values("n")
+            if g.empty:
+                continue
+            ax.plot(g["seconds"], g["rmse"], marker=mk[m], color=pal[m], lw=0.8, ls=":", label=m)
+            for _, r in g.iterrows():
+                ax.annotate(f"{r['n']}", (r["seconds"], r["rmse"]), textcoords="offset points",
+                            xytext=(4, 3), fontsize=6, color=pal[m])
+        ax.set_xscale("log")
+        ax.set_xlabel("wall time per estimate [s] (median over tasks)")
+        ax.set_ylabel("RMSE [nats] (pooled over tasks)")
+        ax.set_title("accuracy vs cost (labels: n)")
+        fig.tight_layout()
+        _legend_right(fig)
+    return fig
+
+
+# ------------------------------------------------------------------ heatmaps
+def heatmap_data(summary: pd.DataFrame, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """At sample size n: (mean estimate, clipped log relative error) as task x method tables,
+    with a first ``true MI`` column in the mean table."""
+    s = summary[summary["n"] == n].copy()
+    s["log_rel_error"] = log_relative_error(s)
+    s.loc[s["ok"] == 0, "mean"] = np.nan
+    tasks, methods = ordered(s["task"]), ordered(s["method"])
+    mean = s.pivot_table(index="task", columns="method", values="mean", aggfunc="first", dropna=False)
+    err = s.pivot_table(index="task", columns="method", values="log_rel_error", aggfunc="first",
+                        dropna=False)
+    mean = mean.reindex(index=tasks, columns=methods)
+    err = err.reindex(index=tasks, columns=methods)
+    truth = s.groupby("task", sort=False)["true_mi"].first().reindex(tasks)
+    mean.insert(0, "true MI", truth)
+    return mean, err
+
+
+def plot_heatmap(summary: pd.DataFrame, n: int, clip: float = 1.0, title: str | None = None):
+    """bmi's main figure: tasks x methods, cells annotated with the mean estimate and coloured
+    by ln(mean / true MI) clipped to +-clip (blue under-, red over-estimates); true MI first."""
+    mean, err = heatmap_data(summary, n)
+    if mean.empty:
+        return None
+    plt = _plt()
+    import seaborn as sns
+
+    colour = err.copy()
+    colour.insert(0, "true MI", 0.0)
+    annot = mean.map(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")
+    with style("white"):
+        h = 0.32 * len(mean) + 1.8
+        w = 0.75 * mean.shape[1] + 0.09 * max(len(t) for t in mean.index) + 2.0
+        fig, ax = plt.subplots(figsize=(w, h))
+        sns.heatmap(colour, ax=ax, cmap="RdBu_r", vmin=-clip, vmax=clip, center=0, annot=annot,
+                    fmt="", annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
+                    cbar_kws={"label": f"ln(mean / true MI), clipped to ±{clip:g}",
+                              "shrink": 0.6})
+        ax.set_facecolor("0.85")
+        for (i, j), v in np.ndenumerate(mean.to_numpy()):
+            if np.isfinite(v) and not np.isfinite(colour.iat[i, j]):  # truth 0: no ratio
+                ax.text(j + 0.5, i + 0.5, f"{v:.2f}", ha="center", va="center", fontsize=6.5)
+        ax.set_xlabel("estimator (cells: mean estimate [nats]; grey: not run or failed)")
+        ax.set_ylabel("task")
+        ax.tick_params(axis="y", labelsize=7)
+        ax.tick_params(axis="x", labelsize=7, rotation=60)
+        ax.set_title(title or f"mean MI estimate, n = {n}")
+        fig.tight_layout()
+    return fig
+
+
+def sample_complexity_data(summary: pd.DataFrame, factor: float = 1.5) -> pd.DataFrame:
+    """Task x method table of the smallest n from which the mean estimate stays within a
+    factor of the truth (NaN: never within the tried ns)."""
+    sc = sample_complexity(summary, factor)
+    names = summary.drop_duplicates(TASK + ["estimator", "estimator_params"])
+    sc = sc.merge(names[TASK + ["estimator", "estimator_params", "task", "method"]],
+                  on=TASK + ["estimator", "estimator_params"], how="left")
+    table = sc.pivot_table(index="task", columns="method", values="n_min", aggfunc="first", dropna=False)
+    return table.reindex(index=ordered(summary["task"]), columns=ordered(summary["method"]))
+
+
+def plot_sample_complexity(summary: pd.DataFrame, factor: float = 1.5, title: str | None = None):
+    """bmi's sample-complexity heatmap: smallest n from which the mean estimate stays within a
+    factor of the true MI, coloured by log n; hatched grey: not reached within the tried ns."""
+    if summary["n"].nunique() < 2:
+        return None
+    table = sample_complexity_data(summary, factor)
+    if table.empty:
+        return None
+    plt = _plt()
+    import seaborn as sns
+    from matplotlib.colors import LogNorm
+
+    ns = sorted(summary["n"].unique())
+    annot = table.map(lambda v: "" if not np.isfinite(v) else f"{int(v)}")
+    truth = summary.groupby("task", sort=False)["true_mi"].first()
+    with style("white"):
+        h = 0.32 * len(table) + 1.8
+        w = 0.75 * table.shape[1] + 0.09 * max(len(t) for t in table.index) + 2.0
+        fig, ax = plt.subplots(figsize=(w, h))
+        ax.set_facecolor("0.85")
+        sns.heatmap(table, ax=ax, cmap="viridis", norm=LogNorm(vmin=ns[0], vmax=ns[-1]), annot=annot,
+                    fmt="", annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
+                    cbar_kws={"label": "n (samples, log scale)", "shrink": 0.6})
+        for (i, j), v in np.ndenumerate(table.to_numpy()):
+            if not np.isfinite(v):
+                label = "never" if truth.get(table.index[i], 0.0) > 0 else "n/a"
+                ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize=6.5, color="0.25")
+        ax.set_xlabel(f"estimator (cells: smallest n with mean within ×{factor:g} of the truth\n"
+                      f"for all larger n; tried n = {', '.join(map(str, ns))}; n/a: true MI = 0)",
+                      fontsize=8)
+        ax.set_ylabel("task")
+        ax.tick_params(axis="y", labelsize=7)
+        ax.tick_params(axis="x", labelsize=7, rotation=60)
+        ax.set_title(title or "sample complexity")
+        fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ coverage vs n
+def coverage_data(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per (method, n), over the tasks where the method reports a std: mean coverage of its
+    own +-1 and +-2 std intervals, and the number of tasks."""
+    ok = summary[(summary["ok"] > 0) & summary["coverage_1std"].notna()]
+    g = ok.groupby(["method", "n"], sort=False)
+    out = pd.DataFrame({"coverage_1std": g["coverage_1std"].mean(),
+                        "coverage_2std": g["coverage_2std"].mean(), "tasks": g.size()}).reset_index()
+    return out.sort_values(["method", "n"]).reset_index(drop=True)
+
+
+def plot_coverage_vs_n(summary: pd.DataFrame):
+    """Coverage of each method's own +-1 std and +-2 std intervals vs n (mean over tasks), with
+    the nominal 68.3 % and 95.4 % of a normal error."""
+    data = coverage_data(summary)
+    if data.empty:
+        return None
+    plt = _plt()
+    methods = ordered(summary["method"])
+    pal, mk = palette(methods), markers(methods)
+    with style():
+        fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.6), sharey=True)
+        for ax, col, nominal, k in ((axes[0], "coverage_1std", NOMINAL_1STD, 1),
+                                    (axes[1], "coverage_2std", NOMINAL_2STD, 2)):
+            ax.axhline(nominal, color="0.3", ls="--", lw=1, label="nominal (normal errors)")
+            for m in methods:
+                g = data[data["method"] == m]
+                if g.empty:
+                    continue
+                ax.plot(g["n"], g[col], marker=mk[m], color=pal[m], label=m)
+            ax.set_xscale("log")
+            ax.set_ylim(-0.03, 1.03)
+            ax.set_xlabel("n (samples, log scale)")
+            ax.set_title(f"true MI within ±{k} reported std")
+        axes[0].set_ylabel("coverage (fraction of seeds, mean over tasks)")
+        fig.tight_layout()
+        _legend_right(fig)
+    return fig

@@ -1,0 +1,178 @@
+"""Tables from a summary (see mibench._metrics.summarize): CSV, Markdown, LaTeX and HTML.
+
+Two shapes:
+
+- the *metrics table*: one row per (task, method, n) with every metric;
+- the *paper table*: one per n, tasks as rows, the true MI in bold, methods as columns,
+  each entry ``mean ± std`` over seeds (as MI papers print it).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pandas as pd
+
+from mibench.reports._labels import add_labels, ordered
+
+#: metrics-table columns: (summary column, display header)
+METRIC_COLUMNS = [
+    ("task", "task"), ("method", "estimator"), ("n", "n"), ("true_mi", "true MI"),
+    ("mean", "mean"), ("bias", "bias"), ("rel_bias", "rel. bias"), ("std", "std"),
+    ("rmse", "RMSE"), ("median", "median"), ("iqr", "IQR"),
+    ("mean_reported_std", "mean reported std"), ("coverage_1std", "coverage ±1 std"),
+    ("coverage_2std", "coverage ±2 std"), ("mean_wall_s", "mean time [s]"),
+    ("median_wall_s", "median time [s]"), ("peak_mem_mb", "peak memory [MB]"),
+    ("ok", "ok"), ("failures", "failures"),
+]
+UNITS_NOTE = ("MI, bias, std, RMSE, median and IQR in nats; rel. bias = bias / true MI; std over "
+              "seeds (ddof=1); coverage = fraction of seeds whose estimate lies within ±1 (±2) of "
+              "the estimator's own reported std of the true MI; time is wall-clock seconds per "
+              "estimate; memory is the peak over seeds; failures = failed + timed out.")
+
+
+def fmt(v, digits: int = 3) -> str:
+    """A number for a table: fixed digits, small magnitudes in scientific notation, '' for NaN."""
+    if v is None:
+        return ""
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    v = float(v)
+    if not math.isfinite(v):
+        return ""
+    if v != 0 and abs(v) < 10 ** -digits:
+        return f"{v:.{max(digits - 1, 1)}e}"
+    if v.is_integer() and abs(v) >= 1000:
+        return f"{int(v)}"
+    return f"{v:.{digits}f}"
+
+
+def metrics_table(summary: pd.DataFrame, task_names=None) -> pd.DataFrame:
+    """The metrics table as a DataFrame with display headers (numbers unformatted)."""
+    s = add_labels(summary, task_names)
+    s["failures"] = s["failed"] + s["timeout"] if len(s) else s.get("failed", [])
+    cols = [c for c, _ in METRIC_COLUMNS]
+    return s[cols].rename(columns=dict(METRIC_COLUMNS)).reset_index(drop=True)
+
+
+def paper_table(summary: pd.DataFrame, n: int, task_names=None) -> pd.DataFrame:
+    """Tasks x methods at sample size n: columns ``task``, ``true MI`` then one per method
+    holding (mean, std) tuples (NaN where the method has no successful trial)."""
+    s = add_labels(summary, task_names)
+    s = s[s["n"] == n]
+    tasks = ordered(s["task"])
+    methods = ordered(s["method"])
+    rows = []
+    for t in tasks:
+        g = s[s["task"] == t]
+        row = {"task": t, "true MI": float(g["true_mi"].iloc[0])}
+        for m in methods:
+            h = g[g["method"] == m]
+            row[m] = ((float(h["mean"].iloc[0]), float(h["std"].iloc[0]))
+                      if len(h) and h["ok"].iloc[0] > 0 else np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["task", "true MI"] + methods)
+
+
+def _pm(cell, digits, plus="±") -> str:
+    if not isinstance(cell, tuple):
+        return "–"
+    mean, std = cell
+    return fmt(mean, digits) if not math.isfinite(std) else f"{fmt(mean, digits)} {plus} {fmt(std, digits)}"
+
+
+# ---------------------------------------------------------------- Markdown
+def _md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def markdown(df: pd.DataFrame, digits: int = 3) -> str:
+    """A GitHub-flavoured Markdown table (numbers right-aligned)."""
+    head = "| " + " | ".join(_md_escape(c) for c in df.columns) + " |"
+    align = "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(df[c]) else ":---"
+                           for c in df.columns) + "|"
+    lines = [head, align]
+    for _, row in df.iterrows():
+        lines.append("| " + " | ".join(
+            _md_escape(fmt(v, digits) if isinstance(v, (int, float, np.number)) else v)
+            for v in row) + " |")
+    return "\n".join(lines)
+
+
+def paper_markdown(table: pd.DataFrame, digits: int = 3) -> str:
+    """The paper table in Markdown, true MI in bold."""
+    out = table.copy()
+    out["true MI"] = [f"**{fmt(v, digits)}**" for v in out["true MI"]]
+    for m in out.columns[2:]:
+        out[m] = [_pm(c, digits) for c in out[m]]
+    return markdown(out, digits)
+
+
+# ---------------------------------------------------------------- LaTeX
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def tex_escape(text: str) -> str:
+    return "".join(_TEX.get(ch, ch) for ch in str(text))
+
+
+def paper_latex(table: pd.DataFrame, n: int, digits: int = 3) -> str:
+    """The paper table as a booktabs ``table`` environment: true MI in bold, ``$m \\pm s$``."""
+    methods = list(table.columns[2:])
+    lines = [r"\begin{table}[ht]", r"\centering",
+             rf"\caption{{Mean $\pm$ std over seeds of the MI estimates (nats), $n = {n}$; "
+             r"true MI in bold.}",
+             r"\begin{tabular}{l" + "r" * (1 + len(methods)) + "}", r"\toprule",
+             " & ".join(["task", "true MI"] + [tex_escape(m) for m in methods]) + r" \\", r"\midrule"]
+    for _, row in table.iterrows():
+        cells = [tex_escape(row["task"]), rf"\textbf{{{fmt(row['true MI'], digits)}}}"]
+        for m in methods:
+            c = row[m]
+            if not isinstance(c, tuple):
+                cells.append("--")
+            elif math.isfinite(c[1]):
+                cells.append(rf"${fmt(c[0], digits)} \pm {fmt(c[1], digits)}$")
+            else:
+                cells.append(f"${fmt(c[0], digits)}$")
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines)
+
+
+def metrics_latex(df: pd.DataFrame, digits: int = 3) -> str:
+    """The metrics table as a booktabs ``longtable`` (needs the booktabs and longtable packages)."""
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+    spec = "".join("r" if is_num else "l" for is_num in numeric)
+    head = " & ".join(tex_escape(c) for c in df.columns) + r" \\"
+    lines = [rf"\begin{{longtable}}{{{spec}}}", r"\toprule", head, r"\midrule", r"\endhead"]
+    for _, row in df.iterrows():
+        lines.append(" & ".join(tex_escape(fmt(v, digits) if is_num else v)
+                                for v, is_num in zip(row, numeric, strict=False)) + r" \\")
+    lines += [r"\bottomrule", r"\end{longtable}"]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- HTML
+def html_table(df: pd.DataFrame, digits: int = 3, bold_col: str | None = None) -> str:
+    """A plain HTML table (escaped; no external resources)."""
+    out = ['<table class="t"><thead><tr>' + "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+           + "</tr></thead><tbody>"]
+    for _, row in df.iterrows():
+        cells = []
+        for c, v in zip(df.columns, row, strict=False):
+            if isinstance(v, tuple):
+                text, cls = _pm(v, digits), "num"
+            elif isinstance(v, (int, float, np.number)):
+                text, cls = fmt(v, digits), "num"
+            else:
+                text, cls = str(v), ""
+            text = html.escape(text)
+            if c == bold_col:
+                text = f"<b>{text}</b>"
+            cells.append(f'<td class="{cls}">{text}</td>')
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
