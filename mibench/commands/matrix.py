@@ -1,0 +1,93 @@
+"""`mibench matrix`: the pairwise MI matrix of columns of your own data file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from mibench.commands._args import split_list
+from mibench.commands.estimate import add_data_options, check_common, describe_table
+
+
+def register(sub) -> None:
+    p = sub.add_parser("matrix", help="pairwise MI matrix of columns of your own data file",
+                       description="Pairwise MI (nats) between row and column variables of a data "
+                                   "file, or between the row variables only (upper triangle), with "
+                                   "error bars; writes CSV files and an annotated heatmap.")
+    p.add_argument("file", help="data file (.csv, .tsv, .parquet, .npy, .npz)")
+    p.add_argument("--rows", required=True, action="append", metavar="COLS",
+                   help="row variables (names, NPZ array names or glob patterns; comma-separated)")
+    p.add_argument("--cols", action="append", metavar="COLS",
+                   help="column variables; without it, the row variables against each other")
+    p.add_argument("--estimator", action="append", metavar="NAME[:k=v]",
+                   help="estimator(s) in order of preference (default gmm-mi); each pair gets the "
+                        "first whose capabilities accept its kinds, discrete pairs otherwise fall "
+                        "back to gmm-mi-categorical/ksg-mixed or plugin-discrete")
+    p.add_argument("--out", type=Path, help="output folder (default results/runs/matrix-FILESTEM)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no matrix print-out")
+    add_data_options(p, jobs_help="worker processes (default 1); the result does not depend on it")
+    p.set_defaults(handler=handle)
+
+
+def handle(args) -> int:
+    from mibench._matrix import DEFAULT_ESTIMATOR, _pairs, failed_summary, matrix_from_table
+    from mibench._progress import Progress
+    from mibench._recommend import calibrate, format_recommendation, representative_pairs
+    from mibench._runner import default_out_dir
+    from mibench._userdata import prepare, read_data, select_columns
+
+    check_common(args)
+    df = read_data(args.file)
+    rows = select_columns(df, split_list(args.rows), "--rows")
+    cols = select_columns(df, split_list(args.cols), "--cols") if args.cols else None
+    selected = list(dict.fromkeys(rows + (cols or [])))
+    table = prepare(df, selected, dropna=args.dropna, discrete=split_list(args.discrete) or None,
+                    continuous=split_list(args.continuous) or None, max_levels=args.max_levels,
+                    source=str(args.file))
+    pairs, _ = _pairs(rows, cols)  # validates the selection before any work
+    out_dir = args.out or default_out_dir(f"matrix-{Path(args.file).name.split('.')[0]}")
+    if out_dir.exists() and not out_dir.is_dir():
+        from mibench._contracts import InputError
+
+        raise InputError(f"--out {out_dir} exists and is not a directory")
+    estimators = split_list(args.estimator) or [DEFAULT_ESTIMATOR]
+    print(describe_table(table, args.file) + f"; {len(pairs)} pair(s)", file=sys.stderr)
+    discrete = [c for c in selected if table.kinds[c] == "discrete"]
+    if discrete:
+        print(f"discrete columns: {', '.join(discrete)}", file=sys.stderr)
+    progress = Progress(1, label="matrix ", enabled=None if not args.quiet else False)
+
+    def on_progress(done, total):
+        progress.total = total
+        progress.update({"status": "ok"})
+
+    m = matrix_from_table(table, rows, cols, estimator=estimators, permutations=args.permutations,
+                          resamples=args.resamples, jobs=args.jobs, seed=args.seed,
+                          on_progress=on_progress)
+    progress.close()
+    summary = None
+    if args.recommend:
+        picks = representative_pairs(table, pairs)
+        if not picks:
+            print("--recommend: no continuous pair to calibrate on", file=sys.stderr)
+        else:
+            datasets = [(table.column(r)[:, None], table.column(c)[:, None]) for r, c in picks]
+            summary = calibrate(datasets, split_list(args.estimator) or None,
+                                seeds=args.calibration_seeds, jobs=args.jobs)
+            m.meta["calibration"] = {
+                "pairs": [list(p) for p in picks],
+                "most_accurate": summary.attrs["most_accurate"], "fastest": summary.attrs["fastest"],
+                "table": summary.reset_index().to_dict(orient="records"),
+                "scenarios": summary.attrs["scenarios"]}
+    paths = m.to_files(out_dir)
+    if not args.quiet:
+        print(m.format())
+    if summary is not None:
+        shown = ", ".join(f"({r}, {c})" for r, c in picks)
+        print(f"\ncalibration on matched scenarios of {shown}, {args.calibration_seeds} seeds:")
+        print(format_recommendation(summary))
+    bad = failed_summary(m)
+    if bad:
+        print(bad, file=sys.stderr)
+    print(f"\nwrote {out_dir}/" + ", ".join(sorted(p.name for p in paths.values())))
+    return 0
