@@ -18,7 +18,7 @@ try:
     import torch  # noqa: F401
 except ImportError as exc:  # torch missing, or sys.modules["torch"] = None
     raise UnavailableError(
-        f"the neural estimators (mine, nwj, infonce, smile) need PyTorch: {INSTALL_HINT}"
+        f"estimators.neural (mine, nwj, infonce, smile) needs PyTorch: {INSTALL_HINT}"
     ) from exc
 
 from estimators.neural._estimators import MINE, NWJ, SMILE, InfoNCE  # noqa: E402

@@ -29,6 +29,25 @@ def _is_real(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v))
 
 
+def _hidden_tuple(v) -> tuple[int, ...] | None:
+    """``hidden`` as a tuple of ints: a sequence, a single int, or text like "64/32" or "64,32"
+    (the CLI form). None when it is not readable."""
+    if _is_int(v):
+        v = (v,)
+    elif isinstance(v, str):
+        parts = v.replace(",", "/").split("/")
+        if not all(p.strip().isdigit() for p in parts):
+            return None
+        v = tuple(int(p) for p in parts)
+    try:
+        v = tuple(v)
+    except TypeError:
+        return None
+    if not v or not all(_is_int(h) and h >= 1 for h in v):
+        return None
+    return tuple(int(h) for h in v)
+
+
 class _NeuralEstimator(Estimator):
     """Shared parameters, validation and the protocol. Subclasses set ``_bound_name`` and
     implement ``_objective`` (training) and ``_value_fn`` (validation and test bound).
@@ -39,7 +58,8 @@ class _NeuralEstimator(Estimator):
         ``joint``: concatenation critic T(x, y) = MLP([x, y]) (evaluated on the whole b x b
         grid of pairs); ``separable``: T(x, y) = g(x)^T h(y).
     hidden : tuple of int, default (64, 32)
-        Hidden layer widths of the MLP (of each embedding MLP for ``separable``).
+        Hidden layer widths of the MLP (of each embedding MLP for ``separable``); an int or
+        text such as "64/32" (the CLI form) is accepted too.
     embed_dim : int, default 16
         Embedding size of the separable critic (ignored by ``joint``).
     activation : {"relu", "elu", "tanh", "gelu"}, default "relu"
@@ -60,7 +80,9 @@ class _NeuralEstimator(Estimator):
     device : {"cpu", "auto", "cuda"} or "cuda:<i>", default "cpu"
         "auto" uses CUDA when available. Determinism is guaranteed only on CPU.
     threads : int, default 1
-        torch intra-op threads during the estimate (restored afterwards).
+        torch intra-op threads during the estimate (restored afterwards). One thread is the
+        default because the runner parallelises over trials; on an oversubscribed machine
+        OpenMP threads spin and two threads were several times slower than one.
 
     Notes
     -----
@@ -75,7 +97,11 @@ class _NeuralEstimator(Estimator):
     (budget exhausted while still improving), ``collapsed`` (critic scores constant on the
     test split), ``negative``, ``saturated`` (InfoNCE within 0.1 nat of its ln b ceiling),
     ``flags`` (names of the raised flags), split sizes, ``device`` and ``torch_seed``.
-    A NaN/inf loss or bound raises :class:`mibench.EstimatorFailure` with the reason.
+
+    Divergence raises :class:`mibench.EstimatorFailure` with the reason (the runner records a
+    failed trial): a NaN/inf training loss or bound, critic scores beyond 1e4 nats, or a
+    collapsed (constant) critic whose bound is clearly non-zero (a constant critic certifies
+    nothing; SMILE's clipping turns a large constant into a spurious positive value).
 
     The seed drives the split, the batch order and (through a forked torch RNG) the critic
     initialisation: the same seed gives the same estimate on the same machine and thread count.
@@ -110,12 +136,8 @@ class _NeuralEstimator(Estimator):
 
         if self.critic not in ("joint", "separable"):
             bad("critic", "'joint' or 'separable'")
-        try:
-            hidden = tuple(self.hidden)
-        except TypeError:
-            hidden = None
-        if not hidden or not all(_is_int(h) and h >= 1 for h in hidden):
-            bad("hidden", "a non-empty tuple of positive ints")
+        if _hidden_tuple(self.hidden) is None:
+            bad("hidden", "a non-empty tuple of positive ints (or text like '64/32')")
         if not _is_int(self.embed_dim) or self.embed_dim < 1:
             bad("embed_dim", "a positive int")
         if self.activation not in ("relu", "elu", "tanh", "gelu"):
@@ -164,7 +186,7 @@ class _NeuralEstimator(Estimator):
     # ------------------------------------------------------------------ work
     def _config(self) -> TrainConfig:
         return TrainConfig(
-            critic=self.critic, hidden=tuple(int(h) for h in self.hidden),
+            critic=self.critic, hidden=_hidden_tuple(self.hidden),
             embed_dim=int(self.embed_dim), activation=self.activation,
             learning_rate=float(self.learning_rate), batch_size=int(self.batch_size),
             max_steps=int(self.max_steps), eval_every=int(self.eval_every),
