@@ -62,6 +62,35 @@ def n_free_params(K: int, d: int) -> int:
     return K * d * (d + 1) // 2 + K * d + K - 1
 
 
+class Stopper:
+    """The K-search stopping rule (spec section 5), fed one metric value per K in order.
+
+    ``update(K, metric)`` returns K* when the search stops, else None. An improvement is
+    ``metric - best > threshold``. ``reset=False`` reproduces the original, whose patience
+    counter is never reset after an improvement (so with patience > 1 it can stop early and
+    return a K that is not the best); ``reset=True`` resets it, so K* is the last improving K.
+    """
+
+    def __init__(self, threshold: float, patience: int, max_components: int, reset: bool):
+        self.threshold, self.patience = float(threshold), int(patience)
+        self.max_components, self.reset = int(max_components), bool(reset)
+        self.best, self.counter, self.capped = -np.inf, 0, False
+
+    def update(self, K: int, metric: float):
+        if metric - self.best > self.threshold:
+            self.best = metric
+            if self.reset:
+                self.counter = 0
+        else:
+            self.counter += 1
+        if self.counter >= self.patience:
+            return K - self.patience
+        if K == self.max_components:
+            self.capped = True
+            return K
+        return None
+
+
 def _pad(parts, d):
     n = max(len(p) for p in parts)
     X = np.zeros((len(parts), n, d))
@@ -102,7 +131,7 @@ def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0) -> Selec
     hist = {"k": [], "metric": [], "val_score": [], "val_scores": [], "aic": [], "bic": [],
             "cv_n_iter": [], "cv_converged": [], "cv_failed": [], "best_seed": [], "best_fold": []}
     kept = {}
-    best, counter = -np.inf, 0
+    stopper = Stopper(p.threshold_components, p.patience, p.max_components, p.patience_reset)
     k_star, capped = None, False
     for K in Ks:
         inits = [initialise(X, K, p.init_type, streams.init(s, K, tag), p.scale) for s in range(I)]
@@ -148,18 +177,12 @@ def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0) -> Selec
                                        "failed (a covariance became singular)")
             k_star = K
             break
-        if metric - best > float(p.threshold_components):
-            best = metric
-            if p.patience_reset:
-                counter = 0
-        else:
-            counter += 1
-        if counter >= int(p.patience):
-            k_star = K - int(p.patience)
-            break
-        if K == int(p.max_components):
-            k_star, capped = K, True
-            logger.warning("GMM-MI reached max_components=%d without the stopping rule firing", K)
+        k_star = stopper.update(K, metric)
+        if k_star is not None:
+            capped = stopper.capped
+            if capped:
+                logger.warning("GMM-MI reached max_components=%d without the stopping rule "
+                               "firing", K)
             break
     if k_star is None or k_star < 1 or not np.isfinite(hist["val_score"][hist["k"].index(k_star)]):
         raise EstimatorFailure("GMM-MI could not fit any number of components: every "

@@ -351,3 +351,32 @@ def test_independent_mc_streams_put_the_mc_error_into_the_std():
     common = GMMMI(mc_seeding="common", **kw).estimate(x, y, seed=9)
     assert indep.std > 1.5 * common.std
     assert indep.info["mc_stderr"] == pytest.approx(RHO / np.sqrt(1000), rel=0.1)
+
+
+def _run_stopper(metrics, patience, reset, max_components=50):
+    from estimators.gmm_mi._selection import Stopper
+
+    st = Stopper(1e-5, patience, max_components, reset)
+    for K, m in enumerate(metrics, start=1):
+        k_star = st.update(K, m)
+        if k_star is not None:
+            return k_star, K, st.capped
+    return None, len(metrics), st.capped
+
+
+def test_patience_counter_defect_and_fix():
+    metrics = [1.0, 2.0, 1.5, 2.5, 2.4, 2.3, 2.2]   # best K = 4
+    # fixed: the counter restarts after the improvement at K=4 -> stop at K=6, K* = 4
+    assert _run_stopper(metrics, patience=2, reset=True)[:2] == (4, 6)
+    # original: the non-improvement at K=3 still counts -> stop at K=5, K* = 3 (not the best)
+    assert _run_stopper(metrics, patience=2, reset=False)[:2] == (3, 5)
+    # patience 1: both agree, K* = last K before the first non-improvement
+    assert _run_stopper(metrics, 1, True)[:2] == _run_stopper(metrics, 1, False)[:2] == (2, 3)
+    # the cap: K* = max_components and flagged
+    assert _run_stopper([1.0, 2.0, 3.0], 1, True, max_components=3) == (3, 3, True)
+
+
+def test_reached_max_components_is_reported():
+    x, y = sample_mixture(1500, 3, D3)
+    est = GMMMI(max_components=2, n_bootstrap=3, mc_samples=2000).estimate(x, y, seed=0)
+    assert est.info["n_components"] == 2 and est.info["reached_max_components"] is True
