@@ -90,11 +90,21 @@ def labelled_summary(trials: pd.DataFrame, tasks) -> pd.DataFrame:
 
 
 def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: int | None = None,
-         ns: list[int] | None = None, estimators=None) -> list[Path]:
-    """Run the bmi-v1 tasks (through the store) and draw the heatmap and sample-complexity figure."""
+         ns: list[int] | None = None, estimators=None, task_ids: list[str] | None = None) -> list[Path]:
+    """Run the bmi-v1 tasks (through the store) and draw the heatmap and sample-complexity figure.
+
+    ``task_ids`` restricts the run to some bmi task ids (default: all 40).
+    """
     out = Path(out)
     s = settings(quick, seeds=seeds, ns=ns, estimators=estimators)
     tasks = bmi_v1_tasks()
+    if task_ids is not None:
+        unknown = set(task_ids) - {t for t, _, _ in tasks}
+        if unknown:
+            from mibench._contracts import UnknownNameError
+
+            raise UnknownNameError(f"unknown bmi-v1 task(s): {', '.join(sorted(unknown))}")
+        tasks = [t for t in tasks if t[0] in set(task_ids)]
     summary = labelled_summary(compute(s, tasks, jobs=jobs, store=store), tasks)
     written = [write_csv(summary, out / "beyond_normal_summary.csv")]
     n = int(s["heatmap_n"])

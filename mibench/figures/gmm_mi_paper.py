@@ -80,10 +80,10 @@ def invariance_scenarios() -> list[tuple[str, dict]]:
 
 
 # ------------------------------------------------------------------ compute
-def compute_sweeps(s: dict, *, jobs=1, store=None) -> pd.DataFrame:
+def compute_sweeps(s: dict, *, jobs=1, store=None, on_result=None) -> pd.DataFrame:
     scen = [p for v in sweep_scenarios(s["n_values"]).values() for p in v]
     ests = [("gmm-mi", s["gmm1"]), ("ksg", {"k": 1}), ("mine", s["mine"])]
-    return run_cached(scen, ests, [N_SWEEP], [0], jobs=jobs, store=store)
+    return run_cached(scen, ests, [N_SWEEP], [0], jobs=jobs, store=store, on_result=on_result)
 
 
 def compute_invariance(s: dict, *, jobs=1, store=None) -> pd.DataFrame:
@@ -242,10 +242,14 @@ def plot_bootstrap(data: pd.DataFrame, truth: float, quick: bool = False):
 
 
 def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, realisations: int | None = None,
-         parts=("sweeps", "invariance", "bootstrap")) -> list[Path]:
-    """Run (through the store) and draw the GMM-MI paper figures into ``out``; returns the files."""
+         parts=("sweeps", "invariance", "bootstrap"), overrides: dict | None = None) -> list[Path]:
+    """Run (through the store) and draw the GMM-MI paper figures into ``out``; returns the files.
+
+    ``overrides`` replaces entries of the settings (FULL / QUICK: n_values, gmm1, gmm_inv, mine,
+    inv_ns, realisations, n_boot), e.g. for tests.
+    """
     out = Path(out)
-    s = settings(quick, realisations=realisations)
+    s = settings(quick, **({"realisations": realisations} | (overrides or {})))
     written: list[Path] = []
     if "sweeps" in parts:
         data = sweep_data(compute_sweeps(s, jobs=jobs, store=store))

@@ -1,0 +1,73 @@
+"""The paper-figure commands produce their files (tiny settings) and their numbers are right."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from mibench.cli import main
+from mibench.figures import figure_set
+from mibench.figures import gmm_mi_paper as gp
+
+TINY = dict(n_values=3, gmm1=gp.GMM_FIG1 | dict(n_bootstrap=4, mc_samples=500),
+            gmm_inv=gp.GMM_INV | dict(n_inits=1, n_folds=2, n_bootstrap=3, mc_samples=500),
+            mine=gp.MINE | dict(max_steps=10, eval_every=5), inv_ns=[200, 400], realisations=2, n_boot=3)
+
+
+def test_settings_follow_the_paper():
+    full = gp.settings()
+    assert full["n_values"] == 20 and full["realisations"] == 500 and full["inv_ns"] == [200, 2000, 20000]
+    assert full["gmm1"]["n_bootstrap"] == 100 and full["gmm1"]["mc_samples"] == 10_000
+    assert full["gmm_inv"]["n_inits"] == 5 and full["gmm_inv"]["n_folds"] == 3
+    sweeps = gp.sweep_scenarios(20)
+    rhos = [p["rho"] for _, p in sweeps["gaussian-correlated"]]
+    assert rhos[0] == pytest.approx(-0.99) and rhos[-1] == pytest.approx(0.99)
+    alphas = [p["alpha"] for _, p in sweeps["weinman-exponential"]]
+    assert alphas[0] == pytest.approx(0.1) and alphas[-1] == pytest.approx(100.0)
+    assert all(p["log"] and p["beta"] == 0.5 for _, p in sweeps["weinman-exponential"])
+
+
+def test_gmm_mi_paper_figures(results_dir):
+    out = results_dir / "figs"
+    paths = gp.make(out, overrides=TINY, jobs=1)
+    names = {p.name for p in paths}
+    for stem in ("gmm_mi_fig1_sweeps", "gmm_mi_fig2_invariance", "gmm_mi_fig3_bootstrap"):
+        assert {f"{stem}.png", f"{stem}.pdf", f"{stem}.csv"} <= names
+        assert (out / f"{stem}.png").stat().st_size > 10_000
+    sweeps = pd.read_csv(out / "gmm_mi_fig1_sweeps.csv")
+    assert len(sweeps) == 3 * 3 * 3  # 3 scenarios x 3 values x 3 estimators
+    g = sweeps[sweeps["scenario"] == "gamma-exponential"].drop_duplicates("x")
+    # I = psi(alpha + 1) - ln(alpha) (scenarios.md section 5): 1.8788302 at alpha = 0.1
+    assert g.sort_values("x")["true_mi"].iloc[0] == pytest.approx(1.8788302, abs=1e-6)
+    inv = pd.read_csv(out / "gmm_mi_fig2_invariance.csv")
+    assert set(inv["transform"]) == set(gp.TRANSFORMS) and set(inv["n"]) == {200, 400}
+    assert inv["true_mi"].to_numpy() == pytest.approx(-0.5 * math.log(1 - 0.36))
+    boot = pd.read_csv(out / "gmm_mi_fig3_bootstrap.csv")
+    assert boot.groupby("estimator").size().to_dict() == {
+        "GMM-MI (own bootstrap)": 3, "KSG (k=3) on resamples": 3, "MINE on resamples": 3}
+    # a second computation reads every trial from the store and runs none
+    calls = []
+    again = gp.compute_sweeps(gp.settings(**TINY), on_result=calls.append)
+    assert calls == [] and len(again) == 27
+
+
+def test_beyond_normal_figures(results_dir):
+    bn = figure_set("beyond-normal")
+    tasks = ["1v1-normal-0.75", "1v1-additive-0.1", "multinormal-dense-2-2-0.5"]  # bmi order
+    out = results_dir / "bn"
+    paths = bn.make(out, estimators=[("gaussian", {}), ("ksg", {})], ns=[100, 300], seeds=2,
+                    task_ids=tasks)
+    names = {p.name for p in paths}
+    assert {"beyond_normal_heatmap.png", "beyond_normal_heatmap.pdf",
+            "beyond_normal_sample_complexity.png", "beyond_normal_sample_complexity.pdf"} <= names
+    heat = pd.read_csv(out / "beyond_normal_heatmap.csv").set_index("task")
+    assert list(heat.index) == tasks  # bmi's ids, in bmi's order
+    assert heat.loc["1v1-normal-0.75", "true MI"] == pytest.approx(0.4133, abs=1e-4)
+    assert heat.loc["multinormal-dense-2-2-0.5", "true MI"] == pytest.approx(0.2939, abs=1e-4)
+
+
+def test_figures_cli_errors(results_dir, capsys):
+    with pytest.raises(SystemExit):
+        main(["figures", "nope"])
+    assert main(["figures", "beyond-normal", "--realisations", "3"]) == 2
+    assert "gmm-mi-paper only" in capsys.readouterr().err

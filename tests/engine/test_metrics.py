@@ -1,0 +1,99 @@
+"""Metrics on hand-made trial rows with known answers."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mibench._metrics import bound_ceilings, log_relative_error, sample_complexity, summarize
+
+
+def rows(estimates, truth=2.0, std=None, n=100, estimator="e", scenario="s", params='{"a":1}',
+         statuses=None, info=None):
+    out = []
+    for i, mi in enumerate(estimates):
+        out.append(dict(key=f"{scenario}{params}{estimator}{n}{i}", scenario=scenario, scenario_params=params,
+                        estimator=estimator, estimator_params="{}", n=n, seed=i, true_mi=truth,
+                        true_mi_stderr=0.0, mi=mi, std=np.nan if std is None else std[i],
+                        status=(statuses or ["ok"] * len(estimates))[i], error=None,
+                        wall_s=0.1 * (i + 1),
+                        cpu_s=0.05, peak_mem_mb=10.0 + i, threads=1, info=json.dumps(info or {})))
+    return out
+
+
+def test_summary_of_a_known_cell():
+    # estimates 1, 2, 3, 4 of a truth 2 with reported std 1; a fifth trial failed
+    trials = pd.DataFrame(rows([1.0, 2.0, 3.0, 4.0, np.nan], std=[1, 1, 1, 1, np.nan],
+                               statuses=["ok"] * 4 + ["failed"]))
+    s = summarize(trials)
+    assert len(s) == 1
+    r = s.iloc[0]
+    assert (r["trials"], r["ok"], r["failed"], r["timeout"]) == (5, 4, 1, 0)
+    assert r["mean"] == pytest.approx(2.5)
+    assert r["bias"] == pytest.approx(0.5)
+    assert r["rel_bias"] == pytest.approx(0.25)
+    assert r["std"] == pytest.approx(math.sqrt(5 / 3))  # sample variance of 1..4 is 5/3
+    assert r["sem"] == pytest.approx(math.sqrt(5 / 3) / 2)
+    assert r["rmse"] == pytest.approx(math.sqrt((1 + 0 + 1 + 4) / 4))
+    assert r["median"] == pytest.approx(2.5)
+    assert r["iqr"] == pytest.approx(3.25 - 1.75)  # linear-interpolated quartiles of 1..4
+    assert r["mean_reported_std"] == pytest.approx(1.0)
+    assert r["coverage_1std"] == pytest.approx(3 / 4)  # |errors| 1, 0, 1, 2 within 1
+    assert r["coverage_2std"] == pytest.approx(1.0)
+    assert r["mean_wall_s"] == pytest.approx(0.25)  # 0.1, 0.2, 0.3, 0.4 (failed row excluded)
+    assert r["median_wall_s"] == pytest.approx(0.25)
+    assert r["peak_mem_mb"] == pytest.approx(13.0)
+
+
+def test_no_reported_std_gives_nan_coverage_and_zero_truth_nan_rel_bias():
+    s = summarize(pd.DataFrame(rows([0.1, -0.1], truth=0.0)))
+    r = s.iloc[0]
+    assert math.isnan(r["coverage_1std"]) and math.isnan(r["mean_reported_std"])
+    assert math.isnan(r["rel_bias"]) and r["bias"] == pytest.approx(0.0)
+
+
+def test_log_relative_error_clips_and_handles_edge_cases():
+    summary = pd.DataFrame({"mean": [2.0, 2 * math.e ** 0.5, 2 * math.e ** 3, -0.1, 0.3, np.nan],
+                            "true_mi": [2.0, 2.0, 2.0, 2.0, 0.0, 1.0]})
+    got = log_relative_error(summary).to_numpy()
+    assert got[:4] == pytest.approx([0.0, 0.5, 1.0, -1.0])
+    assert math.isnan(got[4]) and math.isnan(got[5])
+    assert log_relative_error(summary, clip=5)[2] == pytest.approx(3.0)
+
+
+def summary_from_means(means_by_estimator, truth=1.0, ns=(100, 1000, 10000)):
+    trials = []
+    for est, means in means_by_estimator.items():
+        for n, m in zip(ns, means, strict=True):
+            trials += rows([m], truth=truth, n=n, estimator=est)
+    return summarize(pd.DataFrame(trials))
+
+
+def test_sample_complexity_needs_every_larger_n_within_the_factor():
+    s = summary_from_means({"a": [3.0, 1.2, 1.1],       # within x1.5 from n=1000 on
+                            "b": [1.0, 2.0, 1.0],       # leaves the band at 1000: only 10000 counts
+                            "c": [0.1, 0.5, 0.6],       # never within (0.6 < 1/1.5)
+                            "d": [1.0, 1.4, 0.7]})      # within everywhere (0.7 >= 0.667)
+    sc = sample_complexity(s).set_index("estimator")["n_min"]
+    assert sc["a"] == 1000 and sc["b"] == 10000 and math.isnan(sc["c"]) and sc["d"] == 100
+    sc2 = sample_complexity(s, factor=2.0).set_index("estimator")["n_min"]
+    assert sc2["b"] == 100  # 2.0 is within a factor 2
+
+
+def test_sample_complexity_is_undefined_for_zero_truth():
+    s = summary_from_means({"a": [0.0, 0.0, 0.0]}, truth=0.0)
+    assert math.isnan(sample_complexity(s)["n_min"].iloc[0])
+
+
+def test_bound_ceilings_from_info():
+    trials = pd.DataFrame(
+        rows([0.5, 0.6], n=200, estimator="infonce", info={"bound": "infonce", "infonce_ceiling": 3.0})
+        + rows([0.5], n=200, estimator="mine", info={"bound": "mine"})
+        + rows([0.5], n=200, estimator="ksg"))
+    c = bound_ceilings(trials).set_index("estimator")
+    assert set(c.index) == {"infonce", "mine"}
+    assert c.loc["infonce", "log_n"] == pytest.approx(math.log(200))
+    assert c.loc["infonce", "log_batch"] == pytest.approx(3.0)
+    assert math.isnan(c.loc["mine", "log_batch"])

@@ -1,0 +1,155 @@
+"""Reports from a small synthetic store with known values: tables, figure data, HTML page."""
+
+import base64
+import json
+import math
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mibench
+from mibench._metrics import summarize
+from mibench.cli import main
+from mibench.reports import figures, tables, write_report
+from mibench.reports._labels import add_labels
+
+TASKS = [("toy", '{"rho":0.5}', 1.0), ("toy", '{"rho":0.9}', 2.0)]
+
+
+def synthetic_trials() -> pd.DataFrame:
+    """Two tasks (truth 1 and 2), two methods, n = 100 and 1000, estimates truth + offsets.
+
+    'good' estimates truth + {-0.1, +0.1} (mean exact, std sqrt(0.02)) and reports std 0.15;
+    'bad' estimates truth * 0.5 + {-0.2, 0.2} at n = 100 and truth + {-0.2, 0.2} at n = 1000,
+    reports no std, and is a lower bound (info["bound"]) with an InfoNCE ceiling of ln 8.
+    Wall time per estimate: good 0.01 * n / 100 s, bad 1 s.
+    """
+    rows = []
+    for scen, params, truth in TASKS:
+        for est in ("good", "bad"):
+            for n in (100, 1000):
+                for seed, off in enumerate((-1.0, 1.0)):
+                    if est == "good":
+                        mi, std, wall, info = truth + 0.1 * off, 0.15, 0.01 * n / 100, {}
+                    else:
+                        mi = (0.5 * truth if n == 100 else truth) + 0.2 * off
+                        std, wall, info = np.nan, 1.0, {"bound": "infonce", "infonce_ceiling": math.log(8)}
+                    rows.append(dict(key=f"{params}{est}{n}{seed}", scenario=scen, scenario_params=params,
+                                     estimator=est, estimator_params="{}", n=n, seed=seed, true_mi=truth,
+                                     true_mi_stderr=0.0, mi=mi, std=std, status="ok", error=None,
+                                     wall_s=wall, cpu_s=wall, peak_mem_mb=5.0, threads=1,
+                                     info=json.dumps(info)))
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def summary():
+    return add_labels(summarize(synthetic_trials()))
+
+
+def test_paper_table_values_and_formats(summary):
+    t = tables.paper_table(summary, 100)
+    assert list(t.columns) == ["task", "true MI", "bad", "good"]
+    assert list(t["true MI"]) == [1.0, 2.0]
+    mean, std = t.loc[1, "good"]
+    assert mean == pytest.approx(2.0) and std == pytest.approx(math.sqrt(0.02))
+    assert t.loc[1, "bad"][0] == pytest.approx(1.0)
+    md = tables.paper_markdown(t)
+    assert "| toy (rho=0.9) | **2.000** | 1.000 ± 0.283 | 2.000 ± 0.141 |" in md
+    tex = tables.paper_latex(t, 100)
+    assert r"\textbf{2.000} & $1.000 \pm 0.283$ & $2.000 \pm 0.141$ \\" in tex
+    assert r"toy (rho=0.9)" in tex and r"$n = 100$" in tex
+
+
+def test_metrics_table_and_latex_escaping(summary):
+    mt = tables.metrics_table(summary)
+    assert len(mt) == 8 and "coverage ±1 std" in mt.columns
+    good = mt[(mt["estimator"] == "good") & (mt["n"] == 100)]
+    assert good["coverage ±1 std"].tolist() == [1.0, 1.0]  # |error| 0.1 <= reported 0.15
+    assert tables.tex_escape("a_b & 50%") == r"a\_b \& 50\%"
+    assert r"\begin{longtable}" in tables.metrics_latex(mt)
+
+
+def test_figure_data(summary):
+    rt = figures.runtime_data(summary).set_index(["method", "n"])
+    assert rt.loc[("good", 1000), "median_s"] == pytest.approx(0.1)
+    assert rt.loc[("bad", 100), "max_s"] == pytest.approx(1.0)
+    acc = figures.accuracy_runtime_data(summary).set_index(["method", "n"])
+    # bad at n=100: RMSE per task sqrt((0.5 t)^2 + 0.2^2) for t = 1, 2; pooled = sqrt(mean of squares)
+    expected = math.sqrt(((0.25 + 0.04) + (1.0 + 0.04)) / 2)
+    assert acc.loc[("bad", 100), "rmse"] == pytest.approx(expected)
+    assert acc.loc[("good", 1000), "rmse"] == pytest.approx(0.1)
+    cov = figures.coverage_data(summary)
+    assert set(cov["method"]) == {"good"}  # bad reports no std
+    assert cov["coverage_2std"].tolist() == [1.0, 1.0]
+    mean, err = figures.heatmap_data(summary, 100)
+    assert mean.loc["toy (rho=0.9)", "true MI"] == 2.0
+    assert err.loc["toy (rho=0.5)", "bad"] == pytest.approx(math.log(0.5))
+    assert err.loc["toy (rho=0.5)", "good"] == pytest.approx(0.0)
+    sc = figures.sample_complexity_data(summary)
+    assert sc.loc["toy (rho=0.5)", "good"] == 100 and sc.loc["toy (rho=0.5)", "bad"] == 1000
+    bias = figures.bias_vs_n_data(summary).set_index(["task", "method", "n"])
+    assert bias.loc[("toy (rho=0.9)", "bad", 100), "bias"] == pytest.approx(-1.0)
+
+
+def test_ceilings_drawn_only_where_they_can_bind():
+    from mibench._metrics import bound_ceilings
+
+    c = bound_ceilings(synthetic_trials())
+    c["method"] = c["estimator"]
+    drawn = figures.ceilings_to_draw(c, 100, top=2.0)
+    assert ("log_batch", "bad", pytest.approx(math.log(8))) in drawn  # ln 8 = 2.08 < 3
+    assert not any(k == "log_n" for k, _, _ in drawn)  # ln 100 = 4.6 > 1.5 x 2
+    assert any(k == "log_n" for k, _, _ in figures.ceilings_to_draw(c, 100, top=4.0))
+    assert figures.ceilings_to_draw(c, 100, top=1.0) == []
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.imgs, self.links, self.tags = [], [], set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        a = dict(attrs)
+        if tag == "img":
+            self.imgs.append(a.get("src", ""))
+        for key in ("href", "src"):
+            if key in a and tag != "img":
+                self.links.append(a[key])
+
+
+def test_full_report_files_and_standalone_html(tmp_path):
+    paths = write_report(synthetic_trials(), tmp_path, {"store": "x.sqlite", "keys": []}, title="T")
+    for name in ("summary.csv", "summary.md", "summary.tex", "paper_table.md", "paper_table.tex",
+                 "report.html", "estimate_vs_true.png", "estimate_vs_true.pdf", "bias_vs_n.png",
+                 "runtime_vs_n.pdf", "accuracy_vs_runtime.png", "heatmap_n100.png", "heatmap_n1000.pdf",
+                 "sample_complexity.png", "coverage_vs_n.png", "coverage_vs_n.csv"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    back = pd.read_csv(tmp_path / "summary.csv")
+    assert back.loc[(back["estimator"] == "bad") & (back["n"] == 100), "bias"].tolist() == \
+        pytest.approx([-0.5, -1.0])
+    assert (tmp_path / "estimate_vs_true.pdf").read_bytes()[:4] == b"%PDF"
+    page = paths["html"].read_text()
+    p = _Collect()
+    p.feed(page)
+    assert len(p.imgs) >= 7
+    for src in p.imgs:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert p.links == [] and not ({"script", "link", "iframe"} & p.tags)
+    assert "http://" not in page and "https://" not in page
+    assert "<b>2.000</b>" in page  # true MI in bold in the paper table
+
+
+def test_report_command_and_run_writes_report(toy_plugins, results_dir):
+    run_dir = results_dir / "r"
+    mibench.run("gaussian-correlated", {"rho": [0.3, 0.6]}, ["toy-pearson"], n=[100], seeds=2, out=run_dir)
+    assert (run_dir / "report.html").exists() and (run_dir / "paper_table.tex").exists()
+    other = results_dir / "again"
+    assert main(["report", str(run_dir), "--out", str(other), "--no-figures"]) == 0
+    md = (other / "paper_table.md").read_text()
+    assert "**0.223**" in md and "toy-pearson" in md  # true MI of rho = 0.6 in bold
+    assert main(["report", str(results_dir / "nothing")]) == 2
