@@ -52,12 +52,7 @@ def pin_threads(n: int = 1) -> None:
     n = int(n)
     for var in BLAS_ENV:
         os.environ[var] = str(n)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(n)
-    except Exception:  # threadpoolctl is optional at this level
-        pass
+    set_blas_threads(n)
     torch = sys.modules.get("torch")
     if torch is not None:
         try:
@@ -65,6 +60,32 @@ def pin_threads(n: int = 1) -> None:
         except Exception:
             pass
     _pinned = n
+
+
+def set_blas_threads(n: int) -> dict[str, int]:
+    """Set the thread count of every BLAS/OpenMP library loaded in this process (threadpoolctl;
+    OpenMP counts are per calling thread) and return the previous counts by library path."""
+    before: dict[str, int] = {}
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        for lib in ThreadpoolController().lib_controllers:
+            before[lib.filepath] = lib.get_num_threads()
+            lib.set_num_threads(int(n))
+    except Exception:  # threadpoolctl is optional at this level
+        pass
+    return before
+
+
+def restore_blas_threads(before: dict[str, int]) -> None:
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        for lib in ThreadpoolController().lib_controllers:
+            if lib.filepath in before:
+                lib.set_num_threads(before[lib.filepath])
+    except Exception:
+        pass
 
 
 def pinned_threads() -> int | None:

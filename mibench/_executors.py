@@ -9,7 +9,7 @@ Timeouts: a trial that runs past ``timeout`` seconds is stopped and recorded wit
 ``"timeout"``; the run goes on. Python cannot stop a running function, so a timed trial runs in
 a process that can be killed: the process executor kills the worker and starts a new one
 (``jobs=1`` with a timeout is one such worker); the Dask executor runs each timed trial in a
-child process of the Dask worker.
+child process of the Dask worker (a ``TrialServer``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from multiprocessing.connection import wait as mp_wait
@@ -48,13 +49,7 @@ def _timeout_error(seconds: float) -> str:
 @contextlib.contextmanager
 def _threads_limited(n: int):
     """Run this process's trials under a BLAS thread limit, restoring the previous limits after."""
-    limiter = None
-    try:
-        from threadpoolctl import threadpool_limits
-
-        limiter = threadpool_limits(n)
-    except Exception:
-        pass
+    before_libs = _execute.set_blas_threads(n)
     torch = sys.modules.get("torch")
     torch_before = torch.get_num_threads() if torch is not None else None
     if torch is not None:
@@ -65,8 +60,7 @@ def _threads_limited(n: int):
         yield
     finally:
         _execute._pinned = before
-        if limiter is not None:
-            limiter.restore_original_limits()
+        _execute.restore_blas_threads(before_libs)
         if torch is not None and torch_before is not None:
             torch.set_num_threads(torch_before)
 
@@ -244,20 +238,21 @@ def runtime_plugins() -> list[tuple[str, str, type]]:
     return out
 
 
-_dask_setup_done: tuple | None = None
+_setup_state = threading.local()
 
 
 def _dask_setup(threads: int, plugins) -> None:
-    global _dask_setup_done
+    """Register shipped plugins and pin threads, once per worker thread (OpenMP limits are
+    per thread; a worker with several threads pins each)."""
     token = (threads, tuple((k, n, id(c)) for k, n, c in plugins))
-    if _dask_setup_done == token:
+    if getattr(_setup_state, "token", None) == token:
         return
     for kind, name, cls in plugins:
         current = (_registry.estimators() if kind == "estimator" else _registry.scenarios()).get(name)
         if current is None or current.cls is not cls:
             _registry.register(kind, name, cls)
     pin_threads(threads)
-    _dask_setup_done = token
+    _setup_state.token = token
 
 
 def _dask_task(trial: Trial, threads: int, timeout: float | None, plugins) -> dict:
@@ -265,42 +260,118 @@ def _dask_task(trial: Trial, threads: int, timeout: float | None, plugins) -> di
     _dask_setup(threads, plugins)
     if timeout is None:
         return run_trial(trial)
-    return run_in_child(trial, timeout, threads, plugins)
+    server = getattr(_servers, "server", None)
+    if server is None or server.threads != threads:
+        server = _servers.server = TrialServer(threads, plugins)
+    return server.run(trial, timeout)
 
 
-def run_in_child(trial: Trial, timeout: float, threads: int, plugins=()) -> dict:
-    """Run one trial in a fresh Python child process, killed past ``timeout`` seconds (for Dask
-    workers, which are daemonic and cannot use multiprocessing). Costs an interpreter start."""
-    payload = pickle.dumps((list(sys.path), pickle.dumps((trial, threads, list(plugins)))))
-    env = dict(os.environ, **{v: str(threads) for v in BLAS_ENV})
-    started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-c", "from mibench._executors import _child_main; "
-                             "_child_main()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env)
-    try:
-        out, err = proc.communicate(payload, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        return stopped_row(trial, "timeout", _timeout_error(timeout),
-                           wall_s=time.monotonic() - started, threads=threads)
-    if proc.returncode != 0 or not out:
-        tail = err.decode(errors="replace").strip().splitlines()[-3:]
-        return stopped_row(trial, "failed", f"WorkerDied: the child process running the trial exited "
-                           f"with code {proc.returncode}: {' | '.join(tail)}", threads=threads)
-    return pickle.loads(out)
+_servers = threading.local()
+STARTUP_LIMIT = 600.0  # seconds a trial server may take to import mibench and the plugins
 
 
-def _child_main() -> None:
-    path, inner = pickle.loads(sys.stdin.buffer.read())
+class TrialServer:
+    """A child Python process that runs trials sent over a pipe and can be killed at a deadline.
+
+    Dask worker processes are daemonic and cannot use multiprocessing, so a timed trial on Dask
+    runs here: one server per worker thread, started once (a fresh interpreter that imports
+    mibench and the plugins) and replaced after a timeout or a crash. The deadline counts from
+    the moment the trial is sent to the warmed-up server, not from its start-up.
+    """
+
+    def __init__(self, threads: int, plugins=()):
+        self.threads = threads
+        self.plugins = list(plugins)
+        self.proc: subprocess.Popen | None = None
+
+    def _start(self) -> None:
+        env = dict(os.environ, **{v: str(self.threads) for v in BLAS_ENV})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from mibench._executors import _server_main; _server_main()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        _send_frame(self.proc.stdin, (list(sys.path), self.threads, pickle.dumps(self.plugins)))
+        if _recv_frame(self.proc.stdout, STARTUP_LIMIT) != "ready":
+            self.close()
+            raise RuntimeError("the trial server process did not start")
+
+    def close(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+            self.proc.wait()
+            for f in (self.proc.stdin, self.proc.stdout):
+                with contextlib.suppress(OSError):
+                    f.close()
+            self.proc = None
+
+    def run(self, trial: Trial, timeout: float) -> dict:
+        if self.proc is None or self.proc.poll() is not None:
+            self.close()
+            self._start()
+        started = time.monotonic()
+        try:
+            _send_frame(self.proc.stdin, trial)
+            row = _recv_frame(self.proc.stdout, timeout)
+        except TimeoutError:
+            self.close()
+            return stopped_row(trial, "timeout", _timeout_error(timeout),
+                               wall_s=time.monotonic() - started, threads=self.threads)
+        except (EOFError, OSError):
+            code = self.proc.poll() if self.proc else None
+            self.close()
+            return stopped_row(trial, "failed", f"WorkerDied: the process running the trial died "
+                               f"(exit code {code})", threads=self.threads)
+        return row
+
+
+def _send_frame(stream, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(len(data).to_bytes(8, "little") + data)
+    stream.flush()
+
+
+def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
+    import select
+
+    chunks, got = [], 0
+    while got < size:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
+        chunk = os.read(fd, min(size - got, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _recv_frame(stream, timeout: float | None):
+    fd = stream.fileno()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    size = int.from_bytes(_read_exact(fd, 8, deadline), "little")
+    return pickle.loads(_read_exact(fd, size, deadline))
+
+
+def _server_main() -> None:
+    """Entry point of a TrialServer child: set up, say ready, then run trials until EOF."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # plugins that print must not corrupt the frames
+    path, threads, plugins = pickle.loads(_read_exact(stdin.fileno(), int.from_bytes(
+        _read_exact(stdin.fileno(), 8, None), "little"), None))
     for p in path:
         if p not in sys.path:
             sys.path.append(p)
-    trial, threads, plugins = pickle.loads(inner)
-    _dask_setup(threads, plugins)
-    row = run_trial(trial)
-    sys.stdout.buffer.write(pickle.dumps(row))
-    sys.stdout.buffer.flush()
+    _dask_setup(threads, pickle.loads(plugins))
+    _registry.estimators(), _registry.scenarios()  # import the plugins before saying ready
+    _send_frame(stdout, "ready")
+    while True:
+        try:
+            trial = _recv_frame(stdin, None)
+        except (EOFError, OSError):
+            return
+        _send_frame(stdout, run_trial(trial))
 
 
 class DaskExecutor:
@@ -339,8 +410,10 @@ class DaskExecutor:
             finally:
                 client.close()
             return
+        # the nanny sets these before the worker process starts, so BLAS loads already pinned
+        env = {v: str(self.threads) for v in BLAS_ENV} if self.processes else None
         cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=self.processes,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=None, silence_logs=logging.ERROR, env=env)
         client = Client(cluster)
         try:
             yield client

@@ -1,0 +1,143 @@
+"""Executors: timeouts, failure and crash recording, resources per trial, and identical numbers
+whatever the executor (serial, local processes, Dask local cluster)."""
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mibench
+from mibench import InputError
+from mibench._executors import make_executor
+from mibench._runner import run_suite
+from mibench._suites import parse_suite
+from tests.engine import _toys
+
+
+@pytest.fixture
+def toys():
+    _toys.register()
+    yield
+    mibench.unregister("estimator", "toy")
+
+
+def _by_params(df):
+    return {(p, s): row for p, s, row in zip(df["estimator_params"], df["seed"], df.to_dict("records"),
+                                            strict=True)}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_timeout_failure_and_crash_are_recorded_and_run_goes_on(toys, results_dir, jobs):
+    estimators = [("toy", {}), ("toy", {"sleep": 60.0}), ("toy", {"fail": True}), ("toy", {"crash": True})]
+    t0 = time.monotonic()
+    df = mibench.run("gaussian-correlated", {"rho": [0.5]}, estimators, n=[100], seeds=2,
+                     jobs=jobs, timeout=1.0, store=results_dir / "s.sqlite")
+    took = time.monotonic() - t0
+    assert len(df) == 8
+    rows = _by_params(df)
+    for seed in (0, 1):
+        assert rows[("{}", seed)]["status"] == "ok" and np.isfinite(rows[("{}", seed)]["mi"])
+        slow = rows[('{"sleep":60.0}', seed)]
+        assert slow["status"] == "timeout" and "1 s per-trial timeout" in slow["error"]
+        assert 1.0 <= slow["wall_s"] < 10 and np.isnan(slow["mi"])
+        assert slow["true_mi"] == pytest.approx(-0.5 * np.log(1 - 0.25))
+        assert rows[('{"fail":true}', seed)]["status"] == "failed"
+        assert "asked to fail" in rows[('{"fail":true}', seed)]["error"]
+        crashed = rows[('{"crash":true}', seed)]
+        assert crashed["status"] == "failed" and "exit code 3" in crashed["error"]
+    # two 60 s sleepers were stopped at ~1 s each: the run did not wait for them
+    assert took < 30
+
+
+def test_rerun_failed_recomputes_only_failed_and_timed_out(toys, results_dir):
+    kw = dict(scenario="gaussian-correlated", params={"rho": [0.5]}, n=[100], seeds=2,
+              store=results_dir / "s.sqlite", timeout=1.0, jobs=2)
+    first = mibench.run(estimators=[("toy", {}), ("toy", {"sleep": 30.0}), ("toy", {"fail": True})], **kw)
+    bad = set(first.loc[first["status"] != "ok", "key"])
+    assert len(bad) == 4
+    again = []
+    mibench.run(estimators=[("toy", {}), ("toy", {"sleep": 30.0}), ("toy", {"fail": True})],
+                on_result=again.append, **kw)
+    assert again == []  # failures are stored results too: a plain re-run recomputes nothing
+    mibench.run(estimators=[("toy", {}), ("toy", {"sleep": 30.0}), ("toy", {"fail": True})],
+                rerun_failed=True, on_result=again.append, **kw)
+    assert {r["key"] for r in again} == bad and len(again) == 4
+
+
+def test_resources_per_trial(toys, results_dir):
+    df = mibench.run("gaussian-correlated", {"rho": [0.5]},
+                     [("toy", {}), ("toy", {"alloc_mb": 300})], n=[200], seeds=1, jobs=2,
+                     timeout=60, store=results_dir / "s.sqlite")
+    rows = _by_params(df)
+    small, big = rows[("{}", 0)], rows[('{"alloc_mb":300}', 0)]
+    assert (df["threads"] == 1).all()
+    # BLAS inside the worker really runs on one thread
+    assert all('"blas_threads":1' in i for i in df["info"])
+    assert (df["cpu_s"] >= 0).all() and (df["wall_s"] > 0).all()
+    # the peak is reset per trial: the 300 MiB trial peaks ~300 MiB above the small one
+    # (same kind of worker, same baseline; allow 60 MiB for allocator and page-table noise)
+    assert big["peak_mem_mb"] - small["peak_mem_mb"] == pytest.approx(300, abs=60)
+
+
+def test_threads_option_pins_blas(toys, results_dir):
+    df = mibench.run("gaussian-correlated", {"rho": [0.5]}, ["toy"], n=[100], seeds=1, jobs=1,
+                     threads=2, store=results_dir / "s.sqlite")
+    assert (df["threads"] == 2).all() and '"blas_threads":2' in df["info"].iloc[0]
+
+
+def test_executor_argument_errors():
+    with pytest.raises(InputError, match="timeout must be a positive number"):
+        make_executor(None, 1, timeout=0)
+    with pytest.raises(InputError, match="unknown executor 'gpu'"):
+        make_executor("gpu", 1)
+    with pytest.raises(InputError, match="cannot be combined with executor 'processes'"):
+        make_executor("processes", 2, scheduler="tcp://127.0.0.1:1")
+
+
+SUITE = """
+name = "same-numbers"
+seeds = [0, 1, 2]
+n = [150, 400]
+[[scenario]]
+name = "gaussian-correlated"
+params = { rho = [0.3, 0.9] }
+[[estimator]]
+name = "toy"
+[[estimator]]
+name = "ksg"
+params = { k = 3 }
+"""
+
+
+def test_same_numbers_serial_processes_dask(toys, results_dir):
+    distributed = pytest.importorskip("distributed")
+    suite = parse_suite(SUITE)
+    cols = ["key", "mi", "std", "true_mi", "status"]
+
+    def numbers(**kw):
+        df = run_suite(suite, store=results_dir / f"{len(list(results_dir.glob('*.sqlite')))}.sqlite", **kw)
+        return df.sort_values("key")[cols].reset_index(drop=True)
+
+    results_dir.mkdir(parents=True, exist_ok=True)
+    serial = numbers(jobs=1)
+    assert len(serial) == 2 * 2 * 3 * 2 and (serial["status"] == "ok").all()
+    pd.testing.assert_frame_equal(serial, numbers(jobs=2))
+    # an existing cluster (what `dask scheduler` + `dask worker` give), reached by its address;
+    # two single-threaded workers (in-process threads: spawning worker processes that import
+    # every plugin, torch included, takes ~10 s each on a loaded machine)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        dask = numbers(jobs=2, scheduler=cluster.scheduler_address)
+        # a timed trial on Dask runs in a killable child process of the worker; the deadline
+        # counts from when the warmed-up child gets the trial
+        t0 = time.monotonic()
+        slow = mibench.run("gaussian-correlated", {"rho": [0.5]},
+                           [("toy", {"sleep": 30.0}), ("toy", {})], n=[100], seeds=1,
+                           scheduler=cluster.scheduler_address, timeout=2,
+                           store=results_dir / "slow.sqlite")
+        assert time.monotonic() - t0 < 28  # the 30 s sleeper was stopped
+    assert sorted(slow["status"]) == ["ok", "timeout"]
+    # byte for byte: the float64 estimates are identical, not just close
+    assert serial["mi"].to_numpy().tobytes() == dask["mi"].to_numpy().tobytes()
+    pd.testing.assert_frame_equal(serial, dask)
