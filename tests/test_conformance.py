@@ -1,0 +1,134 @@
+"""Every registered, available estimator passes the conformance kit; broken toys fail it readably."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mibench import Capabilities, Estimate, Estimator, InputError, _registry
+from mibench.testing import CHECKS, ConformanceError, check_estimator, make_pair
+
+#: cheap hyperparameters for the expensive estimators (the kit's checks do not depend on them)
+NEURAL = {"max_steps": 100, "eval_every": 50, "learning_rate": 0.01, "threads": 1}
+CHEAP = {
+    "gmm-mi": {"n_bootstrap": 5, "mc_samples": 5000},
+    "gmm-mi-categorical": {"n_bootstrap": 5, "mc_samples": 5000},
+    "gmm-mi-reference": {},
+    "mine": NEURAL, "nwj": NEURAL, "infonce": NEURAL, "smile": NEURAL,
+}
+#: the neural estimators report the spread over test batches: n = 800 gives several batches
+SAMPLES = {"mine": 800, "nwj": 800, "infonce": 800, "smile": 800}
+
+BUILTIN = sorted(name for name, p in _registry.estimators().items()
+                 if p.target.startswith("estimators."))
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_builtin_estimator_conforms(name):
+    plugin = _registry.estimators()[name]
+    if not plugin.available:
+        pytest.skip(f"{name} unavailable: {plugin.error}")
+    report = check_estimator(plugin.cls, CHEAP.get(name, {}), n=SAMPLES.get(name, 400))
+    assert report.passed and len(report.outcomes) == len(CHECKS)
+
+
+# --------------------------------------------------------------------------- broken toys
+class Broken(Estimator):
+    """Breaks the contract in several ways: validates in __init__, keeps state, ignores the seed
+    (global RNG), returns a numpy scalar and a non-JSON info, and always returns about 0.3."""
+
+    def __init__(self, k=3):
+        if k < 1:
+            raise ValueError("k must be positive")
+        self.k = k
+        self.cache_ = {}
+
+    def _estimate(self, x, y, *, seed):
+        return Estimate(np.float32(0.3 + 0.01 * np.random.random()), info={"a": np.arange(2)})
+
+
+class NoValidation(Estimator):
+    """Skips mibench's validation by overriding estimate()."""
+
+    def __init__(self, noise=0.0):
+        self.noise = noise
+
+    def estimate(self, x, y, *, seed=None):
+        x = np.asarray(x, dtype=float).reshape(len(x), -1)
+        y = np.asarray(y, dtype=float).reshape(len(y), -1)
+        with np.errstate(all="ignore"):
+            r = np.corrcoef(x[:, 0], y[:, 0])[0, 1]
+        return Estimate(float(-0.5 * np.log1p(-r * r)))
+
+
+class LiesAboutDims(Estimator):
+    """Declares 1-D only but accepts anything, and reports a std it does not compute."""
+
+    capabilities = Capabilities(max_dx=1, max_dy=1)
+    reports_std = True
+
+    def __init__(self):
+        pass
+
+    def validate_params(self):
+        pass
+
+    def min_samples(self):
+        return 2
+
+    def estimate(self, x, y, *, seed=None):
+        from mibench import as_2d
+
+        x, y = as_2d(x, "x"), as_2d(y, "y")
+        if len(x) != len(y):
+            raise InputError("lengths differ")
+        r = np.corrcoef(x[:, 0], y[:, 0])[0, 1]
+        return Estimate(float(-0.5 * np.log1p(-r * r)), std=None)
+
+
+def test_broken_toy_fails_with_readable_report():
+    with pytest.raises(ConformanceError) as info:
+        check_estimator(Broken)
+    report = info.value.report
+    failed = {o.name for o in report.failed}
+    assert {"init_does_no_work", "output_types", "deterministic", "independent_small",
+            "dependent_large"} <= failed
+    text = str(info.value)
+    assert text.startswith("check_estimator(Broken()): ")
+    assert "checks FAILED" in text
+    assert "validate hyperparameters in validate_params(), not __init__" in text
+    assert "np.random.default_rng(seed)" in text
+    assert "[ok  ] params_round_trip" in text
+
+
+def test_missing_validation_and_capabilities_are_reported():
+    report = check_estimator(NoValidation, raise_on_failure=False)
+    failed = {o.name: o.message for o in report.failed}
+    assert "rejects_bad_input" in failed and "x with a NaN" in failed["rejects_bad_input"]
+    assert "rejects_bad_params" in failed and "noise='not-a-number'" in failed["rejects_bad_params"]
+    report = check_estimator(LiesAboutDims, raise_on_failure=False)
+    failed = {o.name: o.message for o in report.failed}
+    assert "reports_std is True but std is None" in failed["output_types"]
+    assert "max_dx = 1" in failed["capabilities_honoured"]
+
+
+def test_kit_accepts_instances_and_selected_checks():
+    from tests.conftest import PearsonMI
+
+    report = check_estimator(PearsonMI(noise=0.0), checks=["params_round_trip", "dependent_large"])
+    assert [o.name for o in report.outcomes] == ["params_round_trip", "dependent_large"]
+    assert report.params == {"noise": 0.0, "fail_above": None}
+    with pytest.raises(InputError, match="unknown check"):
+        check_estimator(PearsonMI, checks=["nope"])
+
+
+@pytest.mark.parametrize("kinds", [("continuous", "continuous"), ("continuous", "discrete"),
+                                   ("discrete", "continuous"), ("discrete", "discrete")])
+def test_kit_data_are_of_the_declared_kinds(kinds):
+    x, y = make_pair(kinds, 200, dependent=True, dx=1, dy=1, seed=1)
+    for arr, kind in zip((x, y), kinds, strict=True):
+        assert arr.dtype == np.float64 and arr.shape == (200, 1)
+        if kind == "discrete":
+            assert set(np.unique(arr)) == {0.0, 1.0, 2.0, 3.0}
+        else:
+            assert len(np.unique(arr)) == 200
