@@ -285,6 +285,9 @@ def _seeds(value: Any, fail) -> list[int]:
 def _param_key(exc: Exception, params: dict) -> str | None:
     """The parameter an error message talks about, if it names one of ``params``."""
     msg = str(exc)
+    for key in params:  # a quoted name first ("has no parameter 'rh' (parameters: rho, ...)")
+        if f"'{key}'" in msg:
+            return f"params.{key}"
     for key in params:
         if re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", msg):
             return f"params.{key}"

@@ -43,7 +43,7 @@ def test_rerun_recomputes_nothing_and_fresh_recomputes(toy_plugins, results_dir)
 def test_cell_shares_data_and_seed_streams_are_separate(toy_plugins):
     a = Trial("gaussian-correlated", {"rho": 0.5}, "toy-pearson", {}, 100, 7)
     b = Trial("gaussian-correlated", {"rho": 0.5}, "other", {"k": 3}, 100, 7)
-    xa, ya = a.data_rng().standard_normal(5), None
+    xa = a.data_rng().standard_normal(5)
     xb = b.data_rng().standard_normal(5)
     assert np.array_equal(xa, xb)  # identical data for every estimator of a cell
     assert a.estimator_seed == b.estimator_seed
