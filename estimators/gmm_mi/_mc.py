@@ -36,14 +36,21 @@ def sample_mixture_t(mix: Mixture, b: int, M: int, rng) -> np.ndarray:
     counts = rng.multinomial(M, w / w.sum())
     z = rng.standard_normal((d, M))
     L = np.linalg.cholesky(mix.cov[b])
-    out = np.empty((d, M))
+    mu = mix.mu[b]
     start = 0
     for k in range(K):
         stop = start + int(counts[k])
-        np.matmul(L[k], z[:, start:stop], out=out[:, start:stop])
-        out[:, start:stop] += mix.mu[b, k][:, None]
+        blk = z[:, start:stop]
+        if d <= 4:  # x = mu + L z in place, last row first (row i reads rows j < i untouched)
+            for i in range(d - 1, -1, -1):
+                blk[i] *= L[k, i, i]
+                for j in range(i):
+                    blk[i] += L[k, i, j] * blk[j]
+                blk[i] += mu[k, i]
+        else:
+            blk[:] = L[k] @ blk + mu[k][:, None]
         start = stop
-    return out
+    return z
 
 
 def _embedded_coefficients(mix: Mixture, terms):
