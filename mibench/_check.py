@@ -90,7 +90,8 @@ class Bound:
         return self.atol + self.rtol * abs(truth) + 3.0 * math.hypot(s, t)
 
 
-#: Generous absolute bounds per built-in estimator, for the small-n cells of the ``ci`` suite.
+#: Generous absolute bounds per built-in estimator (``"estimator@scenario"`` overrides one
+#: scenario), for the small-n cells of the ``ci`` suite.
 #: They allow several times the biases these estimators show there (the Gaussian baseline is
 #: wrong by design on non-Gaussian data; the neural bounds trained for a few hundred steps
 #: underestimate strongly dependent pairs), and still fail an estimate that is off by a unit
@@ -106,10 +107,13 @@ ABSOLUTE_BOUNDS: dict[str, Bound] = {
     "ksg-mixed": Bound(0.10, 0.35),
     "ksg-ross": Bound(0.08, 0.25),
     "plugin-discrete": Bound(0.08, 0.25),
-    "mine": Bound(0.15, 0.60),
-    "nwj": Bound(0.15, 0.60),
-    "infonce": Bound(0.15, 0.60),
-    "smile": Bound(0.15, 0.60),
+    "mine": Bound(0.10, 0.40),
+    "nwj": Bound(0.10, 0.40),
+    "infonce": Bound(0.10, 0.40),
+    "smile": Bound(0.10, 0.40),
+    # histograms in 4 dimensions at n = 500: most cells hold 0 or 1 points, a known large
+    # positive bias (about +0.65 nats on a truth of 0.29); the bound only catches nonsense
+    "binning@multinormal-dense": Bound(1.0, 1.0),
 }
 #: bound for estimators not listed above (third-party plugins); ``--bound`` overrides it
 DEFAULT_BOUND = Bound(0.15, 0.50)
@@ -186,9 +190,13 @@ def _cell_name(row) -> str:
 
 
 # --------------------------------------------------------------------------- comparison
-def bound_for(estimator: str, bounds: dict[str, Bound] | None = None,
+def bound_for(estimator: str, scenario: str | None = None, bounds: dict[str, Bound] | None = None,
               default: Bound | None = None) -> Bound:
+    """The absolute bound of an estimator on a scenario: ``"estimator@scenario"``, else
+    ``"estimator"``, else ``default`` (else :data:`DEFAULT_BOUND`)."""
     table = ABSOLUTE_BOUNDS if bounds is None else bounds
+    if scenario is not None and f"{estimator}@{scenario}" in table:
+        return table[f"{estimator}@{scenario}"]
     return table.get(estimator, default or DEFAULT_BOUND)
 
 
@@ -222,7 +230,7 @@ def compare(current: pd.DataFrame, baseline: pd.DataFrame, *, tolerance: Toleran
                 out.update(status="missing", reason="in the baseline but not produced by this run")
             rows.append(out)
             continue
-        bound = bound_for(r["estimator"], bounds, default_bound)
+        bound = bound_for(r["estimator"], r["scenario"], bounds, default_bound)
         out["bound"] = bound.of(r["true_mi"], r["sem"], r["true_mi_stderr"])
         out["abs_err"] = abs(r["mean"] - r["true_mi"]) if math.isfinite(r["mean"]) else math.nan
         statuses = []
