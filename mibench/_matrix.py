@@ -77,7 +77,7 @@ class MIMatrix:
                 cells.at[r, c] = text
         return cells.to_string()
 
-    def plot(self, ax=None, digits: int = 2):
+    def plot(self, ax=None, digits: int = 3):
         """Annotated heatmap (value ± std per cell); returns the matplotlib Figure."""
         import matplotlib
 
