@@ -187,6 +187,17 @@ def default_candidates(n: int, dx: int, dy: int) -> list[tuple[str, dict]]:
     return out
 
 
+def candidates_with(named, n: int, dx: int, dy: int) -> list[tuple[str, dict]]:
+    """The default candidates plus the estimators the user named (the CLI's calibration set)."""
+    from mibench._userdata import normalise_specs
+
+    out = default_candidates(n, dx, dy)
+    for spec in normalise_specs(named):
+        if spec not in out:
+            out.append(spec)
+    return out
+
+
 def calibrate(datasets: Sequence[tuple[np.ndarray, np.ndarray]], estimators=None, *,
               seeds: int = DEFAULT_SEEDS, jobs: int = 1) -> pd.DataFrame:
     """Run estimators on scenarios matched to each (x, y) data set and rank them.
@@ -322,6 +333,10 @@ def format_recommendation(summary: pd.DataFrame) -> str:
                      f"{summary.at[best, 'mean_wall_s']:.3g} s per estimate)")
         lines.append(f"fastest:       {fast} ({summary.at[fast, 'mean_wall_s']:.3g} s per estimate, "
                      f"RMSE {summary.at[fast, 'rmse']:.4f} nats)")
+        better = summary[(summary["failed"] > 0) & (summary["rmse"] < summary.at[best, "rmse"])]
+        for name, row in better.iterrows():
+            lines.append(f"  ({name} had a lower RMSE, {row['rmse']:.4f}, but failed {int(row['failed'])} of "
+                         f"{int(row['ok'] + row['failed'])} runs, so it is not ranked)")
     else:
         lines.append("no estimator succeeded on the matched scenario")
     return "\n".join(lines)

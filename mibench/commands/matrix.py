@@ -32,7 +32,12 @@ def register(sub) -> None:
 def handle(args) -> int:
     from mibench._matrix import DEFAULT_ESTIMATOR, _pairs, failed_summary, matrix_from_table
     from mibench._progress import Progress
-    from mibench._recommend import calibrate, format_recommendation, representative_pairs
+    from mibench._recommend import (
+        calibrate,
+        candidates_with,
+        format_recommendation,
+        representative_pairs,
+    )
     from mibench._runner import default_out_dir
     from mibench._userdata import prepare, read_data, select_columns
 
@@ -72,8 +77,8 @@ def handle(args) -> int:
             print("--recommend: no continuous pair to calibrate on", file=sys.stderr)
         else:
             datasets = [(table.column(r)[:, None], table.column(c)[:, None]) for r, c in picks]
-            summary = calibrate(datasets, split_list(args.estimator) or None,
-                                seeds=args.calibration_seeds, jobs=args.jobs)
+            cands = candidates_with(estimators, table.n, 1, 1)
+            summary = calibrate(datasets, cands, seeds=args.calibration_seeds, jobs=args.jobs)
             m.meta["calibration"] = {
                 "pairs": [list(p) for p in picks],
                 "most_accurate": summary.attrs["most_accurate"], "fastest": summary.attrs["fastest"],

@@ -170,11 +170,20 @@ def test_calibrate_ranks_by_rmse_and_unregisters(toy_plugins):
         calibrate([(x[:, None], y[:, None]), (x[:50, None], y[:50, None])])
 
 
-def test_recommend_cli(toy_plugins, data_file, capsys):
+def test_recommend_cli(toy_plugins, data_file, capsys, monkeypatch):
+    # calibration set: the defaults (cut to ksg here, for speed) plus the named estimators
+    monkeypatch.setattr("mibench._recommend.DEFAULT_CANDIDATES", ["ksg"])
     assert main(["estimate", str(data_file), "--x", "z0", "--y", "mass", "--estimator", "toy-pearson",
                  "--recommend", "--calibration-seeds", "2"]) == 0
     out = capsys.readouterr().out
     assert "matched scenario: Gaussian copula, n=400" in out
-    assert "most accurate: toy-pearson" in out and "fastest:" in out
+    table = out.split("calibration (2 seeds):")[1]
+    assert "toy-pearson" in table and ("\nksg " in table) == ("ksg" in mibench._registry.estimators())
+    assert "most accurate: " in out and "fastest:" in out
+    assert main(["matrix", str(data_file), "--rows", "z0,z1,mass", "--estimator", "toy-pearson",
+                 "--recommend", "--calibration-seeds", "2", "--quiet", "--out",
+                 str(data_file.parent / "m")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("matched scenario:") == 3 and "most accurate: " in out
     _one_line_error(capsys, ["estimate", str(data_file), "--x", "z0", "--y", "label", "--estimator",
                              "ksg-mixed", "--recommend"], "continuous variables only")
