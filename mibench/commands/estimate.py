@@ -9,7 +9,7 @@ import sys
 from mibench.commands._args import split_list
 
 
-def add_data_options(p, *, jobs_help: str) -> None:
+def add_data_options(p, *, jobs_help: str, jobs_default: int = 1) -> None:
     """Options shared by `estimate` and `matrix`."""
     p.add_argument("--discrete", action="append", metavar="COLS",
                    help="columns to treat as discrete (default: integer-valued with few levels)")
@@ -24,7 +24,7 @@ def add_data_options(p, *, jobs_help: str) -> None:
     p.add_argument("--resamples", type=int, default=20, metavar="B",
                    help="half-samples for the std of estimators without their own (default 20; 0: none)")
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    p.add_argument("--jobs", type=int, default=1, help=jobs_help)
+    p.add_argument("--jobs", type=int, default=jobs_default, help=jobs_help)
     p.add_argument("--recommend", action="store_true",
                    help="also calibrate estimators (the defaults gaussian, ksg, kde, binning, gmm-mi "
                         "plus those named by --estimator) on a Gaussian-copula scenario matched to "
@@ -46,7 +46,8 @@ def register(sub) -> None:
                         "continuous data, gmm-mi-categorical and ksg-mixed with a discrete side, "
                         "plugin-discrete and ksg-mixed for two discrete sides")
     p.add_argument("--bits", action="store_true", help="print MI in bits instead of nats")
-    add_data_options(p, jobs_help="worker processes for the estimates, resamples and permutations")
+    add_data_options(p, jobs_help="worker processes for the estimates, resamples and permutations "
+                                          "(default 1)")
     p.set_defaults(handler=handle)
 
 

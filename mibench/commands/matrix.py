@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -25,7 +26,8 @@ def register(sub) -> None:
                         "back to gmm-mi-categorical/ksg-mixed or plugin-discrete")
     p.add_argument("--out", type=Path, help="output folder (default results/runs/matrix-FILESTEM)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no matrix print-out")
-    add_data_options(p, jobs_help="worker processes (default 1); the result does not depend on it")
+    add_data_options(p, jobs_help="worker processes (default: all cores); the result does not depend "
+                                  "on it", jobs_default=os.cpu_count() or 1)
     p.set_defaults(handler=handle)
 
 
