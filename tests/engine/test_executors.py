@@ -141,3 +141,9 @@ def test_same_numbers_serial_processes_dask(toys, results_dir):
     # byte for byte: the float64 estimates are identical, not just close
     assert serial["mi"].to_numpy().tobytes() == dask["mi"].to_numpy().tobytes()
     pd.testing.assert_frame_equal(serial, dask)
+
+
+def test_dask_missing_gives_install_hint(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "distributed", None)  # import raises ImportError
+    with pytest.raises(mibench.UnavailableError, match=r"pip install 'mibench\[distributed\]'"):
+        make_executor("dask", 2)
