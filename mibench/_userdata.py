@@ -604,6 +604,8 @@ def _worker_task(task):
 
 
 def _tasks(work_list: Sequence[PairWork], jobs: int) -> list[tuple[int, str, list[int]]]:
+    """Tasks ``(pair index, role, replicates)``: serially one per role and pair; in parallel the
+    replicates go in chunks of 8 so the workers share a slow pair's permutations."""
     tasks = []
     chunk = 1 << 30 if jobs <= 1 else 8
     for i, w in enumerate(work_list):
@@ -611,7 +613,6 @@ def _tasks(work_list: Sequence[PairWork], jobs: int) -> list[tuple[int, str, lis
         for role, count in (("half", w.resamples if not w.own_std else 0), ("perm", w.permutations)):
             for start in range(0, count, chunk):
                 tasks.append((i, role, list(range(start, min(count, start + chunk)))))
-    # long tasks first (the observed estimates), then the replicates pair by pair
     return tasks
 
 

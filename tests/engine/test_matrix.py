@@ -128,6 +128,14 @@ def test_default_estimator_and_discrete_fallback_by_capabilities(toy_plugins, mo
     assert cls.capabilities.match("discrete", "discrete", 1, 1)[0]
     calls.clear()
     with pytest.raises(InputError, match="stop here"):
+        mi_matrix(df, ["z0", "label"], ["mass"])  # the default: gmm-mi, by the issue
+    chosen = dict(calls)
+    if "gmm-mi" in mibench._registry.estimators():
+        assert chosen["z0|mass"] == "gmm-mi"
+        if "gmm-mi-categorical" in mibench._registry.estimators():
+            assert chosen["label|mass"] == "gmm-mi-categorical"
+    calls.clear()
+    with pytest.raises(InputError, match="stop here"):
         mi_matrix(df, ["z0", "label"], ["mass", "level"], estimator="toy-pearson",
                   continuous=["label", "level"])
     assert {e for _, e in calls} == {"toy-pearson"}
