@@ -12,8 +12,10 @@ first use under ``--venv``, default ``~/.cache/mibench/gmm-mi-reference-venv``, 
 ``pip install gmm-mi "scikit-learn<1.6" "numpy<2"``), in a subprocess that reads the datasets
 from .npy files and times only ``EstimateMI().fit_estimate`` itself. Ours runs in this process
 (after one warm-up call). Printed per dataset: both estimates +- bootstrap std, whether they agree
-within the combined std sqrt(s_ref^2 + s_ours^2), both wall times and the time ratio; then a
-summary per case (total-time ratio, agreement count).
+within the combined std sqrt(s_ref^2 + s_ours^2), CPU (process) and wall times of both and their
+ratios; then a summary per case (total-time ratios, agreement count). Both sides are
+single-threaded, so CPU time is the work done; on a shared machine wall time also contains
+waiting for a core and is the noisier measure.
 
 Usage::
 
