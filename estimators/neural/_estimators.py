@@ -95,8 +95,9 @@ class _NeuralEstimator(Estimator):
     (mean training-batch bound over the last evaluation window), ``val_bound_final``,
     ``val_bound_best``, ``val_curve`` ([step, value] pairs), the flags ``still_improving``
     (budget exhausted while still improving), ``collapsed`` (critic scores constant on the
-    test split), ``negative``, ``saturated`` (InfoNCE within 0.1 nat of its ln b ceiling),
-    ``flags`` (names of the raised flags), split sizes, ``device`` and ``torch_seed``.
+    test split), ``negative`` (estimate below 0 by more than 2 standard errors),
+    ``saturated`` (InfoNCE within 0.1 nat of its ln b ceiling), ``flags`` (names of the raised
+    flags), split sizes, ``device`` and ``torch_seed``.
 
     Divergence raises :class:`mibench.EstimatorFailure` with the reason (the runner records a
     failed trial): a NaN/inf training loss or bound, critic scores beyond 1e4 nats, or a
@@ -210,8 +211,9 @@ class _NeuralEstimator(Estimator):
         mi = float(test_vals.mean())
         std = float(test_vals.std(ddof=1) / math.sqrt(len(test_vals))) if len(test_vals) > 1 else None
         info["bound"] = self._bound_name
-        info["test_bound_batches_mean"] = mi
-        info["negative"] = bool(mi < 0)
+        # significantly negative: the held-out bound is below 0 by more than 2 s.e., i.e. the
+        # critic does worse than a constant one (overfitting or a failed fit)
+        info["negative"] = bool(mi + 2.0 * (std or 0.0) < 0)
         info["saturated"] = False
         self._finish_info(mi, info)
         info["flags"] = [k for k in ("still_improving", "collapsed", "negative", "saturated")
