@@ -96,17 +96,19 @@ def handle(args) -> int:
     out.write(f"X = {_cols(xcols, kinds)}   Y = {_cols(ycols, kinds)}\n")
     for s in res.attrs["skipped"]:
         print(f"skipped {s['estimator']}: {s['reason']}", file=sys.stderr)
-    header = f"{'estimator':<22}{'MI [' + unit + ']':>12}{'± std':>10}  {'std from':<20}"
+    names = [r["estimator"] + ("" if r["params"] == "{}" else " " + _params(r["params"]))
+             for _, r in res.iterrows()]
+    w = max([22] + [len(n) + 2 for n in names])
+    header = f"{'estimator':<{w}}{'MI [' + unit + ']':>12}{'± std':>10}  {'std from':<20}"
     if args.permutations:
         header += f"{'p-value':>9}"
     out.write(header + f"{'time [s]':>10}\n")
-    for _, r in res.iterrows():
-        name = r["estimator"] + ("" if r["params"] == "{}" else " " + _params(r["params"]))
+    for name, (_, r) in zip(names, res.iterrows(), strict=True):
         if r["status"] != "ok":
-            out.write(f"{name:<22}  failed: {str(r['error']).splitlines()[0]}\n")
+            out.write(f"{name:<{w}}  failed: {str(r['error']).splitlines()[0]}\n")
             continue
         std = f"{r['std'] * scale:.4f}" if math.isfinite(r["std"]) else "-"
-        line = f"{name:<22}{r['mi'] * scale:>12.4f}{std:>10}  {r['std_source'] or '-':<20}"
+        line = f"{name:<{w}}{r['mi'] * scale:>12.4f}{std:>10}  {r['std_source'] or '-':<20}"
         if args.permutations:
             line += f"{r['p_value']:>9.3g}"
         out.write(line + f"{r['wall_s']:>10.3g}\n")

@@ -187,3 +187,11 @@ def test_recommend_cli(toy_plugins, data_file, capsys, monkeypatch):
     assert out.count("matched scenario:") == 3 and "most accurate: " in out
     _one_line_error(capsys, ["estimate", str(data_file), "--x", "z0", "--y", "label", "--estimator",
                              "ksg-mixed", "--recommend"], "continuous variables only")
+
+
+def test_estimate_failed_estimator_is_reported_in_its_row(toy_plugins, data_file, capsys):
+    assert main(["estimate", str(data_file), "--x", "z0", "--y", "mass", "--estimator",
+                 "toy-pearson:fail_above=0.1,toy-pearson"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any("fail_above=0.1" in ln and "failed: RuntimeError: toy failure" in ln for ln in lines)
+    assert any(ln.startswith("toy-pearson ") and "failed" not in ln for ln in lines)
