@@ -248,9 +248,11 @@ def matrix_from_table(table: Table, rows: Sequence[str], cols: Sequence[str] | N
     pairs, symmetric = _pairs(rows, cols)
     prefs = normalise_specs(estimator) or [(DEFAULT_ESTIMATOR, {})]
     work, kinds_of = [], {}
+    # one array per column, shared by all its pairs (no copy per pair)
+    columns = {c: variable(table, [c]) for c in dict.fromkeys(rows + (cols or []))}
     for r, c in pairs:
-        xv, xk = variable(table, [r])
-        yv, yk = variable(table, [c])
+        xv, xk = columns[r]
+        yv, yk = columns[c]
         name, params, swap = choose_estimator(prefs, xk, yk, 1, 1)
         work.append(make_work(f"{r}|{c}", xv, xk, yv, yk, name, params, swap,
                               resamples=resamples, permutations=permutations))
