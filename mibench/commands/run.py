@@ -65,6 +65,8 @@ def handle(args) -> int:
         raise InputError("--scheduler runs on a Dask cluster; drop --executor or use --executor dask")
     if args.fresh and args.rerun_failed:
         raise InputError("--fresh already recomputes everything; use one of --fresh, --rerun-failed")
+    if (args.executor == "dask" or args.scheduler) and getattr(args, "verbose", 0) < 1:
+        _quiet_dask()
     if bool(args.scenario) == bool(args.suite):
         raise InputError("give either --scenario NAME or --suite NAME|FILE")
     how = dict(jobs=args.jobs, executor=args.executor, scheduler=args.scheduler, timeout=args.timeout,
@@ -111,3 +113,19 @@ def handle(args) -> int:
         print(f"\nwrote {out}/trials.csv, summary.csv, estimate_vs_true.png")
     return 0
 
+
+def _quiet_dask() -> None:
+    """Dask logs its cluster's start-up and shutdown at INFO; keep the terminal for the progress
+    bar (``-v`` shows them). Its logging is configured on import, so import it first."""
+    import logging
+
+    try:
+        import distributed  # noqa: F401
+    except ImportError:  # the executor reports the missing extra
+        return
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logger = logging.getLogger(name)
+            if logger.level and logger.level < logging.WARNING:
+                logger.setLevel(logging.WARNING)
+    logging.getLogger("distributed").setLevel(logging.WARNING)
