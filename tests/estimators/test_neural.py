@@ -245,3 +245,22 @@ def test_registry_lists_neural_as_unavailable_without_torch():
         assert error is not None and "needs PyTorch: pip install 'mibench[neural]'" in error, name
     assert not {"mine", "nwj", "infonce", "smile"} & set(res["available"])
     assert "ksg" in res["available"] and math.isfinite(res["ksg"])  # everything else still works
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_min_samples_boundary(cls):
+    est = cls(max_steps=20, eval_every=10)
+    n = est.min_samples()
+    x, y = GaussianCorrelated().sample(n, np.random.default_rng(0))
+    res = est.estimate(x, y, seed=0)
+    assert math.isfinite(res.mi) and res.info["n_train"] >= 4 and res.info["n_test"] >= 2
+    with pytest.raises(mibench.InputError, match="too small"):
+        est.estimate(x[:-1], y[:-1], seed=0)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present")
+def test_cuda_requested_without_cuda_is_a_failure_and_auto_falls_back_to_cpu():
+    x, y = GaussianCorrelated().sample(200, np.random.default_rng(0))
+    with pytest.raises(mibench.EstimatorFailure, match="CUDA is not available"):
+        NWJ(device="cuda", max_steps=10).estimate(x, y, seed=0)
+    assert NWJ(device="auto", max_steps=10).estimate(x, y, seed=0).info["device"] == "cpu"
