@@ -92,8 +92,7 @@ def handle(args) -> int:
         trials, skipped = plan(args.scenario, params, estimators, ns, seeds)
         label, suite = args.scenario, None
     progress = Progress(len(trials), label=f"{label} ", enabled=None if not args.quiet else False)
-    for s in skipped:
-        print(f"skipped {s.estimator} on {s.scenario}: {s.reason}", file=sys.stderr)
+    _report_skipped(skipped)
     out = args.out or default_out_dir(label)
     try:
         df = run_trials(trials, skipped, **how, out=out, suite=suite, on_cached=progress.skip,
@@ -129,3 +128,17 @@ def _quiet_dask() -> None:
             if logger.level and logger.level < logging.WARNING:
                 logger.setLevel(logging.WARNING)
     logging.getLogger("distributed").setLevel(logging.WARNING)
+
+
+def _report_skipped(skipped) -> None:
+    """One line per skipped estimator/scenario pair, or a count per estimator when there are many."""
+    if len(skipped) <= 10:
+        for s in skipped:
+            print(f"skipped {s.estimator} on {s.scenario}: {s.reason}", file=sys.stderr)
+        return
+    counts: dict[str, list] = {}
+    for s in skipped:
+        counts.setdefault(s.estimator, []).append(s)
+    for est, items in counts.items():
+        print(f"skipped {est} on {len(items)} scenario(s), e.g. {items[0].scenario}: {items[0].reason}",
+              file=sys.stderr)
