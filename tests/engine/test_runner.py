@@ -100,3 +100,39 @@ def test_manifest_lists_trials(toy_plugins, results_dir):
                      out=results_dir / "m")
     manifest = json.loads((results_dir / "m" / "run.json").read_text())
     assert sorted(manifest["keys"]) == sorted(df["key"])
+
+
+class _Tty:
+    def __init__(self, tty):
+        self.text, self.tty = "", tty
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+
+def test_progress_counts_and_is_quiet_off_terminal():
+    from mibench._progress import Progress
+
+    term = _Tty(True)
+    p = Progress(6, stream=term)
+    p.skip(2)
+    for status in ("ok", "failed", "timeout", "ok"):
+        p.update({"status": status})
+    p.close()
+    last = term.text.rstrip("\n").split("\r")[-1]
+    assert "6/6 done (2 cached)" in last and "2 failed (1 timeout)" in last and "0 left" in last
+    mid = Progress(10, stream=_Tty(True))
+    mid.update({"status": "ok"})
+    mid._draw(force=True)
+    assert "9 left" in mid.stream.text and "ETA" in mid.stream.text
+    pipe = _Tty(False)
+    q = Progress(3, stream=pipe)
+    q.update({"status": "ok"})
+    q.close()
+    assert pipe.text == ""
