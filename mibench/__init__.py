@@ -17,7 +17,22 @@ from mibench._contracts import (
 )
 from mibench._validation import as_2d, check_xy
 from mibench._registry import register, unregister
-from mibench._runner import load_run, run
+
+# The heavier APIs (pandas, scipy.stats) load on first use, so `import mibench` stays light.
+_LAZY = {
+    "run": "mibench._runner", "load_run": "mibench._runner",
+    "estimate": "mibench._userdata", "read_data": "mibench._userdata",
+    "mi_matrix": "mibench._matrix", "MIMatrix": "mibench._matrix",
+    "recommend": "mibench._recommend",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mibench' has no attribute {name!r}")
 
 __version__ = "0.1.0"
 
@@ -25,5 +40,6 @@ __all__ = [
     "CONTINUOUS", "DISCRETE", "Capabilities", "Estimate", "Estimator", "EstimatorFailure",
     "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI", "UnavailableError",
     "UnknownNameError", "as_2d", "check_xy", "register", "unregister", "run", "load_run",
+    "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend",
     "__version__",
 ]
