@@ -82,7 +82,29 @@ def summarize(trials: pd.DataFrame) -> pd.DataFrame:
                .apply(_cell_metrics).reset_index())
     for col in ("trials", "ok", "failed", "timeout"):
         summary[col] = summary[col].astype(int)
-    return summary
+    # parameters in numeric order (rho=0.9 before rho=0.99), not in JSON-text order
+    order = {p: i for i, p in enumerate(sorted(
+        set(summary["scenario_params"]) | set(summary["estimator_params"]), key=_params_sort_key))}
+    summary = summary.assign(_s=summary["scenario_params"].map(order),
+                             _e=summary["estimator_params"].map(order))
+    return (summary.sort_values(["scenario", "_s", "estimator", "_e", "n"], kind="stable")
+            .drop(columns=["_s", "_e"]).reset_index(drop=True))
+
+
+def _params_sort_key(params_json: str):
+    try:
+        params = json.loads(params_json) if params_json else {}
+    except (TypeError, ValueError):
+        return ((str(params_json), (1, 0.0, "")),)
+    if not isinstance(params, dict):
+        return ((str(params_json), (1, 0.0, "")),)
+    key = []
+    for k, v in params.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            key.append((k, (0, float(v), "")))
+        else:
+            key.append((k, (1, 0.0, json.dumps(v, sort_keys=True))))
+    return tuple(key)
 
 
 def log_relative_error(summary: pd.DataFrame, clip: float = 1.0) -> pd.Series:

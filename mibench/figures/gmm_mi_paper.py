@@ -193,7 +193,7 @@ def plot_invariance(data: pd.DataFrame, realisations: int, quick: bool = False):
                 g = d[d["transform"] == t]
                 ax.errorbar(g["n"] * offsets[t], g["bias"], yerr=g["std"], color=pal[t], marker=mk[t],
                             capsize=3, lw=1.3, label=TRANSFORM_LABELS[t])
-            ax.set_xscale("log")
+            rf.n_axis(ax, d["n"])
             ax.set_title(f"{LABELS[est]}" + (" (k=1)" if est == "ksg" else ""))
             ax = axes[1][j]
             for t in TRANSFORMS:
@@ -204,7 +204,7 @@ def plot_invariance(data: pd.DataFrame, realisations: int, quick: bool = False):
             if len(ident) and len(ns) > 1:
                 ref = float(ident["std"].iloc[0]) * np.sqrt(ns[0] / ns)
                 ax.plot(ns, ref, color="0.5", ls=":", lw=1, label="∝ N^(-1/2)")
-            ax.set_xscale("log")
+            rf.n_axis(ax, d["n"])
             ax.set_yscale("log")
             ax.set_xlabel("N (samples, log scale)")
         axes[0][0].set_ylabel("bias [nats] (mean − true MI)\nerror bars: ±1 std over realisations")

@@ -62,6 +62,32 @@ def save(fig, base: Path, formats=("png", "pdf"), dpi: int = 150) -> list[Path]:
     return paths
 
 
+def _wrap_xlabels(ax, width: int = 18) -> None:
+    import textwrap
+
+    labels = [textwrap.fill(t.get_text(), width, break_long_words=False, break_on_hyphens=False)
+              for t in ax.get_xticklabels()]
+    ax.set_xticks(ax.get_xticks(), labels, rotation=45, ha="right", rotation_mode="anchor", fontsize=7)
+
+
+def _heatmap_size(table) -> tuple[float, float]:
+    longest_task = max(len(str(t)) for t in table.index)
+    w = 0.95 * table.shape[1] + 0.075 * longest_task + 2.6
+    h = max(3.6, 0.3 * len(table) + 2.6)
+    return w, h
+
+
+def n_axis(ax, ns) -> None:
+    """A log x axis ticked at the sample sizes themselves (no cluttered minor labels)."""
+    from matplotlib.ticker import NullFormatter
+
+    ns = sorted({int(n) for n in ns})
+    ax.set_xscale("log")
+    if len(ns) <= 8:
+        ax.set_xticks(ns, [str(n) for n in ns])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _legend_right(fig, ax=None, **kw):
     axes = fig.axes if ax is None else [ax]
     handles, labels = {}, {}
@@ -158,8 +184,7 @@ def plot_bias_vs_n(summary: pd.DataFrame, max_panels: int = 48):
     ncol = min(len(tasks), 4)
     nrow = math.ceil(len(tasks) / ncol)
     with style():
-        fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.7 * nrow), squeeze=False,
-                                 sharex=True)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.7 * nrow), squeeze=False)
         for ax in axes.flat[len(tasks):]:
             ax.set_visible(False)
         for ax, t in zip(axes.flat, tasks, strict=False):
@@ -171,10 +196,11 @@ def plot_bias_vs_n(summary: pd.DataFrame, max_panels: int = 48):
                     continue
                 ax.errorbar(g["n"], g["bias"], yerr=g["sem"].fillna(0.0), color=pal[m], marker=mk[m],
                             ms=4, lw=1.2, capsize=2, label=m)
-            ax.set_xscale("log")
+            n_axis(ax, data["n"])
             ax.set_title(t, fontsize=8)
-        for ax in axes[-1]:
-            ax.set_xlabel("n (samples, log scale)")
+        for i, ax in enumerate(axes.flat[:len(tasks)]):
+            if i + ncol >= len(tasks):  # nothing below it: label the n axis here
+                ax.set_xlabel("n (samples, log scale)")
         for ax in axes[:, 0]:
             ax.set_ylabel("bias [nats]")
         fig.tight_layout()
@@ -208,9 +234,9 @@ def plot_runtime_vs_n(summary: pd.DataFrame):
                 continue
             ax.plot(g["n"], g["median_s"], marker=mk[m], color=pal[m], label=m)
             ax.fill_between(g["n"], g["min_s"], g["max_s"], color=pal[m], alpha=0.15, lw=0)
-        ax.set_xscale("log")
+        n_axis(ax, data["n"])
         ax.set_yscale("log")
-        ax.set_xlabel("n (samples)")
+        ax.set_xlabel("n (samples, log scale)")
         ax.set_ylabel("wall time per estimate [s]\n(median over tasks, band: min-max)")
         fig.tight_layout()
         _legend_right(fig)
@@ -287,21 +313,19 @@ def plot_heatmap(summary: pd.DataFrame, n: int, clip: float = 1.0, title: str | 
     colour.insert(0, "true MI", 0.0)
     annot = mean.map(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")
     with style("white"):
-        h = 0.32 * len(mean) + 1.8
-        w = 0.75 * mean.shape[1] + 0.09 * max(len(t) for t in mean.index) + 2.0
-        fig, ax = plt.subplots(figsize=(w, h))
+        fig, ax = plt.subplots(figsize=_heatmap_size(mean))
         sns.heatmap(colour, ax=ax, cmap="RdBu_r", vmin=-clip, vmax=clip, center=0, annot=annot,
                     fmt="", annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
-                    cbar_kws={"label": f"ln(mean / true MI), clipped to ±{clip:g}",
-                              "shrink": 0.6})
+                    cbar_kws={"label": f"ln(mean / true MI)\nclipped to ±{clip:g}",
+                              "shrink": 0.8, "fraction": 0.08})
         ax.set_facecolor("0.85")
         for (i, j), v in np.ndenumerate(mean.to_numpy()):
             if np.isfinite(v) and not np.isfinite(colour.iat[i, j]):  # truth 0: no ratio
                 ax.text(j + 0.5, i + 0.5, f"{v:.2f}", ha="center", va="center", fontsize=6.5)
-        ax.set_xlabel("estimator (cells: mean estimate [nats]; grey: not run or failed)")
+        ax.set_xlabel("estimator (cells: mean estimate [nats]; grey: not run or failed)", fontsize=8)
         ax.set_ylabel("task")
         ax.tick_params(axis="y", labelsize=7)
-        ax.tick_params(axis="x", labelsize=7, rotation=60)
+        _wrap_xlabels(ax)
         ax.set_title(title or f"mean MI estimate, n = {n}")
         fig.tight_layout()
     return fig
@@ -334,13 +358,15 @@ def plot_sample_complexity(summary: pd.DataFrame, factor: float = 1.5, title: st
     annot = table.map(lambda v: "" if not np.isfinite(v) else f"{int(v)}")
     truth = summary.groupby("task", sort=False)["true_mi"].first()
     with style("white"):
-        h = 0.32 * len(table) + 1.8
-        w = 0.75 * table.shape[1] + 0.09 * max(len(t) for t in table.index) + 2.0
-        fig, ax = plt.subplots(figsize=(w, h))
+        fig, ax = plt.subplots(figsize=_heatmap_size(table))
         ax.set_facecolor("0.85")
         sns.heatmap(table, ax=ax, cmap="viridis", norm=LogNorm(vmin=ns[0], vmax=ns[-1]), annot=annot,
                     fmt="", annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
-                    cbar_kws={"label": "n (samples, log scale)", "shrink": 0.6})
+                    cbar_kws={"label": "n (samples, log scale)", "shrink": 0.8, "fraction": 0.08})
+        cbar = ax.collections[0].colorbar
+        if cbar is not None and len(ns) <= 10:
+            cbar.set_ticks(ns, labels=[str(n) for n in ns])
+            cbar.minorticks_off()
         for (i, j), v in np.ndenumerate(table.to_numpy()):
             if not np.isfinite(v):
                 label = "never" if truth.get(table.index[i], 0.0) > 0 else "n/a"
@@ -350,7 +376,7 @@ def plot_sample_complexity(summary: pd.DataFrame, factor: float = 1.5, title: st
                       fontsize=8)
         ax.set_ylabel("task")
         ax.tick_params(axis="y", labelsize=7)
-        ax.tick_params(axis="x", labelsize=7, rotation=60)
+        _wrap_xlabels(ax)
         ax.set_title(title or "sample complexity")
         fig.tight_layout()
     return fig
@@ -386,7 +412,7 @@ def plot_coverage_vs_n(summary: pd.DataFrame):
                 if g.empty:
                     continue
                 ax.plot(g["n"], g[col], marker=mk[m], color=pal[m], label=m)
-            ax.set_xscale("log")
+            n_axis(ax, data["n"])
             ax.set_ylim(-0.03, 1.03)
             ax.set_xlabel("n (samples, log scale)")
             ax.set_title(f"true MI within ±{k} reported std")

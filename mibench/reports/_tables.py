@@ -33,7 +33,7 @@ UNITS_NOTE = ("MI, bias, std, RMSE, median and IQR in nats; rel. bias = bias / t
               "estimate; memory is the peak over seeds; failures = failed + timed out.")
 
 
-def fmt(v, digits: int = 3) -> str:
+def fmt(v, digits: int = 3, sci: bool = True) -> str:
     """A number for a table: fixed digits, small magnitudes in scientific notation, '' for NaN."""
     if v is None:
         return ""
@@ -42,7 +42,7 @@ def fmt(v, digits: int = 3) -> str:
     v = float(v)
     if not math.isfinite(v):
         return ""
-    if v != 0 and abs(v) < 10 ** -digits:
+    if sci and v != 0 and abs(v) < 10 ** -digits:
         return f"{v:.{max(digits - 1, 1)}e}"
     if v.is_integer() and abs(v) >= 1000:
         return f"{int(v)}"
@@ -80,7 +80,8 @@ def _pm(cell, digits, plus="±") -> str:
     if not isinstance(cell, tuple):
         return "–"
     mean, std = cell
-    return fmt(mean, digits) if not math.isfinite(std) else f"{fmt(mean, digits)} {plus} {fmt(std, digits)}"
+    m = fmt(mean, digits, sci=False)
+    return m if not math.isfinite(std) else f"{m} {plus} {fmt(std, digits, sci=False)}"
 
 
 # ---------------------------------------------------------------- Markdown
@@ -134,9 +135,9 @@ def paper_latex(table: pd.DataFrame, n: int, digits: int = 3) -> str:
             if not isinstance(c, tuple):
                 cells.append("--")
             elif math.isfinite(c[1]):
-                cells.append(rf"${fmt(c[0], digits)} \pm {fmt(c[1], digits)}$")
+                cells.append(rf"${fmt(c[0], digits, False)} \pm {fmt(c[1], digits, False)}$")
             else:
-                cells.append(f"${fmt(c[0], digits)}$")
+                cells.append(f"${fmt(c[0], digits, False)}$")
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines)

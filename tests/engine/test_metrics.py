@@ -97,3 +97,10 @@ def test_bound_ceilings_from_info():
     assert c.loc["infonce", "log_n"] == pytest.approx(math.log(200))
     assert c.loc["infonce", "log_batch"] == pytest.approx(3.0)
     assert math.isnan(c.loc["mine", "log_batch"])
+
+
+def test_summary_orders_parameters_numerically():
+    trials = pd.DataFrame(rows([1.0], params='{"rho":0.99}') + rows([1.0], params='{"rho":0.9}')
+                          + rows([1.0], params='{"rho":0.1}') + rows([1.0], params='{"rho":-0.5}'))
+    assert summarize(trials)["scenario_params"].tolist() == [
+        '{"rho":-0.5}', '{"rho":0.1}', '{"rho":0.9}', '{"rho":0.99}']
