@@ -415,7 +415,7 @@ def check(suite=DEFAULT_SUITE, baseline: str | Path = DEFAULT_BASELINE, *,
         base = pd.DataFrame(columns=BASELINE_COLUMNS)
     else:
         read_baseline(path)  # raises the "does not exist" error
-    kept = base
+    kept = base.iloc[0:0]  # baseline rows outside this check, written back unchanged by update
     if names is not None:
         kept = base[~base["estimator"].isin(names)]
         base = base[base["estimator"].isin(names)]
