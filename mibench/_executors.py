@@ -125,6 +125,7 @@ class _Worker:
         self.proc.start()
         child.close()
         self.trial: Trial | None = None
+        self.cell: tuple | None = None  # the data cell this worker sampled last (kept in memory)
         self.started = 0.0
 
     def stop(self, kill: bool = False) -> None:
@@ -138,6 +139,31 @@ class _Worker:
             self.proc.kill()
             self.proc.join()
         self.conn.close()
+
+
+def _cell(trial: Trial) -> tuple:
+    return (trial.scenario_id, trial.n, trial.seed)
+
+
+def _next_trial(pending: collections.deque, cell: tuple | None, busy_cells: set, window: int = 256) -> Trial:
+    """The next trial for a worker: one of the cell it holds in memory if any (no resampling),
+    else the first of a cell no other worker is on, else the first pending. Results do not depend
+    on this order; only the time spent sampling does."""
+    fallback = None
+    for idx, trial in enumerate(pending):
+        if idx >= window:
+            break
+        c = _cell(trial)
+        if c == cell:
+            del pending[idx]
+            return trial
+        if fallback is None and c not in busy_cells:
+            fallback = idx
+    if fallback is None:
+        return pending.popleft()
+    trial = pending[fallback]
+    del pending[fallback]
+    return trial
 
 
 def _mp_context():
@@ -170,7 +196,8 @@ class ProcessExecutor:
             while True:
                 for i, w in enumerate(workers):
                     if w.trial is None and pending:
-                        trial = pending.popleft()
+                        trial = _next_trial(pending, w.cell, {v.cell for v in workers if v.trial})
+                        w.cell = _cell(trial)
                         try:
                             w.conn.send(trial)
                         except (BrokenPipeError, OSError):  # died while idle: replace, retry
