@@ -20,6 +20,8 @@ def register(sub) -> None:
     p.add_argument("--store", type=Path, help="result store (default results/runs/store.sqlite)")
     p.add_argument("--realisations", type=int,
                    help="gmm-mi-paper: realisations of the invariance study (paper: 500)")
+    p.add_argument("--only", metavar="PART[,PART]",
+                   help="gmm-mi-paper: draw only some of sweeps, invariance, bootstrap")
     p.add_argument("--seeds", type=int, help="beyond-normal: seeds per cell (paper: 10)")
     p.add_argument("--n", action="append", metavar="N1,N2", help="beyond-normal: sample sizes")
     p.add_argument("--estimator", action="append", metavar="NAME[:k=v]",
@@ -30,7 +32,7 @@ def register(sub) -> None:
 def handle(args) -> int:
     from mibench._contracts import InputError
     from mibench._runner import results_root
-    from mibench.commands._args import parse_estimators, parse_ints
+    from mibench.commands._args import parse_estimators, parse_ints, split_list
     from mibench.figures import figure_set
 
     if args.jobs < 1:
@@ -45,9 +47,16 @@ def handle(args) -> int:
         if args.seeds or args.n or args.estimator:
             raise InputError("--seeds, --n and --estimator apply to beyond-normal only")
         kw["realisations"] = args.realisations
+        if args.only:
+            parts = split_list([args.only])
+            bad = sorted(set(parts) - set(module.PARTS))
+            if bad:
+                raise InputError(f"--only: unknown part(s) {', '.join(bad)}; choose from "
+                                 f"{', '.join(module.PARTS)}")
+            kw["parts"] = parts
     else:
-        if args.realisations:
-            raise InputError("--realisations applies to gmm-mi-paper only")
+        if args.realisations or args.only:
+            raise InputError("--realisations and --only apply to gmm-mi-paper only")
         kw.update(seeds=args.seeds, ns=parse_ints(args.n, "--n") or None,
                   estimators=parse_estimators(args.estimator))
     paths = module.make(out, quick=args.quick, jobs=args.jobs, store=args.store, **kw)

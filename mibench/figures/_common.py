@@ -30,5 +30,10 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def label_quick(title: str, quick: bool) -> str:
-    return f"{title}  [QUICK PREVIEW: reduced settings]" if quick else title
+def label_quick(title: str, quick: bool, reduced: str = "") -> str:
+    """Mark a figure made with --quick, or with settings below the paper's (``reduced`` says how)."""
+    if quick:
+        return f"{title}\n[QUICK PREVIEW: reduced settings]"
+    if reduced:
+        return f"{title}\n[REDUCED vs the paper: {reduced}]"
+    return title

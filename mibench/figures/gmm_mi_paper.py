@@ -47,6 +47,7 @@ GMM_INV = dict(threshold_fit=1e-5, reg_covar=1e-12, n_inits=5, n_folds=3, n_boot
 MINE = dict(critic="joint", hidden=(100, 100), activation="relu", learning_rate=1e-3, batch_size=32,
             max_steps=200, eval_every=20, patience=1000, ema_decay=0.0, threads=1)
 TRANSFORMS = ["identity", "square", "cube", "log"]
+PARTS = ("sweeps", "invariance", "bootstrap")
 N_SWEEP = 200
 
 FULL = dict(n_values=20, gmm1=GMM_FIG1, gmm_inv=GMM_INV, mine=MINE, inv_ns=[200, 2000, 20000],
@@ -209,8 +210,10 @@ def plot_invariance(data: pd.DataFrame, realisations: int, quick: bool = False):
             ax.set_xlabel("N (samples, log scale)")
         axes[0][0].set_ylabel("bias [nats] (mean − true MI)\nerror bars: ±1 std over realisations")
         axes[1][0].set_ylabel("std over realisations [nats]")
+        reduced = (f"{realisations} of 500 realisations" if realisations < FULL["realisations"] else "")
         fig.suptitle(label_quick(f"GMM-MI paper Fig. 2: invariance under transforms of y, ρ = 0.6 "
-                                 f"(true MI 0.2231 nats), {realisations} realisations", quick), fontsize=11)
+                                 f"(true MI 0.2231 nats), {realisations} realisations", quick, reduced),
+                     fontsize=11)
         fig.tight_layout()
         rf._legend_right(fig)
     return fig
@@ -242,7 +245,7 @@ def plot_bootstrap(data: pd.DataFrame, truth: float, quick: bool = False):
 
 
 def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, realisations: int | None = None,
-         parts=("sweeps", "invariance", "bootstrap"), overrides: dict | None = None) -> list[Path]:
+         parts=PARTS, overrides: dict | None = None) -> list[Path]:
     """Run (through the store) and draw the GMM-MI paper figures into ``out``; returns the files.
 
     ``overrides`` replaces entries of the settings (FULL / QUICK: n_values, gmm1, gmm_inv, mine,

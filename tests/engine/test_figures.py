@@ -71,3 +71,5 @@ def test_figures_cli_errors(results_dir, capsys):
         main(["figures", "nope"])
     assert main(["figures", "beyond-normal", "--realisations", "3"]) == 2
     assert "gmm-mi-paper only" in capsys.readouterr().err
+    assert main(["figures", "gmm-mi-paper", "--only", "sweeps,nope"]) == 2
+    assert "unknown part(s) nope" in capsys.readouterr().err
