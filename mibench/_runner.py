@@ -198,7 +198,9 @@ def run_trials(trials: list[Trial], skipped: Sequence[Skipped] = (), *, jobs: in
         }
         if suite is not None:
             manifest["suite"] = {"name": suite.name, "source": suite.source,
-                                 "description": suite.description}
+                                 "description": suite.description,
+                                 "labels": [{"scenario": k[0], "scenario_params": k[1], "label": v}
+                                            for k, v in suite.labels.items()]}
         write_run(df, Path(out), manifest=manifest)
     return df
 

@@ -38,7 +38,7 @@ from typing import Any
 
 from mibench import _registry
 from mibench._contracts import InputError, MibenchError, UnavailableError, UnknownNameError
-from mibench._trials import Skipped, Trial, build_trials, expand_grid
+from mibench._trials import Skipped, Trial, build_trials, canonical_json, expand_grid
 
 TOP_KEYS = {"name", "description", "seeds", "n", "timeout", "scenario", "estimator"}
 SCENARIO_KEYS = {"name", "params", "label", "n", "seeds"}
@@ -80,6 +80,8 @@ class Suite:
     timeout: float | None = None
     source: str = "<string>"
     text: str = field(default="", repr=False)
+    #: (scenario name, canonical params JSON) -> the entry's ``label``, filled by ``plan()``
+    labels: dict = field(default_factory=dict, repr=False)
 
     def _where(self, table: str | None, index: int, key: str | None) -> str:
         return _location(self.source, self.text, table, index, key)
@@ -119,6 +121,9 @@ class Suite:
                 raise self._error("scenario", spec.index, _param_key(exc, spec.params), exc) from None
             trials.extend(got)
             skipped.extend(skip)
+            if spec.label:
+                for t in got:
+                    self.labels[(t.scenario, canonical_json(t.scenario_params))] = spec.label
         unique = list({t.key: t for t in trials}.values())
         return unique, skipped
 

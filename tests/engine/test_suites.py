@@ -41,6 +41,9 @@ def test_parse_and_plan_expand_grids(toy_plugins):
     assert {t.seed for t in trials if t.scenario == "gaussian-independent"} == {0}
     assert {t.n for t in trials if t.scenario == "gaussian-independent"} == {50}
     assert {t.estimator_params["noise"] for t in trials} == {0.0, 0.1}
+    labelled = parse_suite(GOOD.replace("n = 50", 'n = 50\nlabel = "indep"'))
+    labelled.plan()
+    assert labelled.labels == {("gaussian-independent", "{}"): "indep"}
 
 
 # GOOD's lines: 1 name, 3 seeds, 4 n, 7-8 first scenario, 11-13 second, 16-17 estimator
