@@ -52,9 +52,12 @@ def fmt(v, digits: int = 3, sci: bool = True) -> str:
 def metrics_table(summary: pd.DataFrame, task_names=None) -> pd.DataFrame:
     """The metrics table as a DataFrame with display headers (numbers unformatted)."""
     s = add_labels(summary, task_names)
-    s["failures"] = s["failed"] + s["timeout"] if len(s) else s.get("failed", [])
+    for c in ("failed", "timeout"):
+        if c not in s:
+            s[c] = pd.Series(dtype=int)
+    s["failures"] = s["failed"] + s["timeout"]
     cols = [c for c, _ in METRIC_COLUMNS]
-    return s[cols].rename(columns=dict(METRIC_COLUMNS)).reset_index(drop=True)
+    return s.reindex(columns=cols).rename(columns=dict(METRIC_COLUMNS)).reset_index(drop=True)
 
 
 def paper_table(summary: pd.DataFrame, n: int, task_names=None) -> pd.DataFrame:

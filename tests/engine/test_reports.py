@@ -153,3 +153,13 @@ def test_report_command_and_run_writes_report(toy_plugins, results_dir):
     md = (other / "paper_table.md").read_text()
     assert "**0.223**" in md and "toy-pearson" in md  # true MI of rho = 0.6 in bold
     assert main(["report", str(results_dir / "nothing")]) == 2
+
+
+def test_report_of_failed_and_empty_runs(tmp_path):
+    trials = synthetic_trials()
+    trials = trials[trials["n"] == 100].assign(status="failed", mi=np.nan)
+    paths = write_report(trials, tmp_path / "failed", {})
+    assert "| toy (rho=0.5) | **1.000** | – | – |" in (tmp_path / "failed" / "paper_table.md").read_text()
+    assert "estimate_vs_true.png" not in {p.name for p in paths.values()}  # nothing to draw
+    empty = write_report(trials.iloc[:0], tmp_path / "empty", {})
+    assert empty["html"].exists() and pd.read_csv(empty["summary"]).empty
