@@ -232,5 +232,8 @@ def load_run(run_dir: str | Path) -> pd.DataFrame:
     if not manifest_path.exists():
         raise InputError(f"{run_dir} is not a mibench run folder (no run.json)")
     manifest = json.loads(manifest_path.read_text())
+    if not Path(manifest["store"]).exists():
+        raise InputError(f"the store of run {run_dir} is missing: {manifest['store']} "
+                         "(trials.csv in the run folder holds the rows written at the end of the run)")
     with Store(manifest["store"]) as st:
         return st.load(manifest["keys"])
