@@ -20,7 +20,8 @@ from mibench._registry import register, unregister
 
 # The heavier APIs (pandas, scipy.stats) load on first use, so `import mibench` stays light.
 _LAZY = {
-    "run": "mibench._runner", "load_run": "mibench._runner",
+    "run": "mibench._runner", "load_run": "mibench._runner", "run_suite": "mibench._runner",
+    "load_suite": "mibench._suites", "Suite": "mibench._suites",
     "estimate": "mibench._userdata", "read_data": "mibench._userdata",
     "mi_matrix": "mibench._matrix", "MIMatrix": "mibench._matrix",
     "recommend": "mibench._recommend",
@@ -39,7 +40,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CONTINUOUS", "DISCRETE", "Capabilities", "Estimate", "Estimator", "EstimatorFailure",
     "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI", "UnavailableError",
-    "UnknownNameError", "as_2d", "check_xy", "register", "unregister", "run", "load_run",
+    "UnknownNameError", "as_2d", "check_xy", "register", "unregister", "run", "load_run", "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend",
     "__version__",
 ]

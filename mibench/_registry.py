@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import functools
 import logging
-from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -29,16 +28,49 @@ ESTIMATORS = "mibench.estimators"
 SCENARIOS = "mibench.scenarios"
 
 
-@dataclass
 class Plugin:
-    """One registered plugin: its name, where it points, and its class or why it is unavailable."""
+    """One registered plugin: its name, where it points, and its class or why it is unavailable.
 
-    name: str
-    group: str
-    target: str
-    cls: type | None = None
-    error: str | None = None
-    extra: dict = field(default_factory=dict)
+    The entry point is imported on first use of ``cls`` / ``error`` / ``available``, so a command
+    that needs one estimator does not import every plugin (torch, for instance).
+    """
+
+    def __init__(self, name: str, group: str, target: str, entry_point=None, cls: type | None = None):
+        self.name = name
+        self.group = group
+        self.target = target
+        self._entry_point = entry_point
+        self._cls = cls
+        self._error: str | None = None
+        self._loaded = entry_point is None
+
+    def _ensure_loaded(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        try:
+            obj = self._entry_point.load()
+        except UnavailableError as exc:
+            self._error = str(exc)
+        except Exception as exc:  # a broken plugin must not break the others
+            self._error = f"{type(exc).__name__}: {exc}"
+            log.info("plugin %s (%s) failed to load: %s", self.name, self.target, self._error)
+        else:
+            base = Estimator if self.group == ESTIMATORS else Scenario
+            if isinstance(obj, type) and (issubclass(obj, base) or _duck_typed(obj, self.group)):
+                self._cls = obj
+            else:
+                self._error = f"{self.target} is not a mibench {base.__name__} class"
+
+    @property
+    def cls(self) -> type | None:
+        self._ensure_loaded()
+        return self._cls
+
+    @property
+    def error(self) -> str | None:
+        self._ensure_loaded()
+        return self._error
 
     @property
     def available(self) -> bool:
@@ -53,30 +85,18 @@ class Plugin:
     def kind(self) -> str:
         return "estimator" if self.group == ESTIMATORS else "scenario"
 
+    def __repr__(self) -> str:
+        return f"Plugin({self.name!r}, {self.target!r})"
+
 
 def _load_group(group: str) -> dict[str, Plugin]:
     plugins: dict[str, Plugin] = {}
     for ep in sorted(entry_points(group=group), key=lambda e: e.name):
-        plugin = Plugin(ep.name, group, ep.value)
-        try:
-            obj = ep.load()
-        except UnavailableError as exc:
-            plugin.error = str(exc)
-        except Exception as exc:  # a broken plugin must not break the others
-            plugin.error = f"{type(exc).__name__}: {exc}"
-            log.info("plugin %s (%s) failed to load: %s", ep.name, ep.value, plugin.error)
-        else:
-            base = Estimator if group == ESTIMATORS else Scenario
-            if isinstance(obj, type) and issubclass(obj, base):
-                plugin.cls = obj
-            elif isinstance(obj, type) and _duck_typed(obj, group):
-                plugin.cls = obj
-            else:
-                plugin.error = f"{ep.value} is not a mibench {base.__name__} class"
         if ep.name in plugins:
-            log.warning("plugin name %s registered twice; keeping %s", ep.name, plugins[ep.name].target)
+            if plugins[ep.name].target != ep.value:
+                log.warning("plugin name %s registered twice; keeping %s", ep.name, plugins[ep.name].target)
             continue
-        plugins[ep.name] = plugin
+        plugins[ep.name] = Plugin(ep.name, group, ep.value, entry_point=ep)
     return plugins
 
 
@@ -85,7 +105,7 @@ def _duck_typed(cls: type, group: str) -> bool:
     return all(hasattr(cls, a) for a in needed)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _group(group: str) -> dict[str, Plugin]:
     return _load_group(group)
 
