@@ -9,6 +9,7 @@ with markers as a second cue.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -314,10 +315,12 @@ def plot_heatmap(summary: pd.DataFrame, n: int, clip: float = 1.0, title: str | 
     annot = mean.map(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")
     with style("white"):
         fig, ax = plt.subplots(figsize=_heatmap_size(mean))
-        sns.heatmap(colour, ax=ax, cmap="RdBu_r", vmin=-clip, vmax=clip, center=0, annot=annot,
-                    fmt="", annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
-                    cbar_kws={"label": f"ln(mean / true MI)\nclipped to ±{clip:g}",
-                              "shrink": 0.8, "fraction": 0.08})
+        with warnings.catch_warnings():  # seaborn's own use of a deprecated matplotlib call
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            sns.heatmap(colour, ax=ax, cmap="RdBu_r", vmin=-clip, vmax=clip, center=0, annot=annot,
+                        fmt="", annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
+                        cbar_kws={"label": f"ln(mean / true MI)\nclipped to ±{clip:g}",
+                                  "shrink": 0.8, "fraction": 0.08})
         ax.set_facecolor("0.85")
         for (i, j), v in np.ndenumerate(mean.to_numpy()):
             if np.isfinite(v) and not np.isfinite(colour.iat[i, j]):  # truth 0: no ratio
@@ -360,9 +363,11 @@ def plot_sample_complexity(summary: pd.DataFrame, factor: float = 1.5, title: st
     with style("white"):
         fig, ax = plt.subplots(figsize=_heatmap_size(table))
         ax.set_facecolor("0.85")
-        sns.heatmap(table, ax=ax, cmap="viridis", norm=LogNorm(vmin=ns[0], vmax=ns[-1]), annot=annot,
-                    fmt="", annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
-                    cbar_kws={"label": "n (samples, log scale)", "shrink": 0.8, "fraction": 0.08})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            sns.heatmap(table, ax=ax, cmap="viridis", norm=LogNorm(vmin=ns[0], vmax=ns[-1]), annot=annot,
+                        fmt="", annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
+                        cbar_kws={"label": "n (samples, log scale)", "shrink": 0.8, "fraction": 0.08})
         cbar = ax.collections[0].colorbar
         if cbar is not None and len(ns) <= 10:
             cbar.set_ticks(ns, labels=[str(n) for n in ns])
