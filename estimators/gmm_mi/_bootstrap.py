@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from estimators.gmm_mi._em import Mixture, fit_em
-from estimators.gmm_mi._selection import Streams
+from estimators.gmm_mi._em import Mixture, fit_em_fallback
+from estimators.gmm_mi._selection import FitLog, Streams
 from mibench import EstimatorFailure
 
 #: cap on group_size * N (float64 weights: 160 MB)
@@ -33,17 +33,23 @@ def bootstrap_counts(N: int, b: int, streams: Streams, tag: int = 0) -> np.ndarr
 
 
 def bootstrap_fits(X: np.ndarray, warm_start: Mixture, p, streams: Streams,
-                   tag: int = 0) -> BootstrapFits:
+                   tag: int = 0, log: FitLog | None = None) -> BootstrapFits:
     """Refit the mixture on B bootstrap resamples of X (N, d), warm-started from ``warm_start``.
 
-    ``n_bootstrap < 1`` gives a single fit on the full data (B = 1, no resampling).
+    ``n_bootstrap < 1`` gives a single fit on the full data (B = 1, no resampling). With
+    ``p.singular_fallback`` a replicate whose covariance becomes singular is refitted with a
+    raised reg_covar (``fit_em_fallback``); the estimate fails only if even the cap fails.
     """
     N = X.shape[0]
     B = int(p.n_bootstrap)
-    kw = dict(reg_covar=float(p.reg_covar), tol=float(p.threshold_fit), max_iter=int(p.max_iter))
+    variance = X.var(axis=0)
+    kw = dict(reg_covar=float(p.reg_covar), tol=float(p.threshold_fit), max_iter=int(p.max_iter),
+              variance=variance, fallback=bool(p.singular_fallback))
     if B < 1:
-        res = fit_em(X[None], np.ones((1, N)), warm_start, **kw)
-        _check(res.failed)
+        res = fit_em_fallback(X[None], np.ones((1, N)), warm_start, **kw)
+        if log is not None:
+            log.add(res, "bootstrap", variance)
+        _check(res.failed, p)
         return BootstrapFits(res.mix, res.n_iter, res.converged)
     group = max(1, min(B, MAX_WEIGHT_ELEMENTS // N))
     parts = []
@@ -55,16 +61,24 @@ def bootstrap_fits(X: np.ndarray, warm_start: Mixture, p, streams: Streams,
             W[i] = bootstrap_counts(N, b, streams, tag)
         init = Mixture(np.repeat(warm_start.w, G, 0), np.repeat(warm_start.mu, G, 0),
                        np.repeat(warm_start.cov, G, 0))
-        res = fit_em(X[None], W, init, **kw)
-        _check(res.failed)
+        res = fit_em_fallback(X[None], W, init, **kw)
+        if log is not None:
+            log.add(res, "bootstrap", variance)
+        _check(res.failed, p)
         parts.append(res)
     mix = Mixture(*(np.concatenate([getattr(r.mix, a) for r in parts]) for a in ("w", "mu", "cov")))
     return BootstrapFits(mix, np.concatenate([r.n_iter for r in parts]),
                          np.concatenate([r.converged for r in parts]))
 
 
-def _check(failed):
+def _check(failed, p):
     if failed.any():
+        if p.singular_fallback:
+            how = (f"not positive definite with reg_covar={float(p.reg_covar):g}, nor with it raised "
+                   "to 1e-6 x the per-dimension variance")
+        else:
+            how = (f"not positive definite after reg_covar={float(p.reg_covar):g}; "
+                   "singular_fallback=True retries with a raised reg_covar")
         raise EstimatorFailure(
             f"{int(failed.sum())} bootstrap refit(s) failed: a covariance became singular "
-            "(not positive definite after reg_covar); try a larger reg_covar")
+            f"({how}); try a larger reg_covar")

@@ -14,7 +14,7 @@ from estimators.gmm_mi._estimator import (
     validate_common,
 )
 from estimators.gmm_mi._mc import MAX_ELEMENTS, sample_mixture_t
-from estimators.gmm_mi._selection import Streams, select_components
+from estimators.gmm_mi._selection import FitLog, Streams, select_components
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 
@@ -51,6 +51,10 @@ class GMMMICategorical(Estimator):
         **Default "empirical"**: pi_c = n_c / n, the class frequencies (correct MI).
         "uniform": pi_c = 1 / C, as the original (a known defect: biased whenever the classes are
         unbalanced).
+    singular_fallback : bool
+        Default True: a fit whose covariance becomes singular is refitted with a raised
+        reg_covar, relative to the variance of that class's data (a documented deviation from
+        the original; see :class:`estimators.gmm_mi.GMMMI`). False fails as the original.
     Other parameters: as :class:`estimators.gmm_mi.GMMMI` (applied to every class).
 
     Notes
@@ -72,7 +76,7 @@ class GMMMICategorical(Estimator):
                  max_components: int = 50, fixed_components: int = 0, n_bootstrap: int = 50,
                  mc_samples: int = 100_000, mc_seeding: str = "independent",
                  patience_reset: bool = True, seed_scheme: str = "per-call",
-                 class_prior: str = "empirical"):
+                 class_prior: str = "empirical", singular_fallback: bool = True):
         self.init_type = init_type
         self.scale = scale
         self.threshold_fit = threshold_fit
@@ -91,6 +95,7 @@ class GMMMICategorical(Estimator):
         self.patience_reset = patience_reset
         self.seed_scheme = seed_scheme
         self.class_prior = class_prior
+        self.singular_fallback = singular_fallback
 
     def validate_params(self) -> None:
         validate_common(self)
@@ -125,11 +130,13 @@ class GMMMICategorical(Estimator):
         prior = counts / N if p.class_prior == "empirical" else np.full(C, 1.0 / C)
         log_prior = np.log(prior)
         sels, fits = [], []
+        log = FitLog(p.reg_covar, p.max_iter)
         for c in range(C):
             xc = np.ascontiguousarray(x[inv == c])
-            sel = select_components(xc, p, streams, tag=c + 1)
+            sel = select_components(xc, p, streams, tag=c + 1, log=log)
             sels.append(sel)
-            fits.append(bootstrap_fits(xc, sel.warm_start, p, streams, tag=c + 1))
+            fits.append(bootstrap_fits(xc, sel.warm_start, p, streams, tag=c + 1, log=log))
+        log.warn(type(self).__name__)
         B = fits[0].mix.w.shape[0]
         M = p.mc_samples
         common = p.mc_seeding == "common"
@@ -172,4 +179,5 @@ class GMMMICategorical(Estimator):
             "mc_stderr": float(np.sqrt(mc_var.mean())),
             "mc_seeding": p.mc_seeding,
         }
+        info.update(log.info())
         return Estimate(mi, std, info)

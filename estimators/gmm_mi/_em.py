@@ -184,8 +184,11 @@ def e_pass(X, W, mix: Mixture, *, stats: bool = True, feats=None):
     return ll, ok, S[..., -1], S[..., q:q + d], S2
 
 
-def m_step(mix: Mixture, Nk, S1, S2, reg_covar: float) -> Mixture:
-    """scikit-learn M-step from raw weighted moments Nk = sum r, S1 = sum r x, S2 = sum r x x^T."""
+def m_step(mix: Mixture, Nk, S1, S2, reg_covar) -> Mixture:
+    """scikit-learn M-step from raw weighted moments Nk = sum r, S1 = sum r x, S2 = sum r x x^T.
+
+    ``reg_covar`` is a float (added to every diagonal) or a (P, d) array (per fit and dimension).
+    """
     d = mix.mu.shape[-1]
     nk = Nk + EPS10
     mu = S1 / nk[..., None]
@@ -193,7 +196,7 @@ def m_step(mix: Mixture, Nk, S1, S2, reg_covar: float) -> Mixture:
     outer = mu[..., :, None] * mu[..., None, :]
     cov = (S2 - ((2.0 * nk - Nk)[..., None, None]) * outer) / nk[..., None, None]
     idx = np.arange(d)
-    cov[..., idx, idx] += reg_covar
+    cov[..., idx, idx] += reg_covar if np.ndim(reg_covar) == 0 else np.asarray(reg_covar)[:, None, :]
     w = nk / nk.sum(axis=-1, keepdims=True)
     return Mixture(w, mu, cov)
 
@@ -205,14 +208,26 @@ class EMResult:
     converged: np.ndarray    # (P,) stopping rule fired before max_iter
     failed: np.ndarray       # (P,) a covariance became non positive definite
     loglik: np.ndarray       # (P,) last evaluated mean per-sample log-likelihood
+    #: (P,) relative level (x per-dimension variance) of the raised reg_covar; 0 where not raised
+    reg_level: np.ndarray | None = None
+
+    @property
+    def not_converged(self) -> np.ndarray:
+        """(P,) fits that ran max_iter iterations without the stopping rule firing."""
+        return ~self.converged & ~self.failed
 
 
-def fit_em(X, W, init: Mixture, *, reg_covar: float, tol: float, max_iter: int) -> EMResult:
+def fit_em(X, W, init: Mixture, *, reg_covar, tol: float, max_iter: int) -> EMResult:
     """Run P EM fits together, each with its own stopping rule (frozen once it fires).
 
-    ``X`` (Px, n, d) with Px in {1, P}; ``W`` (P, n); ``init`` a Mixture with P fits.
+    ``X`` (Px, n, d) with Px in {1, P}; ``W`` (P, n); ``init`` a Mixture with P fits;
+    ``reg_covar`` a float or a (P, d) array. Nothing is logged: fits that reach ``max_iter``
+    are flagged in ``EMResult.not_converged`` and the estimators log one warning per estimate.
     """
     P = W.shape[0]
+    if np.ndim(reg_covar) != 0:
+        reg_covar = np.broadcast_to(np.asarray(reg_covar, dtype=float), (P, X.shape[-1]))
+    reg_a = reg_covar
     shared = X.shape[0] == 1
     mix = Mixture(init.w.copy(), init.mu.copy(), init.cov.copy())
     wsum = W.sum(axis=1)
@@ -227,7 +242,7 @@ def fit_em(X, W, init: Mixture, *, reg_covar: float, tol: float, max_iter: int) 
         sub = mix.take(active)
         ll, ok, Nk, S1, S2 = e_pass(Xa, Wa, sub, feats=Fa)
         L = ll / wsum[active]
-        new = m_step(sub, Nk, S1, S2, reg_covar)
+        new = m_step(sub, Nk, S1, S2, reg_a)
         good = ok & np.isfinite(L)
         upd = active[good]
         mix.w[upd], mix.mu[upd], mix.cov[upd] = new.w[good], new.mu[good], new.cov[good]
@@ -242,13 +257,56 @@ def fit_em(X, W, init: Mixture, *, reg_covar: float, tol: float, max_iter: int) 
             if active.size == 0:
                 break
             Wa = W[active]
+            if np.ndim(reg_covar) != 0:
+                reg_a = reg_covar[active]
             if not shared:
                 Xa = X[active]
                 Fa = None if feats is None else feats[active]
-    if (~converged & ~failed).any():
-        logger.warning("EM did not converge within max_iter=%d for %d of %d fits",
-                       max_iter, int((~converged & ~failed).sum()), P)
-    return EMResult(mix, n_iter, converged, failed, L_prev)
+    return EMResult(mix, n_iter, converged, failed, L_prev, np.zeros(P))
+
+
+#: relative levels (x per-dimension variance of the data) tried, in order, when a fit's covariance
+#: becomes singular with the user's reg_covar (x1e3 per step, capped at 1e-6 x variance)
+FALLBACK_LEVELS = (1e-12, 1e-9, 1e-6)
+
+
+def fit_em_fallback(X, W, init: Mixture, *, reg_covar: float, tol: float, max_iter: int,
+                    variance, fallback: bool = True, levels=FALLBACK_LEVELS) -> EMResult:
+    """:func:`fit_em`, then refit only the members whose covariance became singular, from the
+    same initial parameters, with reg_covar raised to ``max(reg_covar, level * variance)`` per
+    dimension for each level of ``levels`` in turn, until they succeed or the cap fails.
+
+    ``variance`` : (d,) per-dimension variance of the data (the scale of the raised reg_covar).
+    ``fallback=False`` is plain :func:`fit_em`. The members that succeed keep the batched fit:
+    the retries run only the failed members (usually a handful), so the batch keeps its speed.
+    ``EMResult.reg_level`` gives each member's level (0: the user's reg_covar was enough;
+    failed members keep the last level tried).
+    """
+    res = fit_em(X, W, init, reg_covar=reg_covar, tol=tol, max_iter=max_iter)
+    if not fallback or not res.failed.any():
+        return res
+    variance = np.asarray(variance, dtype=float)
+    shared = X.shape[0] == 1
+    prev = np.full(variance.shape, float(reg_covar))
+    for level in levels:
+        reg = np.maximum(float(reg_covar), level * variance)
+        if not (reg > prev).any():  # the user's reg_covar already exceeds this level
+            continue
+        prev = reg
+        idx = np.flatnonzero(res.failed)
+        retry = fit_em(X if shared else X[idx], W[idx], init.take(idx),
+                       reg_covar=np.broadcast_to(reg, (idx.size, reg.size)), tol=tol,
+                       max_iter=max_iter)
+        for a in ("w", "mu", "cov"):
+            getattr(res.mix, a)[idx] = getattr(retry.mix, a)
+        res.n_iter[idx] = retry.n_iter
+        res.converged[idx] = retry.converged
+        res.failed[idx] = retry.failed
+        res.loglik[idx] = retry.loglik
+        res.reg_level[idx] = level
+        if not res.failed.any():
+            break
+    return res
 
 
 def mean_loglik(X, W, mix: Mixture) -> np.ndarray:

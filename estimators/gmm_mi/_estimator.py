@@ -9,7 +9,7 @@ import numpy as np
 
 from estimators.gmm_mi._bootstrap import bootstrap_fits
 from estimators.gmm_mi._mc import cmi_terms, mc_functional, mi_terms
-from estimators.gmm_mi._selection import Selection, Streams, select_components
+from estimators.gmm_mi._selection import FitLog, Selection, Streams, select_components
 from mibench import Capabilities, Estimate, Estimator, InputError, as_2d, check_xy
 
 logger = logging.getLogger(__name__)
@@ -67,8 +67,9 @@ def validate_common(est) -> None:
         bad("mc_seeding", "expected 'independent' or 'common'")
     if est.seed_scheme not in ("per-call", "reference"):
         bad("seed_scheme", "expected 'per-call' or 'reference'")
-    if not isinstance(est.patience_reset, bool):
-        bad("patience_reset", "expected True or False")
+    for name in ("patience_reset", "singular_fallback"):
+        if not isinstance(getattr(est, name), bool):
+            bad(name, "expected True or False")
 
 
 class _Hyper:
@@ -130,9 +131,23 @@ class GMMMI(Estimator):
     threshold_fit : float
         EM stops when the mean per-sample log-likelihood changes by less than this (nats).
     reg_covar : float
-        Added to covariance diagonals at every M-step.
+        Added to covariance diagonals at every M-step (absolute; default 1e-15 as the original).
+    singular_fallback : bool
+        **Default True (a deliberate deviation from the original).** A fit whose covariance
+        becomes singular (not positive definite after ``reg_covar``) is refitted, from the same
+        initial parameters, with reg_covar raised to ``max(reg_covar, r * var_j)`` for dimension
+        j (var_j: variance of the data column) with r = 1e-12, 1e-9, 1e-6 in turn (x1e3 per step,
+        capped at 1e-6 x variance), until it succeeds; only the failed members of a batch are
+        refitted. This applies to every bootstrap refit and to the cross-validation fits at the
+        first K tried (at larger K a singular CV fit still scores -inf, so that K does not
+        improve: a component collapsing on repeated values is not rewarded). One warning is
+        logged per estimate, and ``info`` records ``reg_covar_raised`` (bool),
+        ``reg_covar_raised_fits`` (count per stage), ``reg_covar_raised_level`` (largest r) and
+        ``reg_covar_used`` (largest per-dimension value). The estimate fails only if the cap
+        fails too. ``False`` reproduces the original's hard failure (``EstimatorFailure``).
     max_iter : int
-        Maximum EM iterations per fit (a warning is logged if reached).
+        Maximum EM iterations per fit (one warning per estimate is logged if any fit reaches it;
+        ``info["em_not_converged_fits"]`` counts them out of ``info["em_fits"]``).
     n_inits, n_folds : int
         Initialisations and cross-validation folds per K.
     metric_method : {"valid", "aic", "bic"}
@@ -178,9 +193,12 @@ class GMMMI(Estimator):
     - The ``kmeans`` initialisation divides cluster covariances by the cluster size (the original
       divides by N); empty or single-point clusters fall back to a random row and the global
       covariance.
-    - A covariance that is not positive definite fails that fit: in cross-validation the fit
-      scores -inf (that K does not improve); in the bootstrap the estimate raises
-      ``mibench.EstimatorFailure`` (the original raises an unrecovered LinAlgError).
+    - A covariance that is not positive definite: the original raises an unrecovered
+      LinAlgError. Here, with ``singular_fallback=True`` (default), the fit is retried with a
+      raised reg_covar (see the parameter); otherwise, or if the cap fails too, a cross-validation
+      fit scores -inf (that K does not improve) and a bootstrap refit raises
+      ``mibench.EstimatorFailure``. Typical triggers: repeated values (discrete-ish or rounded
+      data, and every bootstrap resample), hard thresholds, collinear columns.
     - The per-iteration loss curves and, for ``metric_method="valid"``, the full-data refit per
       K are not computed (they do not influence the result).
     - Inits are computed on the full data including validation folds, as the original.
@@ -207,7 +225,8 @@ class GMMMI(Estimator):
                  threshold_components: float = 1e-5, patience: int = 1,
                  max_components: int = 50, fixed_components: int = 0, n_bootstrap: int = 50,
                  mc_samples: int = 100_000, mc_seeding: str = "independent",
-                 patience_reset: bool = True, seed_scheme: str = "per-call"):
+                 patience_reset: bool = True, seed_scheme: str = "per-call",
+                 singular_fallback: bool = True):
         self.init_type = init_type
         self.scale = scale
         self.threshold_fit = threshold_fit
@@ -225,6 +244,7 @@ class GMMMI(Estimator):
         self.mc_seeding = mc_seeding
         self.patience_reset = patience_reset
         self.seed_scheme = seed_scheme
+        self.singular_fallback = singular_fallback
 
     def validate_params(self) -> None:
         validate_common(self)
@@ -272,8 +292,10 @@ class GMMMI(Estimator):
                 f"n_samples={N} is too small for n_folds={p.n_folds} with {d} columns: each fold "
                 f"needs at least {max(MIN_PER_FOLD, d + 1)} samples")
         streams = Streams(seed, p.seed_scheme)
-        sel = select_components(data, p, streams)
-        fits = bootstrap_fits(data, sel.warm_start, p, streams)
+        log = FitLog(p.reg_covar, p.max_iter)
+        sel = select_components(data, p, streams, log=log)
+        fits = bootstrap_fits(data, sel.warm_start, p, streams, log=log)
+        log.warn(type(self).__name__)
         common = p.mc_seeding == "common"
         vals, sds = mc_functional(fits.mix, terms, p.mc_samples,
                                   lambda b: streams.mc(b, sel.best_seed, common))
@@ -286,4 +308,5 @@ class GMMMI(Estimator):
             "mc_stderr": float(np.mean(sds) / np.sqrt(p.mc_samples)),
             "mc_seeding": p.mc_seeding,
         })
+        info.update(log.info())
         return Estimate(mi, std, info)

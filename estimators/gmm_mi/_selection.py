@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from estimators.gmm_mi._em import Mixture, fit_em, initialise, mean_loglik, stack
+from estimators.gmm_mi._em import (
+    EMResult,
+    Mixture,
+    fit_em,
+    fit_em_fallback,
+    initialise,
+    mean_loglik,
+    stack,
+)
 from mibench import EstimatorFailure
 
 logger = logging.getLogger(__name__)
@@ -55,6 +63,58 @@ class Streams:
         if self.scheme == "reference":
             return np.random.default_rng(best_seed if common else [best_seed, b, 1])
         return self._child(3, tag, fast=True) if common else self._child(3, tag, b + 1, fast=True)
+
+
+class FitLog:
+    """What happened in the EM fits of one estimate: raised reg_covar and non-converged fits.
+
+    The estimators log one warning of each kind per estimate from it (not one per batch) and copy
+    :meth:`info` into ``Estimate.info``.
+    """
+
+    def __init__(self, reg_covar: float, max_iter: int):
+        self.reg_covar, self.max_iter = float(reg_covar), int(max_iter)
+        self.raised = {"cv": 0, "bootstrap": 0}
+        self.max_level = 0.0
+        self.reg_used: list[float] | None = None
+        self.not_converged, self.fits = 0, 0
+
+    def add(self, res: EMResult, stage: str, variance) -> None:
+        self.fits += int(res.n_iter.size)
+        self.not_converged += int(res.not_converged.sum())
+        lv = res.reg_level[~res.failed] if res.reg_level is not None else np.zeros(0)
+        lv = lv[lv > 0]
+        if lv.size:
+            self.raised[stage] += int(lv.size)
+            if lv.max() >= self.max_level:
+                self.max_level = float(lv.max())
+                reg = np.maximum(self.reg_covar, self.max_level * np.asarray(variance, float))
+                used = [float(v) for v in reg]
+                self.reg_used = used if self.reg_used is None else [
+                    max(a, b) for a, b in zip(self.reg_used, used, strict=True)]
+
+    def info(self) -> dict:
+        n = sum(self.raised.values())
+        return {"reg_covar_raised": n > 0,
+                "reg_covar_raised_fits": dict(self.raised),
+                "reg_covar_raised_level": self.max_level if n else None,
+                "reg_covar_used": self.reg_used if n else None,
+                "em_not_converged_fits": self.not_converged,
+                "em_fits": self.fits}
+
+    def warn(self, who: str) -> None:
+        n = sum(self.raised.values())
+        if n:
+            logger.warning(
+                "%s: %d EM fit(s) hit a singular covariance with reg_covar=%g and were refitted with "
+                "reg_covar raised to %g x the per-dimension variance (max %s); see "
+                "info['reg_covar_raised'] (singular_fallback=False fails instead, as the original)",
+                who, n, self.reg_covar, self.max_level, f"{max(self.reg_used):.3g}")
+        if self.not_converged:
+            logger.warning("%s: EM did not converge within max_iter=%d for %d of %d fits (usually a "
+                           "component degenerate on a few repeated points, whose likelihood then "
+                           "oscillates at float precision; a larger reg_covar avoids it)",
+                           who, self.max_iter, self.not_converged, self.fits)
 
 
 def n_free_params(K: int, d: int) -> int:
@@ -114,8 +174,15 @@ class Selection:
     history: dict = field(default_factory=dict)
 
 
-def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0) -> Selection:
-    """Choose K by cross-validation (section 4-5 of the spec). ``p`` holds the hyperparameters."""
+def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0,
+                      log: FitLog | None = None) -> Selection:
+    """Choose K by cross-validation (section 4-5 of the spec). ``p`` holds the hyperparameters.
+
+    A CV fit whose covariance becomes singular scores -inf (that K does not improve), except at
+    the first K tried (K = 1, or ``fixed_components``), where with ``p.singular_fallback`` the
+    failed fits are retried with a raised reg_covar (see ``fit_em_fallback``) so that the search
+    can start. ``log`` collects what happened.
+    """
     from sklearn.model_selection import KFold
 
     N, d = X.shape
@@ -133,11 +200,15 @@ def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0) -> Selec
     kept = {}
     stopper = Stopper(p.threshold_components, p.patience, p.max_components, p.patience_reset)
     k_star, capped = None, False
+    variance = X.var(axis=0)
     for K in Ks:
         inits = [initialise(X, K, p.init_type, streams.init(s, K, tag), p.scale) for s in range(I)]
-        res = fit_em(Xtr, Wtr, stack([inits[s] for s in range(I) for _ in range(F)]),
-                     reg_covar=float(p.reg_covar), tol=float(p.threshold_fit),
-                     max_iter=int(p.max_iter))
+        res = fit_em_fallback(Xtr, Wtr, stack([inits[s] for s in range(I) for _ in range(F)]),
+                              reg_covar=float(p.reg_covar), tol=float(p.threshold_fit),
+                              max_iter=int(p.max_iter), variance=variance,
+                              fallback=bool(p.singular_fallback) and K == Ks[0])
+        if log is not None:
+            log.add(res, "cv", variance)
         val = mean_loglik(Xva, Wva, res.mix)
         val[res.failed] = -np.inf
         scores = val.reshape(I, F)
@@ -152,6 +223,8 @@ def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0) -> Selec
         if p.metric_method != "valid" and np.isfinite(best_val):
             full = fit_em(X[None], np.ones((1, N)), theta0, reg_covar=float(p.reg_covar),
                           tol=float(p.threshold_fit), max_iter=int(p.max_iter))
+            if log is not None:
+                log.add(full, "cv", variance)
             if full.failed[0]:
                 aic = bic = np.inf
             else:
