@@ -75,7 +75,26 @@ class MIMatrix:
                 if self.p_value is not None and np.isfinite(self.p_value.at[r, c]):
                     text += f" (p={self.p_value.at[r, c]:.3g})"
                 cells.at[r, c] = text
-        return cells.to_string()
+        return cells.to_string() + self.fallback_note()
+
+    def fallback_pairs(self) -> pd.DataFrame:
+        """Rows of :attr:`pairs` whose estimator is not one of the requested ones (a fallback)."""
+        requested = {n for n, _ in self.meta.get("estimator_preferences", [])}
+        if not requested or self.pairs.empty or "estimator" not in self.pairs:
+            return self.pairs.iloc[:0]
+        return self.pairs[~self.pairs["estimator"].isin(requested)]
+
+    def fallback_note(self) -> str:
+        """Text naming the estimator each fallback pair used ('' when none fell back)."""
+        fb = self.fallback_pairs()
+        if fb.empty:
+            return ""
+        requested = ", ".join(n for n, _ in self.meta.get("estimator_preferences", []))
+        lines = [f"\nfallback estimators (pair kinds not accepted by {requested}):"]
+        for (name, rk, ck), grp in fb.groupby(["estimator", "row_kind", "col_kind"], sort=False):
+            shown = ", ".join(f"({r}, {c})" for r, c in zip(grp["row"], grp["col"], strict=True))
+            lines.append(f"  {name} [{rk}-{ck}]: {shown}")
+        return "\n".join(lines)
 
     def plot(self, ax=None, digits: int = 3):
         """Annotated heatmap (value ± std per cell); returns the matplotlib Figure."""
@@ -200,8 +219,12 @@ def mi_matrix(data, rows, cols=None, *, estimator=DEFAULT_ESTIMATOR, discrete=No
         the diagonal and lower triangle are left empty).
     estimator : estimator name (``"gmm-mi"``, ``"ksg:k=5"``), (name, params), or a list of them in
         order of preference. Each pair gets the first one whose declared capabilities accept the
-        pair's kinds; pairs with discrete columns otherwise fall back to ``gmm-mi-categorical`` /
-        ``ksg-mixed`` (continuous-discrete) or ``plugin-discrete`` / ``ksg-mixed`` (discrete).
+        pair's kinds; otherwise a fallback of the same family when one accepts them (``ksg`` ->
+        ``ksg-mixed``, ``gmm-mi`` -> ``gmm-mi-categorical``, ``binning`` -> ``plugin-discrete``
+        for two discrete columns), else ``gmm-mi-categorical`` / ``ksg-mixed``
+        (continuous-discrete) or ``plugin-discrete`` / ``ksg-mixed`` (discrete). The pairs that
+        used a fallback are listed under the printed matrix (:meth:`MIMatrix.format`) and in
+        ``meta["fallback_pairs"]``; ``pairs["estimator"]`` names the estimator of every pair.
     discrete, continuous : column selections overriding the automatic kinds (a column is discrete
         when integer-valued with at most ``max_levels`` levels and about 5+ rows per level).
     permutations : permutation-test replicates per pair (0: none); p = (1 + #{perm >= obs}) / (1 + N).
@@ -288,6 +311,9 @@ def matrix_from_table(table: Table, rows: Sequence[str], cols: Sequence[str] | N
         "resamples": resamples, "seed": seed, "units": "nats",
         "failed_pairs": len(failed),
     }
+    requested = {n for n, _ in prefs}
+    meta["fallback_pairs"] = [{"row": rec["row"], "col": rec["col"], "estimator": rec["estimator"]}
+                              for rec in records if rec["estimator"] not in requested]
     return MIMatrix(mi, std, pv, pd.DataFrame(records), dict(meta["kinds"]), table.n,
                     table.dropped, symmetric, meta)
 

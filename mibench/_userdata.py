@@ -71,6 +71,19 @@ FALLBACK = {
     (CONTINUOUS, DISCRETE): ["gmm-mi-categorical", "ksg-mixed", "ksg-ross"],
     (DISCRETE, DISCRETE): ["plugin-discrete", "ksg-mixed"],
 }
+#: fallbacks of the same family, tried first (in this order) when a requested estimator does not
+#: accept a pair's kinds, before the generic :data:`FALLBACK` order (``ksg`` on a
+#: continuous-discrete pair -> ``ksg-mixed``, not a density-fit estimator of another family)
+FAMILY_FALLBACK = {
+    "ksg": ["ksg-mixed"],
+    "ksg-ross": ["ksg", "ksg-mixed"],
+    "ksg-mixed": ["ksg"],
+    "gmm-mi": ["gmm-mi-categorical"],
+    "gmm-mi-reference": ["gmm-mi-categorical"],
+    "gmm-mi-categorical": ["gmm-mi"],
+    "binning": ["plugin-discrete"],
+    "plugin-discrete": ["binning"],
+}
 #: defaults of ``estimate`` (several estimators side by side) for each pair of kinds
 ESTIMATE_DEFAULTS = {
     (CONTINUOUS, CONTINUOUS): ["ksg", "gmm-mi"],
@@ -473,9 +486,13 @@ def _kinds_key(x_kind: str, y_kind: str) -> tuple[str, str]:
 def choose_estimator(preferences: Sequence[EstimatorSpec], x_kind: str, y_kind: str,
                      dx: int, dy: int) -> tuple[str, dict, bool]:
     """The estimator for one pair: the first of ``preferences`` whose declared capabilities
-    accept the kinds and dimensions, else the first of :data:`FALLBACK` for the kinds, else any
-    available estimator that accepts them. Parameters of the first preference carry over to a
-    fallback that has parameters of the same names (``ksg:k=5`` -> ``ksg-mixed`` with k=5).
+    accept the kinds and dimensions, else a fallback: first the same-family fallbacks of each
+    preference in turn (:data:`FAMILY_FALLBACK`: ``ksg`` -> ``ksg-mixed``, ``gmm-mi`` ->
+    ``gmm-mi-categorical``, ``binning`` -> ``plugin-discrete``, ...), then the first of
+    :data:`FALLBACK` for the kinds, then any available estimator that accepts them. Parameters
+    of the preference a family fallback stems from (of the first preference for the others)
+    carry over when the fallback has parameters of the same names (``ksg:k=5`` -> ``ksg-mixed``
+    with k=5).
 
     Returns ``(name, params, swap)``; raises InputError when no estimator accepts the pair.
     """
@@ -483,12 +500,18 @@ def choose_estimator(preferences: Sequence[EstimatorSpec], x_kind: str, y_kind: 
         ok, swap, _, _ = _accepts(name, params, x_kind, y_kind, dx, dy)
         if ok:
             return name, params, swap
-    carry = dict(preferences[0][1]) if preferences else {}
+    first = dict(preferences[0][1]) if preferences else {}
     tried = {name for name, _ in preferences}
-    candidates = [n for n in FALLBACK.get(_kinds_key(x_kind, y_kind), []) if n not in tried]
-    candidates += sorted(n for n, p in _registry.estimators().items()
-                         if p.available and n not in tried and n not in candidates)
-    for name in candidates:
+    candidates: list[tuple[str, dict]] = []
+    for pref, pref_params in preferences:
+        candidates += [(n, dict(pref_params)) for n in FAMILY_FALLBACK.get(pref, [])
+                       if n not in tried and n not in {c for c, _ in candidates}]
+    seen = tried | {c for c, _ in candidates}
+    candidates += [(n, first) for n in FALLBACK.get(_kinds_key(x_kind, y_kind), []) if n not in seen]
+    seen |= {c for c, _ in candidates}
+    candidates += [(n, first) for n, p in sorted(_registry.estimators().items())
+                   if p.available and n not in seen]
+    for name, carry in candidates:
         plugin = _registry.estimators().get(name)
         if plugin is None or not plugin.available:
             continue

@@ -185,3 +185,29 @@ def test_failed_pairs_are_recorded(toy_plugins):
     rows = m.pairs.set_index("row")
     assert rows.at["z0", "status"] == "failed" and "toy failure" in rows.at["z0", "error"]
     assert rows.at["z3", "status"] == "ok" and np.isnan(m.mi.at["z0", "z2"])
+
+
+def test_fallback_pairs_use_the_same_family_and_are_shown():
+    _need("ksg", "ksg-mixed")
+    df = latent_factor_data(300, seed=9)
+    m = mi_matrix(df, ["z0", "z1"], ["mass", "label"], estimator="ksg:k=4", resamples=0)
+    est = m.pairs.set_index(["row", "col"])["estimator"]
+    assert est[("z0", "mass")] == "ksg" and est[("z1", "mass")] == "ksg"
+    assert est[("z0", "label")] == "ksg-mixed" and est[("z1", "label")] == "ksg-mixed"
+    # the requested k carries over to the family fallback
+    params = m.pairs.set_index(["row", "col"])["params"]
+    assert '"k": "4"' in params[("z0", "label")] or '"k": 4' in params[("z0", "label")]
+    text = m.format()
+    note = text.split("fallback estimators", 1)[1]
+    assert "ksg-mixed [continuous-discrete]: (z0, label), (z1, label)" in note
+    assert "mass" not in note
+    assert m.meta["fallback_pairs"] == [{"row": "z0", "col": "label", "estimator": "ksg-mixed"},
+                                        {"row": "z1", "col": "label", "estimator": "ksg-mixed"}]
+    # z0 carries the label's factor (correlation 1/sqrt(1.25)); z1 is independent of it:
+    # the fallback estimates the right pair (KSG sd at n=300 is ~0.04 nat, 0.15 = ~4 sd)
+    c = 1.0 / np.sqrt(1.0 + S[0] ** 2)
+    assert abs(m.mi.at["z0", "label"] - true_mi_label(c)) < 0.15
+    assert abs(m.mi.at["z1", "label"]) < 0.15
+    # nothing falls back: no note
+    only = mi_matrix(df, ["z0", "z1"], ["mass"], estimator="ksg", resamples=0)
+    assert "fallback" not in only.format() and only.meta["fallback_pairs"] == []

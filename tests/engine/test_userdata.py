@@ -309,3 +309,34 @@ def test_half_sampling_std_matches_the_spread_over_data_sets(name):
     res = run_pairs(works, seed=0)
     ratio = np.mean([r.std for r in res]) / np.std([r.mi for r in res], ddof=1)
     assert 0.7 < ratio < 1.4
+
+
+def _available(*names):
+    ests = mibench._registry.estimators()
+    return all(n in ests and ests[n].available for n in names)
+
+
+@pytest.mark.parametrize("prefs, kinds, expected", [
+    ([("ksg", {"k": 5})], ("continuous", "discrete"), ("ksg-mixed", {"k": 5}, False)),
+    ([("ksg", {})], ("discrete", "continuous"), ("ksg-mixed", {}, False)),
+    ([("gmm-mi", {})], ("continuous", "discrete"), ("gmm-mi-categorical", {}, False)),
+    ([("gmm-mi", {})], ("discrete", "continuous"), ("gmm-mi-categorical", {}, True)),
+    ([("binning", {})], ("discrete", "discrete"), ("plugin-discrete", {}, False)),
+    ([("gmm-mi-categorical", {})], ("continuous", "continuous"), ("gmm-mi", {}, False)),
+    # the family of the first preference comes first, before the generic order
+    ([("ksg", {}), ("gmm-mi", {})], ("continuous", "discrete"), ("ksg-mixed", {}, False)),
+    ([("gmm-mi", {}), ("ksg", {})], ("continuous", "discrete"), ("gmm-mi-categorical", {}, False)),
+])
+def test_fallback_prefers_the_same_family(prefs, kinds, expected):
+    if not _available(*(n for n, _ in prefs), expected[0]):
+        pytest.skip("estimators not available")
+    assert choose_estimator(prefs, *kinds, 1, 1) == expected
+
+
+def test_fallback_without_a_family_member_uses_the_generic_order():
+    # binning has no continuous-discrete relative: the generic FALLBACK order decides
+    if not _available("binning"):
+        pytest.skip("binning not available")
+    name, _, _ = choose_estimator([("binning", {})], "continuous", "discrete", 1, 1)
+    first = [n for n in FALLBACK[("continuous", "discrete")] if _available(n)]
+    assert name == first[0]
