@@ -145,6 +145,9 @@ class GMMMI(Estimator):
         ``reg_covar_raised_fits`` (count per stage), ``reg_covar_raised_level`` (largest r) and
         ``reg_covar_used`` (largest per-dimension value). The estimate fails only if the cap
         fails too. ``False`` reproduces the original's hard failure (``EstimatorFailure``).
+        A raised floor r x variance also bounds the MI a fit can represent: a near-deterministic
+        pair reads at most about ``0.5 * ln(1 / r)`` nats per dimension (~13.8 at r = 1e-12), so
+        with ``reg_covar_raised`` treat very large values as lower bounds.
     max_iter : int
         Maximum EM iterations per fit (one warning per estimate is logged if any fit reaches it;
         ``info["em_not_converged_fits"]`` counts them out of ``info["em_fits"]``).
