@@ -22,8 +22,9 @@ def register(sub) -> None:
                    help="column variables; without it, the row variables against each other")
     p.add_argument("--estimator", action="append", metavar="NAME[:k=v]",
                    help="estimator(s) in order of preference (default gmm-mi); each pair gets the "
-                        "first whose capabilities accept its kinds, discrete pairs otherwise fall "
-                        "back to gmm-mi-categorical/ksg-mixed or plugin-discrete")
+                        "first whose capabilities accept its kinds; otherwise the same family's "
+                        "variant (ksg->ksg-mixed, gmm-mi->gmm-mi-categorical, binning->plugin-discrete), "
+                        "then gmm-mi-categorical/ksg-mixed or plugin-discrete")
     p.add_argument("--out", type=Path, help="output folder (default results/runs/matrix-FILESTEM)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no matrix print-out")
     add_data_options(p, jobs_help="worker processes (default: all cores); the result does not depend "
