@@ -352,8 +352,21 @@ def load_check_suite(suite, estimators: Sequence[tuple[str, dict]] | None = None
         if same and not params:
             specs.extend(dataclasses.replace(e, optional=False) for e in same)
         else:
+            _check_estimator_spec(name, params)
             specs.append(EstimatorSpec(name, {k: [v] for k, v in params.items()}, False, i))
     return dataclasses.replace(s, estimators=specs)
+
+
+def _check_estimator_spec(name: str, params: dict) -> None:
+    """Unknown names, unavailable plugins and bad hyperparameters of an estimator given on the
+    command line, reported as such (not as an error at a line of the suite file)."""
+    from mibench import _registry
+    from mibench._contracts import MibenchError
+
+    try:
+        _registry.make_estimator(name, **params).validate_params()
+    except MibenchError as exc:
+        raise type(exc)(f"--estimator {name}: {exc}") from None
 
 
 def run_suite_trials(suite, *, jobs: int = 1, store: str | Path | None = None,

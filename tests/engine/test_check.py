@@ -258,3 +258,18 @@ def test_ci_suite_and_baseline_cover_every_builtin_estimator():
                                f"in the baseline, not planned: {sorted(stored - planned)[:3]}; "
                                "run mibench check --update and commit results/baselines/ci.csv")
     assert builtin <= set(base["estimator"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--estimator", "nope"], "--estimator nope: unknown estimator 'nope'"),
+    (["--estimator", "ksg:k=0"], "--estimator ksg: k must be an integer >= 1, got 0"),
+    (["--bound", "1"], "expected ATOL,RTOL"),
+    (["--suite", "no-such-suite"], "no suite 'no-such-suite'"),
+    (["--jobs", "0"], "--jobs must be >= 1"),
+])
+def test_check_bad_input_one_line_exit_2(argv, message, tmp_path, capsys):
+    base = tmp_path / "b.csv"
+    base.write_text(",".join(BASELINE_COLUMNS) + "\n")
+    assert main(["check", "--baseline", str(base), "--quiet", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
