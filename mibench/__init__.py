@@ -15,8 +15,8 @@ from mibench._contracts import (
     UnavailableError,
     UnknownNameError,
 )
-from mibench._validation import as_2d, check_xy
 from mibench._registry import register, unregister
+from mibench._validation import as_2d, check_xy
 
 # The heavier APIs (pandas, scipy.stats) load on first use, so `import mibench` stays light.
 _LAZY = {
@@ -40,7 +40,8 @@ __version__ = "0.1.0"
 __all__ = [
     "CONTINUOUS", "DISCRETE", "Capabilities", "Estimate", "Estimator", "EstimatorFailure",
     "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI", "UnavailableError",
-    "UnknownNameError", "as_2d", "check_xy", "register", "unregister", "run", "load_run", "run_suite", "load_suite", "Suite",
+    "UnknownNameError", "as_2d", "check_xy", "register", "unregister", "run", "load_run",
+    "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend",
     "__version__",
 ]

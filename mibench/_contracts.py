@@ -94,9 +94,9 @@ class Capabilities:
                 continue
             return True, swap, ""
         accepted = ", ".join(f"({a}, {b})" for a, b in sorted(self.kinds))
-        return False, False, f"accepts {accepted}" + (
-            f" with dim_x<={self.max_dx}" if self.max_dx else "") + (
-            f" dim_y<={self.max_dy}" if self.max_dy else "") + f"; got ({x_kind}, {y_kind}), dims ({dx}, {dy})"
+        limits = "".join(f" {name}<={v}" for name, v in (("dim_x", self.max_dx), ("dim_y", self.max_dy)) if v)
+        return False, False, (f"accepts {accepted}{' with' + limits if limits else ''}; "
+                              f"got ({x_kind}, {y_kind}), dims ({dx}, {dy})")
 
 
 # --------------------------------------------------------------------------- params

@@ -103,7 +103,7 @@ def expand_grid(grid: dict[str, list]) -> list[dict]:
     if not grid:
         return [{}]
     keys = list(grid)
-    return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
 def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, dict]],

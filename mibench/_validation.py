@@ -45,7 +45,7 @@ def as_2d(a, name: str) -> np.ndarray:
     if bad.any():
         n_nan = int(np.isnan(arr).sum())
         n_inf = int(bad.sum()) - n_nan
-        what = " and ".join(p for p in (f"{n_nan} NaN" if n_nan else "", f"{n_inf} inf" if n_inf else "") if p)
+        what = " and ".join(f"{count} {label}" for count, label in ((n_nan, "NaN"), (n_inf, "inf")) if count)
         rows = np.flatnonzero(bad.any(axis=1))
         raise InputError(f"{name} contains {what} value(s) (first in row {rows[0]}); "
                          "drop or impute them first")
