@@ -25,6 +25,7 @@ _LAZY = {
     "estimate": "mibench._userdata", "read_data": "mibench._userdata",
     "mi_matrix": "mibench._matrix", "MIMatrix": "mibench._matrix",
     "recommend": "mibench._recommend",
+    "summarize": "mibench._metrics", "write_report": "mibench.reports",
 }
 
 
@@ -42,6 +43,6 @@ __all__ = [
     "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI", "UnavailableError",
     "UnknownNameError", "as_2d", "check_xy", "register", "unregister", "run", "load_run",
     "run_suite", "load_suite", "Suite",
-    "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend",
+    "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend", "summarize", "write_report",
     "__version__",
 ]

@@ -109,7 +109,7 @@ def handle(args) -> int:
                   f"out); first: {first['estimator']} n={first['n']}: "
                   f"{str(first['error']).splitlines()[0] if first['error'] else first['status']}")
             print("retry them with the same command and --rerun-failed")
-        print(f"\nwrote {out}/trials.csv, summary.csv, estimate_vs_true.png")
+        print(f"\nwrote {out}/: report.html, trials.csv, summary.csv/.md/.tex, paper_table.md/.tex, figures")
     return 0
 
 

@@ -46,9 +46,14 @@ FIGURES = {
 
 
 def task_names_from_manifest(manifest: dict | None) -> dict[tuple[str, str], str]:
-    """``manifest["task_names"]``: [[scenario, params JSON, display name], ...] -> mapping."""
-    names = (manifest or {}).get("task_names") or []
-    return {(s, p): name for s, p, name in names}
+    """Display names of tasks from a run manifest: the suite's labels (e.g. bmi task ids, written
+    by the runner as ``manifest["suite"]["labels"]``) and ``manifest["task_names"]`` entries
+    ``[scenario, params JSON, display name]`` -> {(scenario, params JSON): name}."""
+    manifest = manifest or {}
+    out = {(d["scenario"], d["scenario_params"]): d["label"]
+           for d in (manifest.get("suite") or {}).get("labels", [])}
+    out.update({(s, p): name for s, p, name in manifest.get("task_names") or []})
+    return out
 
 
 def _safe(fn, *args, **kw):
