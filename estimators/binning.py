@@ -8,6 +8,7 @@ from numbers import Integral
 import numpy as np
 from scipy.stats import rankdata
 
+from estimators._checks import check_bool
 from estimators._plugin import combine_codes, plugin_mi
 from mibench import Capabilities, Estimate, Estimator, InputError
 
@@ -174,8 +175,7 @@ class Binning(Estimator):
         if self.strategy not in STRATEGIES:
             raise InputError(f"strategy must be 'uniform' (equal width) or 'quantile' (equiprobable), "
                              f"got {self.strategy!r}")
-        if not isinstance(self.miller_madow, (bool, np.bool_)):
-            raise InputError(f"miller_madow must be True or False, got {self.miller_madow!r}")
+        check_bool(self, "miller_madow")
 
     def min_samples(self) -> int:
         return 4

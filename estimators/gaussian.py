@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma
 
+from estimators._checks import check_bool
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 __all__ = ["Gaussian", "logdet_bias"]
@@ -55,8 +56,7 @@ class Gaussian(Estimator):
         self.bias_correction = bias_correction
 
     def validate_params(self) -> None:
-        if not isinstance(self.bias_correction, (bool, np.bool_)):
-            raise InputError(f"bias_correction must be True or False, got {self.bias_correction!r}")
+        check_bool(self, "bias_correction")
 
     def min_samples(self) -> int:
         return 3

@@ -7,6 +7,7 @@ from numbers import Real
 import numpy as np
 from scipy.special import logsumexp
 
+from estimators._checks import check_bool
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 __all__ = ["KDE", "kde_log_density", "bandwidth_factor"]
@@ -160,8 +161,7 @@ class KDE(Estimator):
             isinstance(b, Real) and not isinstance(b, bool) and np.isfinite(b) and b > 0)
         if not ok:
             raise InputError(f"bandwidth must be 'scott', 'silverman' or a number > 0, got {b!r}")
-        if not isinstance(self.leave_one_out, (bool, np.bool_)):
-            raise InputError(f"leave_one_out must be True or False, got {self.leave_one_out!r}")
+        check_bool(self, "leave_one_out")
 
     def min_samples(self) -> int:
         return 4

@@ -7,11 +7,11 @@ Phys. Rev. E 69, 066138 (2004).
 from __future__ import annotations
 
 import logging
-from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import digamma
 
+from estimators._checks import check_bool, check_int, check_nonnegative, neighbours_min_samples
 from estimators._knn import chebyshev_extent, count_within, kth_neighbor
 from mibench import Capabilities, Estimate, Estimator, InputError
 
@@ -100,18 +100,14 @@ class KSG(Estimator):
         self.noise = noise
 
     def validate_params(self) -> None:
-        if isinstance(self.k, bool) or not isinstance(self.k, Integral) or self.k < 1:
-            raise InputError(f"k must be an integer >= 1, got {self.k!r}")
+        check_int(self, "k")
         if isinstance(self.variant, bool) or self.variant not in (1, 2):
             raise InputError(f"variant must be 1 or 2 (Kraskov algorithm), got {self.variant!r}")
-        if not isinstance(self.standardize, (bool, np.bool_)):
-            raise InputError(f"standardize must be True or False, got {self.standardize!r}")
-        if (isinstance(self.noise, bool) or not isinstance(self.noise, Real)
-                or not np.isfinite(self.noise) or self.noise < 0):
-            raise InputError(f"noise must be a finite number >= 0, got {self.noise!r}")
+        check_bool(self, "standardize")
+        check_nonnegative(self, "noise")
 
     def min_samples(self) -> int:
-        return int(self.k) + 1 if isinstance(self.k, Integral) and self.k >= 1 else 2
+        return neighbours_min_samples(self.k)
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
         k = int(self.k)

@@ -21,11 +21,11 @@ Registered names
 from __future__ import annotations
 
 import logging
-from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import digamma
 
+from estimators._checks import check_bool, check_int, check_nonnegative, neighbours_min_samples
 from estimators._knn import count_within, kth_neighbor
 from estimators._plugin import dense_codes
 from mibench import Capabilities, Estimate, Estimator, EstimatorFailure, InputError
@@ -151,18 +151,14 @@ class MixedKSG(Estimator):
         self.noise = noise
 
     def validate_params(self) -> None:
-        if isinstance(self.k, bool) or not isinstance(self.k, Integral) or self.k < 1:
-            raise InputError(f"k must be an integer >= 1, got {self.k!r}")
+        check_int(self, "k")
         if self.method not in ("gao", "ross"):
             raise InputError(f"method must be 'gao' or 'ross', got {self.method!r}")
-        if not isinstance(self.standardize, bool | np.bool_):
-            raise InputError(f"standardize must be True or False, got {self.standardize!r}")
-        if (isinstance(self.noise, bool) or not isinstance(self.noise, Real)
-                or not np.isfinite(self.noise) or self.noise < 0):
-            raise InputError(f"noise must be a finite number >= 0, got {self.noise!r}")
+        check_bool(self, "standardize")
+        check_nonnegative(self, "noise")
 
     def min_samples(self) -> int:
-        return int(self.k) + 1 if isinstance(self.k, Integral) and self.k >= 1 else 2
+        return neighbours_min_samples(self.k)
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
         k = int(self.k)

@@ -1,0 +1,35 @@
+"""Hyperparameter checks shared by the built-in estimators (called from ``validate_params``).
+
+Each raises ``mibench.InputError`` naming the parameter and the bad value.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+
+from mibench import InputError
+
+
+def check_bool(est, name: str) -> None:
+    value = getattr(est, name)
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{name} must be True or False, got {value!r}")
+
+
+def check_int(est, name: str, minimum: int = 1) -> None:
+    value = getattr(est, name)
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise InputError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def check_nonnegative(est, name: str) -> None:
+    value = getattr(est, name)
+    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value) or value < 0:
+        raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+def neighbours_min_samples(k) -> int:
+    """k-NN estimators need k + 1 points (2 while k itself is invalid; validation reports k)."""
+    return int(k) + 1 if isinstance(k, Integral) and not isinstance(k, bool) and k >= 1 else 2
