@@ -71,10 +71,13 @@ class _NeuralEstimator(Estimator):
         InfoNCE is bounded above by ln b.
     max_steps : int, default 2000
         Training budget in optimiser steps.
-    eval_every : int, default 100
+    eval_every : int, default 50
         Steps between validation evaluations (the checkpoints early stopping chooses from).
-    patience : int, default 5
-        Stop after this many consecutive validation evaluations without improvement.
+    patience : int, default 3
+        Stop after this many consecutive validation evaluations without improvement, i.e.
+        ``eval_every * patience`` = 150 steps after the best checkpoint. (Until 2026-11-27 the
+        defaults were 100 and 5: at least 500 steps after the best, 2-2.5x the CPU time per
+        estimate at n = 200..1000 for the same accuracy; see benchmarks/bench_neural.py.)
     val_fraction, test_fraction : float, default 0.2, 0.2
         Fractions of the rows held out for validation and test (the rest trains).
     device : {"cpu", "auto", "cuda"} or "cuda:<i>", default "cpu"
@@ -113,7 +116,7 @@ class _NeuralEstimator(Estimator):
     _bound_name = ""
 
     def __init__(self, *, critic="joint", hidden=(64, 32), embed_dim=16, activation="relu",
-                 learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=100, patience=5,
+                 learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=50, patience=3,
                  val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1):
         self.critic = critic
         self.hidden = hidden
@@ -239,7 +242,7 @@ class MINE(_NeuralEstimator):
     _bound_name = "dv"
 
     def __init__(self, *, critic="joint", hidden=(64, 32), embed_dim=16, activation="relu",
-                 learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=100, patience=5,
+                 learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=50, patience=3,
                  val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1, ema_decay=0.99):
         super().__init__(critic=critic, hidden=hidden, embed_dim=embed_dim, activation=activation,
                          learning_rate=learning_rate, batch_size=batch_size, max_steps=max_steps,
@@ -307,7 +310,7 @@ class SMILE(_NeuralEstimator):
     _bound_name = "smile"
 
     def __init__(self, *, critic="joint", hidden=(64, 32), embed_dim=16, activation="relu",
-                 learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=100, patience=5,
+                 learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=50, patience=3,
                  val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1, clip=5.0):
         super().__init__(critic=critic, hidden=hidden, embed_dim=embed_dim, activation=activation,
                          learning_rate=learning_rate, batch_size=batch_size, max_steps=max_steps,
