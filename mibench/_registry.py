@@ -219,3 +219,33 @@ def register(kind: str, name: str, cls: type) -> None:
 def unregister(kind: str, name: str) -> None:
     group = {"estimator": ESTIMATORS, "scenario": SCENARIOS}[kind]
     _group(group).pop(name, None)
+
+
+def estimator_specs(estimators) -> list[tuple[str, dict]]:
+    """Normalise estimator choices to ``(name, params)`` pairs.
+
+    Accepts a name, a ``"name:key=value:key=value"`` string (the CLI form), a ``(name, params)``
+    pair, a list of any of these, or a ``{name: params}`` mapping. ``None`` gives ``[]``.
+    Parameter values stay strings here; ``make_estimator`` converts them to each default's type.
+    """
+    if estimators is None:
+        return []
+    if isinstance(estimators, dict):
+        return [(str(n), dict(p or {})) for n, p in estimators.items()]
+    if isinstance(estimators, (str, tuple)):
+        estimators = [estimators]
+    out = []
+    for item in estimators:
+        if isinstance(item, str):
+            name, *settings = item.split(":")
+            params = {}
+            for setting in settings:
+                if "=" not in setting:
+                    raise InputError(f"estimator {item!r}: expected NAME[:key=value...]")
+                key, _, value = setting.partition("=")
+                params[key.strip()] = value.strip()
+            out.append((name.strip(), params))
+        else:
+            name, params = item
+            out.append((str(name), dict(params or {})))
+    return out

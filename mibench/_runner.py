@@ -48,22 +48,13 @@ def _as_list(value) -> list:
 
 
 def _normalise_estimators(estimators) -> list[tuple[str, dict]]:
-    """Accept names, (name, params) pairs, or {name: params} mappings."""
+    """Names, ``name:k=v`` strings, (name, params) pairs or {name: params}; None: every available."""
     if estimators is None:
         names = available_estimators()
         if not names:
             raise InputError("no estimator is available; check `mibench list estimators`")
         return [(n, {}) for n in names]
-    if isinstance(estimators, dict):
-        return [(n, dict(p or {})) for n, p in estimators.items()]
-    out = []
-    for item in _as_list(estimators):
-        if isinstance(item, str):
-            out.append((item, {}))
-        else:
-            name, params = item
-            out.append((name, dict(params or {})))
-    return out
+    return _registry.estimator_specs(estimators)
 
 
 def plan(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | None = None,

@@ -442,29 +442,7 @@ def variable(table: Table, columns: Sequence[str]) -> tuple[np.ndarray, str]:
 EstimatorSpec = tuple[str, dict]
 
 
-def normalise_specs(estimators) -> list[EstimatorSpec]:
-    """Names, ``name:k=v`` strings, (name, params) pairs or {name: params} -> (name, params) list."""
-    if estimators is None:
-        return []
-    if isinstance(estimators, dict):
-        return [(n, dict(p or {})) for n, p in estimators.items()]
-    if isinstance(estimators, (str, tuple)):
-        estimators = [estimators]
-    out = []
-    for item in estimators:
-        if isinstance(item, str):
-            name, *settings = item.split(":")
-            params = {}
-            for s in settings:
-                if "=" not in s:
-                    raise InputError(f"estimator {item!r}: expected NAME[:key=value...]")
-                k, _, v = s.partition("=")
-                params[k.strip()] = v.strip()
-            out.append((name.strip(), params))
-        else:
-            name, params = item
-            out.append((str(name), dict(params or {})))
-    return out
+normalise_specs = _registry.estimator_specs
 
 
 def _accepts(name: str, params: dict, x_kind: str, y_kind: str, dx: int, dy: int):

@@ -44,17 +44,7 @@ def parse_params(values: list[str] | None, option: str = "--param") -> dict[str,
 
 def parse_estimators(values: list[str] | None) -> list[tuple[str, dict]] | None:
     """['ksg:k=5,gaussian', 'kde'] -> [('ksg', {'k': '5'}), ('gaussian', {}), ('kde', {})]."""
+    from mibench._registry import estimator_specs
+
     names = split_list(values)
-    if not names:
-        return None
-    out = []
-    for spec in names:
-        name, *settings = spec.split(":")
-        params = {}
-        for s in settings:
-            if "=" not in s:
-                raise InputError(f"--estimator {spec!r}: expected NAME[:key=value...]")
-            k, _, v = s.partition("=")
-            params[k.strip()] = v.strip()
-        out.append((name.strip(), params))
-    return out
+    return estimator_specs(names) if names else None
