@@ -170,7 +170,7 @@ def read_baseline(path: str | Path) -> pd.DataFrame:
 
 def write_baseline(table: pd.DataFrame, path: str | Path) -> Path:
     """Write cells as a baseline CSV (sorted, floats in round-trip precision), atomically."""
-    from mibench._reporting import atomic_write_text
+    from mibench._io import atomic_write_text
 
     path = Path(path)
     table = table[BASELINE_COLUMNS].sort_values(CELL, kind="stable").reset_index(drop=True)

@@ -15,13 +15,13 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from mibench._contracts import InputError, TrueMI
+from mibench._io import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -74,18 +74,7 @@ def _read(path: Path) -> TrueMI | None:
 
 def _write(path: Path, record: dict) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(record, fh, indent=1, sort_keys=True)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True))
     except OSError as exc:
         logger.warning("could not write ground-truth cache %s: %s", path, exc)
 

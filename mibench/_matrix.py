@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from mibench._contracts import InputError
+from mibench._io import new_file_mode, stage_text
 from mibench._userdata import (
     MAX_LEVELS,
     RESAMPLES,
@@ -152,18 +153,17 @@ class MIMatrix:
         staged: list[tuple[str, Path]] = []
         try:
             for name, text in texts.items():
-                staged.append((_stage_text(out, name, text), out / name))
+                staged.append((stage_text(out, name, text), out / name))
             fig = self.plot()
             import matplotlib.pyplot as plt
 
-            fd, tmp = tempfile.mkstemp(dir=out, prefix=".mi_matrix.", suffix=".png")
+            fd, png = tempfile.mkstemp(dir=out, prefix=".mi_matrix.", suffix=".png")
             os.close(fd)
-            staged.append((tmp, out / "mi_matrix.png"))
-            fig.savefig(tmp, dpi=150)
+            staged.append((png, out / "mi_matrix.png"))
+            fig.savefig(png, dpi=150)
             plt.close(fig)
-            mode = _file_mode()
+            os.chmod(png, new_file_mode())
             for tmp, final in staged:
-                os.chmod(tmp, mode)
                 os.replace(tmp, final)
         except BaseException:
             for tmp, _ in staged:
@@ -171,20 +171,6 @@ class MIMatrix:
                     os.unlink(tmp)
             raise
         return {final.name: final for _, final in staged}
-
-
-def _file_mode() -> int:
-    """Permissions of a new file under the current umask (mkstemp creates files 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _stage_text(folder: Path, name: str, text: str) -> str:
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    return tmp
 
 
 def _pairs(rows: list[str], cols: list[str] | None) -> tuple[list[tuple[str, str]], bool]:

@@ -5,28 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from mibench._io import atomic_write_text
+
 log = logging.getLogger(__name__)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so that a crash never leaves it half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_run(trials: pd.DataFrame, out: Path, manifest: dict) -> dict[str, Path]:
@@ -75,13 +60,3 @@ def format_tables(summary: pd.DataFrame, digits: int = 3) -> str:
                                                           if abs(v) < 1e-3 and v != 0
                                                           else f"{v:.{digits}f}"))
     return "\n\n".join(blocks)
-
-
-def plot_estimate_vs_true(summary: pd.DataFrame, path: Path) -> None:
-    """Mean estimate vs true MI (kept for compatibility; see mibench.reports.figures)."""
-    from mibench.reports import figures
-    from mibench.reports._labels import add_labels
-
-    fig = figures.plot_estimate_vs_true(add_labels(summary))
-    if fig is not None:
-        figures.save(fig, Path(path).with_suffix(""), formats=(Path(path).suffix[1:] or "png",))

@@ -24,7 +24,7 @@ def param(params_json: str, name: str):
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
-    from mibench._reporting import atomic_write_text
+    from mibench._io import atomic_write_text
 
     atomic_write_text(path, df.to_csv(index=False))
     return path
