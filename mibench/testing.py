@@ -373,12 +373,7 @@ def check_accepts_shapes(ctx: _Context) -> None:
     if (dx, dy) == (1, 1):
         return
     a, b = ctx.data(dependent=True, dx=dx, dy=dy)
-    try:
-        res = ctx.estimate(a, b)
-    except Exception as exc:
-        raise _Fail(f"(n, {dx}) and (n, {dy}) arrays: {type(exc).__name__}: {_first_line(exc)}") from None
-    if not math.isfinite(res.mi):
-        raise _Fail(f"(n, {dx}) and (n, {dy}) arrays give mi = {res.mi!r}")
+    _finite_estimate(ctx, a, b, f"(n, {dx}) and (n, {dy}) arrays")
 
 
 def _same_float(a, b) -> bool:
@@ -466,18 +461,23 @@ def check_dependent_large(ctx: _Context) -> None:
                     f"{ctx.dependent_min} and well above the independent estimate")
 
 
+def _finite_estimate(ctx: _Context, x, y, what: str):
+    """The estimate on (x, y), failing the check when it raises or is not finite."""
+    try:
+        res = ctx.estimate(x, y)
+    except Exception as exc:
+        raise _Fail(f"{what}: raised {type(exc).__name__}: {_first_line(exc)}") from None
+    if not math.isfinite(res.mi):
+        raise _Fail(f"{what}: gave mi = {res.mi!r}")
+    return res
+
+
 def check_capabilities_honoured(ctx: _Context) -> None:
     est = ctx.make()
     caps = est.capabilities
     for kinds in sorted(caps.kinds):
         x, y = ctx.data(dependent=True, kinds=kinds, n=min(ctx.n, 300))
-        try:
-            res = ctx.estimate(x, y)
-        except Exception as exc:
-            raise _Fail(f"declared kinds {kinds} but data of those kinds raised "
-                        f"{type(exc).__name__}: {_first_line(exc)}") from None
-        if not math.isfinite(res.mi):
-            raise _Fail(f"declared kinds {kinds} but data of those kinds gave mi = {res.mi!r}")
+        _finite_estimate(ctx, x, y, f"declared kinds {kinds} but data of those kinds")
     kx, ky = ctx.kinds
     for side, limit in (("x", caps.max_dx), ("y", caps.max_dy)):
         kind = kx if side == "x" else ky
@@ -492,13 +492,7 @@ def check_capabilities_honoured(ctx: _Context) -> None:
         else:
             dims = {"dx": 3, "dy": 1} if side == "x" else {"dx": 1, "dy": 3}
             x, y = ctx.data(dependent=True, n=min(ctx.n, 300), **dims)
-            try:
-                res = ctx.estimate(x, y)
-            except Exception as exc:
-                raise _Fail(f"max_d{side} is None (any dimension) but {side} with 3 columns raised "
-                            f"{type(exc).__name__}: {_first_line(exc)}") from None
-            if not math.isfinite(res.mi):
-                raise _Fail(f"{side} with 3 columns gave mi = {res.mi!r}")
+            _finite_estimate(ctx, x, y, f"max_d{side} is None (any dimension) but {side} with 3 columns")
 
 
 #: the checks, in the order they run
