@@ -333,6 +333,58 @@ def test_log_density_and_mc_against_scipy():
     assert norm.logpdf(0.0) == pytest.approx(log_density(np.zeros((1, 1, 1)), g.marginal([0]))[0, 0])
 
 
+def _single_gaussian_3d():
+    rng = np.random.default_rng(3)
+    A = rng.normal(size=(3, 3))
+    return Mixture(np.ones((1, 1)), rng.normal(size=(1, 1, 3)), (A @ A.T + 0.5 * np.eye(3))[None, None])
+
+
+def test_single_component_quadratic_form_matches_the_feature_expansion():
+    # K = 1 skips the draws: f(x) is rewritten as z'Az + a'z + a0 with x = mu + L z; check that
+    # identity pointwise against the feature expansion used for mixtures
+    from estimators.gmm_mi._em import quad_features_t
+    from estimators.gmm_mi._mc import _embedded_coefficients, standard_quadratic_form
+
+    mix = _single_gaussian_3d()
+    terms = mi_terms(1, 2)
+    signs = np.array([s for _, s in terms])
+    coef = np.einsum("t,btf->bf", signs, _embedded_coefficients(mix, terms)[:, :, 0])
+    z = np.random.default_rng(0).normal(size=(3, 40))
+    x = np.linalg.cholesky(mix.cov[0, 0]) @ z + mix.mu[0, 0][:, None]
+    explicit = coef[0] @ quad_features_t(x[None])[0]
+    A, a, a0 = standard_quadratic_form(mix, coef)
+    np.testing.assert_allclose(np.einsum("in,ij,jn->n", z, A[0], z) + a[0] @ z + a0[0], explicit,
+                               rtol=1e-10, atol=1e-10)
+
+
+def test_single_component_mc_has_the_distribution_of_explicit_draws():
+    # The K = 1 shortcut samples the M-draw average from its exact law; compare it with explicit
+    # draws over R = 3000 seeds at M = 20 (a small M makes the MC spread large, 0.07 nats):
+    # means agree within 4 standard errors of their difference, variances within 4 sd of the
+    # ratio of two R-sample variances (sd ~ sqrt(2/R) * sqrt(2) * kurtosis factor <= 0.05), and a
+    # two-sample KS test does not reject at 1e-3. The exact closed-form MI is the common centre.
+    from scipy.stats import ks_2samp
+
+    mix, terms, M, R = _single_gaussian_3d(), mi_terms(1, 2), 20, 3000
+    fast = np.array([mc_functional(mix, terms, M, lambda b, r=r: np.random.default_rng(r))[0][0]
+                     for r in range(R)])
+    slow = np.array([mc_functional(mix, terms, M, lambda b, r=r: np.random.default_rng(R + r),
+                                   explicit_draws=True)[0][0] for r in range(R)])
+    se = np.sqrt((fast.var() + slow.var()) / R)
+    assert abs(fast.mean() - slow.mean()) < 4 * se
+    S = mix.cov[0, 0]
+    closed = 0.5 * np.log(S[0, 0] * np.linalg.det(S[1:, 1:]) / np.linalg.det(S))
+    assert abs(fast.mean() - closed) < 4 * fast.std() / np.sqrt(R)
+    assert abs(fast.var() / slow.var() - 1) < 0.2
+    assert ks_2samp(fast, slow).pvalue > 1e-3
+    # the reported sd is the exact integrand sd: the explicit draws' sample sd converges to it
+    sd_exact = mc_functional(mix, terms, M, lambda b: np.random.default_rng(0))[1][0]
+    sd_sample = mc_functional(mix, terms, 200_000, lambda b: np.random.default_rng(0),
+                              explicit_draws=True)[1][0]
+    assert sd_sample == pytest.approx(sd_exact, rel=0.02)
+    assert fast.std() == pytest.approx(sd_exact / np.sqrt(M), rel=0.1)
+
+
 def test_translation_leaves_the_estimate_unchanged():
     # the data are centred on entry; a large offset must not change the fit (raw-moment EM)
     x, y = gauss(600, 6)
