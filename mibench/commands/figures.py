@@ -26,6 +26,9 @@ def register(sub) -> None:
     p.add_argument("--n", action="append", metavar="N1,N2", help="beyond-normal: sample sizes")
     p.add_argument("--estimator", action="append", metavar="NAME[:k=v]",
                    help="beyond-normal: estimators (default: the paper set)")
+    p.add_argument("--complexity-estimator", action="append", metavar="NAME[:k=v]",
+                   help="beyond-normal: estimators of the sample-complexity figure, which runs "
+                        "every n (default: those of --estimator)")
     p.set_defaults(handler=handle)
 
 
@@ -44,8 +47,9 @@ def handle(args) -> int:
     out = args.out or results_root() / "figures" / (args.name + ("-quick" if args.quick else ""))
     kw = {}
     if args.name == "gmm-mi-paper":
-        if args.seeds or args.n or args.estimator:
-            raise InputError("--seeds, --n and --estimator apply to beyond-normal only")
+        if args.seeds or args.n or args.estimator or args.complexity_estimator:
+            raise InputError("--seeds, --n, --estimator and --complexity-estimator apply to "
+                             "beyond-normal only")
         kw["realisations"] = args.realisations
         if args.only:
             parts = split_list([args.only])
@@ -58,7 +62,8 @@ def handle(args) -> int:
         if args.realisations or args.only:
             raise InputError("--realisations and --only apply to gmm-mi-paper only")
         kw.update(seeds=args.seeds, ns=parse_ints(args.n, "--n") or None,
-                  estimators=parse_estimators(args.estimator))
+                  estimators=parse_estimators(args.estimator),
+                  complexity_estimators=parse_estimators(args.complexity_estimator))
     paths = module.make(out, quick=args.quick, jobs=args.jobs, store=args.store, **kw)
     print("\n".join(f"wrote {p}" for p in paths))
     return 0

@@ -31,28 +31,33 @@ NEURAL = dict(threads=1)
 #: add it with ``--estimator gmm-mi`` for a run restricted to low-dimensional tasks.
 ESTIMATORS = [("ksg", {}), ("binning", {}), ("gaussian", {}), ("kde", {}),
               ("mine", NEURAL), ("nwj", NEURAL), ("infonce", NEURAL), ("smile", NEURAL)]
-FULL = dict(ns=[100, 500, 1000, 3000, 5000, 10000], seeds=10, heatmap_n=5000, estimators=ESTIMATORS)
+FULL = dict(ns=[100, 500, 1000, 3000, 5000, 10000], seeds=10, heatmap_n=5000, estimators=ESTIMATORS,
+            complexity_estimators=None)
 QUICK = dict(ns=[100, 500, 1000], seeds=3, heatmap_n=1000,
-             estimators=[("ksg", {}), ("binning", {}), ("gaussian", {})])
+             estimators=[("ksg", {}), ("binning", {}), ("gaussian", {})], complexity_estimators=None)
 
 
 def settings(quick: bool = False, **overrides) -> dict:
+    """Settings; ``estimators`` draw the heatmap (at ``heatmap_n``), ``complexity_estimators``
+    (default: the same) the sample-complexity figure over every n of ``ns``."""
     s = dict(QUICK if quick else FULL)
     s.update({k: v for k, v in overrides.items() if v is not None})
     if s["heatmap_n"] not in s["ns"]:
         s["heatmap_n"] = max(s["ns"])
+    if s["complexity_estimators"] is None:
+        s["complexity_estimators"] = s["estimators"]
     return s
 
 
-def _reduced(s: dict) -> str:
-    """How the settings fall short of the paper's ('' if they do not)."""
+def _reduced(s: dict, estimators, ns) -> str:
+    """How one figure's settings fall short of the paper's ('' if they do not)."""
     out = []
     if s["seeds"] < FULL["seeds"]:
         out.append(f"{s['seeds']} of {FULL['seeds']} seeds")
-    missing = [n for n in FULL["ns"] if n not in s["ns"]]
+    missing = [n for n in ns if n not in s["ns"]]
     if missing:
         out.append("no n = " + ", ".join(map(str, missing)))
-    names = {e for e, _ in s["estimators"]}
+    names = {e for e, _ in estimators}
     if not {e for e, _ in FULL["estimators"]} <= names:
         out.append(f"{len(names)} estimators ({', '.join(sorted(names))})")
     return "; ".join(out)
@@ -89,11 +94,18 @@ def task_names(tasks) -> dict[tuple[str, str], str]:
     return out
 
 
-def compute(s: dict, tasks, *, jobs=1, store=None) -> pd.DataFrame:
+def compute(s: dict, tasks, *, jobs=1, store=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Trials of the heatmap (``estimators`` at ``heatmap_n``) and of the sample-complexity figure
+    (``complexity_estimators`` at every n; empty with a single n). Shared trials run once."""
     from mibench._runner import run
 
-    return run([(name, params) for _, name, params in tasks], estimators=s["estimators"], n=s["ns"],
-               seeds=s["seeds"], jobs=jobs, store=store)
+    scen = [(name, params) for _, name, params in tasks]
+    heat_n = [int(s["heatmap_n"])]
+    multi = len(s["ns"]) > 1
+    trials = run(scen, estimators=s["estimators"], n=heat_n, seeds=s["seeds"], jobs=jobs, store=store)
+    cx = (run(scen, estimators=s["complexity_estimators"], n=s["ns"], seeds=s["seeds"], jobs=jobs,
+              store=store) if multi else trials.iloc[:0])
+    return trials, cx
 
 
 def labelled_summary(trials: pd.DataFrame, tasks) -> pd.DataFrame:
@@ -107,13 +119,17 @@ def labelled_summary(trials: pd.DataFrame, tasks) -> pd.DataFrame:
 
 
 def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: int | None = None,
-         ns: list[int] | None = None, estimators=None, task_ids: list[str] | None = None) -> list[Path]:
+         ns: list[int] | None = None, estimators=None, complexity_estimators=None,
+         task_ids: list[str] | None = None) -> list[Path]:
     """Run the bmi-v1 tasks (through the store) and draw the heatmap and sample-complexity figure.
 
+    ``estimators`` draw the heatmap; ``complexity_estimators`` (default: the same) the
+    sample-complexity figure, which needs every n and so costs len(ns) times more.
     ``task_ids`` restricts the run to some bmi task ids (default: all 40).
     """
     out = Path(out)
-    s = settings(quick, seeds=seeds, ns=ns, estimators=estimators)
+    s = settings(quick, seeds=seeds, ns=ns, estimators=estimators,
+                 complexity_estimators=complexity_estimators)
     tasks = bmi_v1_tasks()
     if task_ids is not None:
         unknown = set(task_ids) - {t for t, _, _ in tasks}
@@ -122,19 +138,24 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
 
             raise UnknownNameError(f"unknown bmi-v1 task(s): {', '.join(sorted(unknown))}")
         tasks = [t for t in tasks if t[0] in set(task_ids)]
-    summary = labelled_summary(compute(s, tasks, jobs=jobs, store=store), tasks)
-    written = [write_csv(summary, out / "beyond_normal_summary.csv")]
+    heat_trials, cx_trials = compute(s, tasks, jobs=jobs, store=store)
+    heat = labelled_summary(heat_trials, tasks)
     n = int(s["heatmap_n"])
-    mean, err = rf.heatmap_data(summary, n)
+    both = pd.concat([heat, labelled_summary(cx_trials, tasks)]) if len(cx_trials) else heat
+    both = both.drop_duplicates(["task", "method", "n"])
+    written = [write_csv(both, out / "beyond_normal_summary.csv")]
+    mean, err = rf.heatmap_data(heat, n)
     written.append(write_csv(mean.join(err.add_prefix("log_rel_error: ")).reset_index(),
                              out / "beyond_normal_heatmap.csv"))
-    reduced = _reduced(s)
-    title = label_quick(f"bmi v1 tasks: mean MI estimate over {s['seeds']} seeds, n = {n}", quick, reduced)
-    written += rf.save(rf.plot_heatmap(summary, n, title=title), out / "beyond_normal_heatmap")
-    if len(s["ns"]) > 1:
-        table = rf.sample_complexity_data(summary)
+    title = label_quick(f"bmi v1 tasks: mean MI estimate over {s['seeds']} seeds, n = {n}", quick,
+                        _reduced(s, s["estimators"], [n]))
+    written += rf.save(rf.plot_heatmap(heat, n, title=title), out / "beyond_normal_heatmap")
+    if len(cx_trials):
+        cx = labelled_summary(cx_trials, tasks)
+        table = rf.sample_complexity_data(cx)
         written.append(write_csv(table.reset_index(), out / "beyond_normal_sample_complexity.csv"))
-        title = label_quick(f"bmi v1 sample complexity ({s['seeds']} seeds)", quick, reduced)
-        written += rf.save(rf.plot_sample_complexity(summary, title=title),
+        title = label_quick(f"bmi v1 sample complexity ({s['seeds']} seeds)", quick,
+                            _reduced(s, s["complexity_estimators"], FULL["ns"]))
+        written += rf.save(rf.plot_sample_complexity(cx, title=title),
                            out / "beyond_normal_sample_complexity")
     return written

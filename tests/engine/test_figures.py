@@ -66,6 +66,23 @@ def test_beyond_normal_figures(results_dir):
     assert heat.loc["multinormal-dense-2-2-0.5", "true MI"] == pytest.approx(0.2939, abs=1e-4)
 
 
+def test_beyond_normal_heatmap_and_complexity_estimators_differ(results_dir):
+    # the heatmap takes its estimators at one n; the sample-complexity figure may use fewer
+    # estimators over every n (it costs len(ns) times more); each title says what it lacks
+    bn = figure_set("beyond-normal")
+    out = results_dir / "bn2"
+    bn.make(out, estimators=[("gaussian", {}), ("ksg", {})], complexity_estimators=[("gaussian", {})],
+            ns=[100, 300], seeds=2, task_ids=["1v1-normal-0.75", "1v1-additive-0.1"])
+    heat = pd.read_csv(out / "beyond_normal_heatmap.csv")
+    assert {"ksg", "gaussian"} <= set(heat.columns)
+    cx = pd.read_csv(out / "beyond_normal_sample_complexity.csv")
+    assert "gaussian" in cx.columns and "ksg" not in cx.columns
+    summary = pd.read_csv(out / "beyond_normal_summary.csv")
+    assert set(summary.loc[summary["method"] == "ksg", "n"]) == {300}   # heatmap n only
+    assert set(summary.loc[summary["method"] == "gaussian", "n"]) == {100, 300}
+    assert not summary.duplicated(["task", "method", "n"]).any()
+
+
 def test_figures_cli_errors(results_dir, capsys):
     with pytest.raises(SystemExit):
         main(["figures", "nope"])
