@@ -217,6 +217,10 @@ class GMMMI(Estimator):
 
     Work is batched: all ``n_inits * n_folds`` fits of one K run as one vectorised EM, all
     bootstrap replicates as one count-weighted EM, and the MC step is batched over replicates.
+    When a replicate's fit has one component (K* = 1), its MC average of ``mc_samples`` draws is a
+    quadratic form of the draws, so its sufficient statistics (sum and scatter matrix) are drawn
+    from their exact normal and Wishart laws instead of drawing the points: the value has exactly
+    the distribution of the M-draw average, MC error included (``estimators/gmm_mi/_mc.py``).
     """
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
