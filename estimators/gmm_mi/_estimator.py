@@ -100,7 +100,7 @@ def selection_info(sel: Selection) -> dict:
     }
 
 
-def summarise(values: np.ndarray, mc_sd: np.ndarray, M: int, B: int):
+def summarise(values: np.ndarray, B: int):
     """(mi, std) from replicate values: bootstrap mean and sample std (ddof=1), None if B < 1."""
     mi = float(values.mean())
     std = float(values.std(ddof=1)) if B >= 2 else None
@@ -178,8 +178,9 @@ class GMMMI(Estimator):
     seed_scheme : {"per-call", "reference"}
         "per-call" (default): every random stream derives from the ``seed`` passed to
         ``estimate``. "reference": the original's fixed seeds (init seeds 0..n_inits-1 with a
-        legacy RandomState, fold split seed 42, bootstrap seed b, MC seed best_seed) whatever
-        ``seed`` is.
+        legacy RandomState, fold split seed 42, bootstrap seed b, MC seed best_seed for every
+        replicate with ``mc_seeding="common"``, [best_seed, b, 1] per replicate otherwise)
+        whatever ``seed`` is.
 
     Notes
     -----
@@ -306,7 +307,7 @@ class GMMMI(Estimator):
         common = p.mc_seeding == "common"
         vals, sds = mc_functional(fits.mix, terms, p.mc_samples,
                                   lambda b: streams.mc(b, sel.best_seed, common))
-        mi, std = summarise(vals, sds, p.mc_samples, int(p.n_bootstrap))
+        mi, std = summarise(vals, int(p.n_bootstrap))
         info = selection_info(sel)
         info.update({
             "bootstrap_mi": [float(v) for v in vals],

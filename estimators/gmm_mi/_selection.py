@@ -29,8 +29,11 @@ class Streams:
     spread over seeds includes the estimator's own randomness.
     ``scheme="reference"``: the original's fixed seeds, whatever ``seed`` is: init seed s uses a
     legacy ``RandomState(s)``, the fold split uses seed 42, bootstrap replicate b uses
-    ``default_rng(b)``, the MC draws use ``best_seed`` (draws are still made by mibench's sampler,
-    so only the seeding scheme, not the bits, matches the original).
+    ``default_rng(b)``; the MC stream is ``default_rng(best_seed)`` for every replicate with
+    ``mc_seeding="common"`` (the original's seeding) and ``default_rng([best_seed, b, 1])`` per
+    replicate with ``"independent"``. Only the seeding scheme, not the bits, matches the original:
+    the draws are made by mibench's sampler (and for single-component fits no points are drawn,
+    see ``_mc.py``).
     ``tag`` separates the streams of different classes in the categorical variant.
     """
 
@@ -227,10 +230,11 @@ def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0,
                 log.add(full, "cv", variance)
             if full.failed[0]:
                 aic = bic = np.inf
-            else:
+            else:  # scikit-learn scores the final parameters, one M-step after the last E-step
                 npar = n_free_params(K, d)
-                aic = float(-2.0 * N * full.loglik[0] + 2.0 * npar)
-                bic = float(-2.0 * N * full.loglik[0] + npar * np.log(N))
+                loglik = float(mean_loglik(X[None], np.ones((1, N)), full.mix)[0])
+                aic = float(-2.0 * N * loglik + 2.0 * npar)
+                bic = float(-2.0 * N * loglik + npar * np.log(N))
         metric = {"valid": best_val, "aic": -aic if aic is not None else -np.inf,
                   "bic": -bic if bic is not None else -np.inf}[p.metric_method]
         hist["k"].append(K)

@@ -79,10 +79,14 @@ def test_bivariate_gaussian(seed):
     assert est.std == pytest.approx(vals.std(ddof=1), rel=1e-12)
 
 
-def test_d3_mixture_fast():
-    # smaller-n variant of the paper's D3 check: three components are already resolved at 5000
-    x, y = sample_mixture(5000, 0, D3)
-    est = GMMMI(**FAST).estimate(x, y, seed=0)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_d3_mixture_fast(seed):
+    # the D3 check at n = 10000 with the default EM/selection settings (fewer bootstrap
+    # replicates and MC draws). Not every seed: at threshold_fit = 1e-5 the near-identical
+    # random_sklearn start can stop the K=2 fits early so that K* = 1 (seed 2 does, MI 0.042;
+    # see test_d3_mixture_paper_size for the paper's tighter settings)
+    x, y = sample_mixture(10_000, seed, D3)
+    est = GMMMI(**FAST).estimate(x, y, seed=seed)
     assert est.info["n_components"] == 3
     within(est, TRUE_D3)
 
