@@ -178,7 +178,9 @@ def convert_value(value: Any, default: Any, what: str) -> Any:
             return float(text)
     except ValueError:
         raise InputTypeError(f"{what}: cannot read {value!r} as {type(default).__name__}") from None
-    if default is None or isinstance(default, (tuple, list)):
+    # a None, sequence or string default (e.g. bins="auto", which also takes a number) reads a
+    # number as a number, so `binning:bins=5` and bins=5 are the same setting and the same trial
+    if default is None or isinstance(default, (tuple, list, str)):
         for conv in (int, float):
             try:
                 return conv(text)

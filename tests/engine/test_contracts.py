@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mibench import CONTINUOUS, DISCRETE, Capabilities, Estimate, UnknownNameError
+from mibench import CONTINUOUS, DISCRETE, Capabilities, Estimate, InputTypeError, UnknownNameError
 from scenarios.gaussian import GaussianCorrelated, GaussianIndependent
 from tests.conftest import PearsonMI
 
@@ -51,3 +51,17 @@ def test_gaussian_scenarios():
     assert x.shape == (10, 2) and y.shape == (10, 3) and ind.true_mi == (0.0, 0.0)
     with pytest.raises(ValueError, match="rho"):
         GaussianCorrelated(rho=1.5).sample(10, np.random.default_rng(0))
+
+
+def test_cli_parameter_strings_take_the_defaults_types():
+    from mibench import _registry
+
+    specs = _registry.estimator_specs(["binning:bins=5:miller_madow=false", "kde:bandwidth=0.4",
+                                       "binning:bins=fd"])
+    got = [_registry.coerce_params(_registry.estimator_class(n), p, n) for n, p in specs]
+    # a string default (bins="auto", bandwidth="scott") still reads numbers as numbers
+    assert got == [{"bins": 5, "miller_madow": False}, {"bandwidth": 0.4}, {"bins": "fd"}]
+    assert _registry.make_estimator("binning", bins="5").get_params()["bins"] == 5
+    with pytest.raises(InputTypeError, match="miller_madow"):
+        _registry.coerce_params(_registry.estimator_class("binning"), {"miller_madow": "maybe"},
+                                "binning")
