@@ -34,7 +34,9 @@ def _cell_metrics(g: pd.DataFrame) -> pd.Series:
     mean = est.mean() if n_ok else np.nan
     err = est - truth
     own = ok["std"].to_numpy(float)
-    has_std = n_ok > 0 and np.isfinite(own).all()
+    with_std = np.isfinite(own)   # coverage over the seeds that reported a std
+    has_std = bool(with_std.any())
+    own, err_own = own[with_std], (est - truth)[with_std]
     q25, q75 = (np.percentile(est, [25, 75]) if n_ok else (np.nan, np.nan))
     wall = ok["wall_s"].to_numpy(float)
     out = {
@@ -52,9 +54,10 @@ def _cell_metrics(g: pd.DataFrame) -> pd.Series:
         "rmse": float(np.sqrt(np.mean(err ** 2))) if n_ok else np.nan,
         "median": float(np.median(est)) if n_ok else np.nan,
         "iqr": q75 - q25,
+        "with_std": int(with_std.sum()),
         "mean_reported_std": own.mean() if has_std else np.nan,
-        "coverage_1std": float(np.mean(np.abs(err) <= own)) if has_std else np.nan,
-        "coverage_2std": float(np.mean(np.abs(err) <= 2 * own)) if has_std else np.nan,
+        "coverage_1std": float(np.mean(np.abs(err_own) <= own)) if has_std else np.nan,
+        "coverage_2std": float(np.mean(np.abs(err_own) <= 2 * own)) if has_std else np.nan,
         "mean_wall_s": wall.mean() if n_ok else np.nan,
         "median_wall_s": float(np.median(wall)) if n_ok else np.nan,
         "mean_cpu_s": ok["cpu_s"].to_numpy(float).mean() if n_ok else np.nan,
@@ -71,16 +74,17 @@ def summarize(trials: pd.DataFrame) -> pd.DataFrame:
     ``ok``, ``failed``, ``timeout``), over the successful seeds: ``mean``, ``bias`` = mean - true,
     ``rel_bias`` = bias / true (NaN when the truth is 0), ``std`` (ddof=1) and ``sem`` of the
     estimates, ``rmse`` = sqrt(mean((est - true)^2)), ``median``, ``iqr`` (75th - 25th
-    percentile), ``mean_reported_std`` (the estimator's own std, when every ok trial has one),
-    ``coverage_1std`` / ``coverage_2std`` (fraction of seeds with |est - true| <= 1 / 2 reported
-    std), ``mean_wall_s``, ``median_wall_s``, ``mean_cpu_s`` (seconds) and ``peak_mem_mb`` (the
+    percentile), ``with_std`` (successful seeds that reported a std), and over those seeds
+    ``mean_reported_std`` (the estimator's own std) and ``coverage_1std`` / ``coverage_2std``
+    (fraction with |est - true| <= 1 / 2 reported std; NaN when no seed reported one),
+    ``mean_wall_s``, ``median_wall_s``, ``mean_cpu_s`` (seconds) and ``peak_mem_mb`` (the
     maximum over seeds).
     """
     if trials.empty:
         return pd.DataFrame(columns=CELL)
     summary = (trials.groupby(CELL, sort=True, dropna=False)[list(trials.columns)]
                .apply(_cell_metrics).reset_index())
-    for col in ("trials", "ok", "failed", "timeout"):
+    for col in ("trials", "ok", "failed", "timeout", "with_std"):
         summary[col] = summary[col].astype(int)
     # parameters in numeric order (rho=0.9 before rho=0.99), not in JSON-text order
     order = {p: i for i, p in enumerate(sorted(

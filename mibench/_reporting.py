@@ -26,7 +26,8 @@ def write_run(trials: pd.DataFrame, out: Path, manifest: dict) -> dict[str, Path
     atomic_write_text(paths["trials"], trials.sort_values(
         ["scenario", "scenario_params", "estimator", "n", "seed"]).to_csv(index=False))
     paths.update(write_report(trials, out, manifest))
-    paths["figure"] = out / "estimate_vs_true.png"
+    if (out / "estimate_vs_true.png").exists():
+        paths["figure"] = out / "estimate_vs_true.png"
     return paths
 
 

@@ -311,7 +311,7 @@ def plot_heatmap(summary: pd.DataFrame, n: int, clip: float = 1.0, title: str | 
     import seaborn as sns
 
     colour = err.copy()
-    colour.insert(0, "true MI", 0.0)
+    colour.insert(0, "true MI", np.nan)  # grey, annotated below: not an estimate to colour
     annot = mean.map(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")
     with style("white"):
         fig, ax = plt.subplots(figsize=_heatmap_size(mean))
@@ -325,7 +325,9 @@ def plot_heatmap(summary: pd.DataFrame, n: int, clip: float = 1.0, title: str | 
         for (i, j), v in np.ndenumerate(mean.to_numpy()):
             if np.isfinite(v) and not np.isfinite(colour.iat[i, j]):  # truth 0: no ratio
                 ax.text(j + 0.5, i + 0.5, f"{v:.2f}", ha="center", va="center", fontsize=6.5)
-        ax.set_xlabel("estimator (cells: mean estimate [nats]; grey: not run or failed)", fontsize=8)
+        ax.set_xlabel("estimator (cells: mean estimate [nats]; first column: true MI;\n"
+                      "grey with a value: no ratio (true MI = 0); grey, empty: not run or failed)",
+                      fontsize=8)
         ax.set_ylabel("task")
         ax.tick_params(axis="y", labelsize=7)
         _wrap_xlabels(ax)
@@ -347,7 +349,9 @@ def sample_complexity_data(summary: pd.DataFrame, factor: float = 1.5) -> pd.Dat
 
 def plot_sample_complexity(summary: pd.DataFrame, factor: float = 1.5, title: str | None = None):
     """bmi's sample-complexity heatmap: smallest n from which the mean estimate stays within a
-    factor of the true MI, coloured by log n; hatched grey: not reached within the tried ns."""
+    factor of the true MI, coloured by log n. Grey cells say why there is no n: "never" (not
+    within the factor at the largest tried n), "n/a" (true MI = 0), "failed" (every trial of the
+    pair failed) or "not run" (the pair is not in ``summary``)."""
     if summary["n"].nunique() < 2:
         return None
     table = sample_complexity_data(summary, factor)
@@ -360,6 +364,7 @@ def plot_sample_complexity(summary: pd.DataFrame, factor: float = 1.5, title: st
     ns = sorted(summary["n"].unique())
     annot = table.map(lambda v: "" if not np.isfinite(v) else f"{int(v)}")
     truth = summary.groupby("task", sort=False)["true_mi"].first()
+    ok = summary.groupby(["task", "method"])["ok"].sum()
     with style("white"):
         fig, ax = plt.subplots(figsize=_heatmap_size(table))
         ax.set_facecolor("0.85")
@@ -374,7 +379,9 @@ def plot_sample_complexity(summary: pd.DataFrame, factor: float = 1.5, title: st
             cbar.minorticks_off()
         for (i, j), v in np.ndenumerate(table.to_numpy()):
             if not np.isfinite(v):
-                label = "never" if truth.get(table.index[i], 0.0) > 0 else "n/a"
+                pair = (table.index[i], table.columns[j])
+                label = ("not run" if pair not in ok.index else "failed" if ok[pair] == 0
+                         else "never" if truth.get(pair[0], 0.0) > 0 else "n/a")
                 ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize=6.5, color="0.25")
         ax.set_xlabel(f"estimator (cells: smallest n with mean within ×{factor:g} of the truth\n"
                       f"for all larger n; tried n = {', '.join(map(str, ns))}; n/a: true MI = 0)",

@@ -84,6 +84,14 @@ def test_figure_data(summary):
     cov = figures.coverage_data(summary)
     assert set(cov["method"]) == {"good"}  # bad reports no std
     assert cov["coverage_2std"].tolist() == [1.0, 1.0]
+    # coverage counts only the seeds that reported a std: drop one seed's std and shift the other
+    # out of its +-1 std band (|error| 0.1 + 0.1 > 0.15): coverage 0 over 1 seed, not NaN
+    trials = synthetic_trials()
+    g = (trials["estimator"] == "good") & (trials["n"] == 100)
+    trials.loc[g & (trials["seed"] == 0), "std"] = np.nan
+    trials.loc[g & (trials["seed"] == 1), "mi"] += 0.1
+    row = summarize(trials).query("estimator == 'good' and n == 100").iloc[0]
+    assert row["with_std"] == 1 and row["coverage_1std"] == 0.0 and row["coverage_2std"] == 1.0
     mean, err = figures.heatmap_data(summary, 100)
     assert mean.loc["toy (rho=0.9)", "true MI"] == 2.0
     assert err.loc["toy (rho=0.5)", "bad"] == pytest.approx(math.log(0.5))
@@ -92,6 +100,25 @@ def test_figure_data(summary):
     assert sc.loc["toy (rho=0.5)", "good"] == 100 and sc.loc["toy (rho=0.5)", "bad"] == 1000
     bias = figures.bias_vs_n_data(summary).set_index(["task", "method", "n"])
     assert bias.loc[("toy (rho=0.9)", "bad", 100), "bias"] == pytest.approx(-1.0)
+
+
+def test_sample_complexity_says_why_a_cell_is_empty():
+    # 'bad' never run on task rho=0.9, every 'good' trial of rho=0.9 failed, and 'bad' on rho=0.5
+    # is shifted out of the x1.5 band at every n: "not run", "failed" and "never" cells
+    trials = synthetic_trials()
+    trials = trials[~((trials["estimator"] == "bad") & (trials["scenario_params"] == '{"rho":0.9}'))]
+    failed = (trials["estimator"] == "good") & (trials["scenario_params"] == '{"rho":0.9}')
+    trials.loc[failed, ["status", "mi"]] = ["failed", np.nan]
+    trials.loc[trials["estimator"] == "bad", "mi"] += 5.0
+    fig = figures.plot_sample_complexity(add_labels(summarize(trials)))
+    ax = fig.axes[0]
+    labels = {(round(t.get_position()[1] - 0.5), round(t.get_position()[0] - 0.5)): t.get_text()
+              for t in ax.texts if t.get_text() in ("never", "failed", "not run", "n/a")}
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    cols = [t.get_text().replace("\n", "") for t in ax.get_xticklabels()]
+    at = {(rows[i], cols[j]): v for (i, j), v in labels.items()}
+    assert at == {("toy (rho=0.5)", "bad"): "never", ("toy (rho=0.9)", "bad"): "not run",
+                  ("toy (rho=0.9)", "good"): "failed"}
 
 
 def test_ceilings_drawn_only_where_they_can_bind():
