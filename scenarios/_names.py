@@ -17,6 +17,7 @@ BUILTIN_SCENARIOS = {
     "concentric-gaussians": "scenarios.mixtures:ConcentricGaussians",
     "sparse-inliers": "scenarios.mixtures:SparseInliers",
     "transformed": "scenarios.transforms:Transformed",
+    "resampled": "scenarios.resample:Resampled",
     "target-mi": "scenarios.target_mi:TargetMI",
     "categorical-uniform": "scenarios.discrete:CategoricalUniform",
     "zero-inflated-poisson": "scenarios.discrete:ZeroInflatedPoisson",

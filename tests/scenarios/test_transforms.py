@@ -148,3 +148,28 @@ def test_log_redraws_whole_realisations_with_invalid_values():
             np.testing.assert_array_equal(y, np.log(by + 5))
     assert redrawn > 0
     assert sc.true_mi == Transformed().true_mi
+
+
+def test_resampled_is_one_dataset_or_its_bootstrap_resamples():
+    from scenarios.gaussian import GaussianCorrelated
+    from scenarios.resample import Resampled
+
+    base_x, base_y = GaussianCorrelated(rho=0.6).sample(200, np.random.default_rng(13))
+    fixed = Resampled(bootstrap=False)
+    for seed in (0, 1):  # the same dataset whatever the generator
+        x, y = fixed.sample(200, np.random.default_rng(seed))
+        np.testing.assert_array_equal(x, base_x)
+        np.testing.assert_array_equal(y, base_y)
+    boot = Resampled()
+    x0, y0 = boot.sample(200, np.random.default_rng(0))
+    x1, _ = boot.sample(200, np.random.default_rng(1))
+    assert not np.array_equal(x0, x1)
+    # rows of the fixed dataset, pairs kept together, with the ties of sampling with replacement
+    rows = {tuple(r) for r in np.hstack([base_x, base_y])}
+    assert {tuple(r) for r in np.hstack([x0, y0])} <= rows
+    assert len(np.unique(x0)) < 200
+    assert boot.true_mi.value == pytest.approx(-0.5 * np.log(1 - 0.36))
+    with pytest.raises(InputError, match="data_seed"):
+        Resampled(data_seed=-1).sample(10, np.random.default_rng(0))
+    with pytest.raises(InputError, match="bad base_params"):
+        Resampled(base_params="nope=1").sample(10, np.random.default_rng(0))
