@@ -61,6 +61,14 @@ def test_gmm_mi_paper_figures(results_dir):
     assert len(own) == 1
     assert sorted(boot.loc[boot["estimator"] == "GMM-MI (own bootstrap)", "mi"]) == pytest.approx(
         sorted(json.loads(own["info"].iloc[0])["bootstrap_mi"]))
+    # Fig. 2's numbers from the stored trials, computed independently here
+    inv_trials = stored[(stored["scenario"] == "transformed") & (stored["status"] == "ok")].copy()
+    inv_trials["transform"] = [json.loads(p)["transform"] for p in inv_trials["scenario_params"]]
+    want = inv_trials.groupby(["transform", "estimator", "n"])["mi"].agg(["mean", "std"])
+    got = inv.set_index(["transform", "estimator", "n"]).loc[want.index]
+    assert got["mean"].to_numpy() == pytest.approx(want["mean"].to_numpy(), rel=1e-12)
+    assert got["std"].to_numpy() == pytest.approx(want["std"].to_numpy(), rel=1e-12)
+    assert got["bias"].to_numpy() == pytest.approx(want["mean"].to_numpy() - got["true_mi"].to_numpy())
     again = gp.compute_bootstrap(gp.settings(**TINY))
     with Store(results_dir / "runs" / "store.sqlite") as st:
         assert st.count() == before

@@ -98,6 +98,10 @@ def test_figure_data(summary):
     assert err.loc["toy (rho=0.5)", "good"] == pytest.approx(0.0)
     sc = figures.sample_complexity_data(summary)
     assert sc.loc["toy (rho=0.5)", "good"] == 100 and sc.loc["toy (rho=0.5)", "bad"] == 1000
+    evt = figures.estimate_vs_true_data(summary).set_index(["n", "method", "task"])
+    assert evt.loc[(100, "bad", "toy (rho=0.9)"), "mean"] == pytest.approx(1.0)   # 0.5 * 2
+    assert evt.loc[(100, "bad", "toy (rho=0.9)"), "std"] == pytest.approx(math.sqrt(0.08))
+    assert evt.loc[(1000, "good", "toy (rho=0.5)"), "true_mi"] == 1.0
     bias = figures.bias_vs_n_data(summary).set_index(["task", "method", "n"])
     assert bias.loc[("toy (rho=0.9)", "bad", 100), "bias"] == pytest.approx(-1.0)
 
