@@ -8,6 +8,7 @@ with markers as a second cue.
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from pathlib import Path
@@ -179,7 +180,12 @@ def plot_bias_vs_n(summary: pd.DataFrame, max_panels: int = 48):
     if data.empty or data["n"].nunique() < 2:
         return None
     plt = _plt()
-    tasks = ordered(summary["task"])[:max_panels]
+    tasks = ordered(summary["task"])
+    if len(tasks) > max_panels:
+        logging.getLogger(__name__).warning(
+            "bias vs n: drawing the first %d of %d tasks (all are in bias_vs_n.csv)",
+            max_panels, len(tasks))
+        tasks = tasks[:max_panels]
     methods = ordered(summary["method"])
     pal, mk = palette(methods), markers(methods)
     ncol = min(len(tasks), 4)
