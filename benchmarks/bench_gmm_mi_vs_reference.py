@@ -22,6 +22,7 @@ Usage::
     python benchmarks/bench_gmm_mi_vs_reference.py                  # 10 datasets per case
     python benchmarks/bench_gmm_mi_vs_reference.py --datasets 10 3 2  # per-case counts
     python benchmarks/bench_gmm_mi_vs_reference.py --cases gauss200 --datasets 2
+    python benchmarks/bench_gmm_mi_vs_reference.py --memory          # + peak RSS at n = 1e6
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ from gmm_mi.mi import EstimateMI
 warnings.filterwarnings("ignore")
 out = []
 with threadpool_limits(1):
+    # warm-up (imports, first-call overheads) outside the timings, as for ours
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((100, 2))
+    EstimateMI(n_bootstrap=2, MC_samples=1000).fit_estimate(z)
     for path in sys.argv[1:]:
         X = np.load(path)
         t, c = time.perf_counter(), time.process_time()
@@ -115,6 +120,26 @@ def run_reference(py: Path, paths) -> list[dict]:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+GOAL_RATIO = 20.0
+
+MEMORY_RUNNER = r"""
+import resource, sys
+import numpy as np
+from estimators.gmm_mi import GMMMI
+n = int(sys.argv[1])
+z = np.random.default_rng(0).standard_normal((n, 2))
+GMMMI().estimate(z[:, :1], 0.6 * z[:, :1] + 0.8 * z[:, 1:], seed=0)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def peak_memory_mb(n: int) -> float:
+    """Peak RSS (MiB) of a fresh process making one default estimate at sample size n."""
+    res = subprocess.run([sys.executable, "-c", MEMORY_RUNNER, str(n)], capture_output=True,
+                         text=True, check=True, cwd=ROOT)
+    return float(res.stdout.strip().splitlines()[-1])
+
+
 def run_ours(datasets, seed0: int) -> list[dict]:
     from threadpoolctl import threadpool_limits
 
@@ -133,6 +158,9 @@ def main(argv=None):
     ap.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     ap.add_argument("--datasets", nargs="+", type=int, default=[10],
                     help="datasets per case (one value for all, or one per case)")
+    ap.add_argument("--memory", action="store_true",
+                    help="also measure our peak memory (RSS) on a bivariate Gaussian at n = 1e6 "
+                         "(goal < 2 GB)")
     ap.add_argument("--venv", type=Path,
                     default=Path.home() / ".cache" / "mibench" / "gmm-mi-reference-venv")
     args = ap.parse_args(argv)
@@ -180,6 +208,15 @@ def main(argv=None):
         (cr, co), (wr, wo) = tot["cpu"], tot["time"]
         print(f"{case:>10} {count:>4} {cr:>9.1f} {co:>10.2f} {cr / co:>6.1f} {wr:>10.1f} {wo:>11.2f} "
               f"{wr / wo:>6.1f} {agree:>6}/{count:<5} {mr:>9.5f} {mo:>9.5f} {truth:>9.5f}")
+    print(f"\ngoals: CPU ratio >= {GOAL_RATIO:g}x and every estimate within the combined std")
+    for case, count, tot, agree, *_ in summary:
+        ratio = tot["cpu"][0] / tot["cpu"][1]
+        ok = ratio >= GOAL_RATIO and agree == count
+        print(f"{case:>10}: {ratio:6.1f}x, {agree}/{count} agree -> {'PASS' if ok else 'FAIL'}")
+    if args.memory:
+        rss = peak_memory_mb(1_000_000)
+        print(f"peak RSS of one estimate at n = 1e6 (bivariate Gaussian, defaults): {rss:.0f} MiB "
+              f"-> {'PASS' if rss < 2048 else 'FAIL'} (goal < 2 GB)")
 
 
 if __name__ == "__main__":
