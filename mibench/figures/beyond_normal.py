@@ -153,8 +153,8 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
     heat_trials, cx_trials = compute(s, tasks, jobs=jobs, store=store)
     heat = labelled_summary(heat_trials, tasks)
     n = int(s["heatmap_n"])
-    both = pd.concat([heat, labelled_summary(cx_trials, tasks)]) if len(cx_trials) else heat
-    both = both.drop_duplicates(["task", "method", "n"])
+    cx = labelled_summary(cx_trials, tasks) if len(cx_trials) else None
+    both = heat if cx is None else pd.concat([heat, cx]).drop_duplicates(["task", "method", "n"])
     written = [write_csv(both, out / "beyond_normal_summary.csv")]
     mean, err = rf.heatmap_data(heat, n)
     written.append(write_csv(mean.join(err.add_prefix("log_rel_error: ")).reset_index(),
@@ -162,8 +162,7 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
     title = label_quick(f"bmi v1 tasks: mean MI estimate over {s['seeds']} seeds, n = {n}", quick,
                         _reduced(s, s["estimators"], [FULL["heatmap_n"]]))
     written += rf.save(rf.plot_heatmap(heat, n, title=title), out / "beyond_normal_heatmap")
-    if len(cx_trials):
-        cx = labelled_summary(cx_trials, tasks)
+    if cx is not None:
         table = rf.sample_complexity_data(cx)
         written.append(write_csv(table.reset_index(), out / "beyond_normal_sample_complexity.csv"))
         title = label_quick(f"bmi v1 sample complexity ({s['seeds']} seeds)", quick,
