@@ -32,22 +32,23 @@ def test_timeout_failure_and_crash_are_recorded_and_run_goes_on(toys, results_di
     estimators = [("toy", {}), ("toy", {"sleep": 60.0}), ("toy", {"fail": True}), ("toy", {"crash": True})]
     t0 = time.monotonic()
     df = mibench.run("gaussian-correlated", {"rho": [0.5]}, estimators, n=[100], seeds=2,
-                     jobs=jobs, timeout=1.0, store=results_dir / "s.sqlite")
+                     jobs=jobs, timeout=3.0, store=results_dir / "s.sqlite")
     took = time.monotonic() - t0
     assert len(df) == 8
     rows = _by_params(df)
     for seed in (0, 1):
         assert rows[("{}", seed)]["status"] == "ok" and np.isfinite(rows[("{}", seed)]["mi"])
         slow = rows[('{"sleep":60.0}', seed)]
-        assert slow["status"] == "timeout" and "1 s per-trial timeout" in slow["error"]
-        assert 1.0 <= slow["wall_s"] < 10 and np.isnan(slow["mi"])
+        assert slow["status"] == "timeout" and "3 s per-trial timeout" in slow["error"]
+        assert 3.0 <= slow["wall_s"] < 12 and np.isnan(slow["mi"])
         assert slow["true_mi"] == pytest.approx(-0.5 * np.log(1 - 0.25))
         assert rows[('{"fail":true}', seed)]["status"] == "failed"
         assert "asked to fail" in rows[('{"fail":true}', seed)]["error"]
         crashed = rows[('{"crash":true}', seed)]
         assert crashed["status"] == "failed" and "exit code 3" in crashed["error"]
-    # two 60 s sleepers were stopped at ~1 s each: the run did not wait for them
-    assert took < 30
+    # two 60 s sleepers were stopped at ~3 s each: the run did not wait for them (the timeout
+    # leaves room for a worker's start-up on a loaded machine, which a 1 s limit did not)
+    assert took < 40
 
 
 def test_rerun_failed_recomputes_only_failed_and_timed_out(toys, results_dir):
