@@ -307,6 +307,12 @@ def heatmap_data(summary: pd.DataFrame, n: int) -> tuple[pd.DataFrame, pd.DataFr
     return mean, err
 
 
+def cell_text(v: float) -> str:
+    """A heatmap annotation: two decimals, or 2 significant digits beyond +-1000 (a diverged
+    estimator's mean, e.g. -1.3e+35, must not spill over its neighbours)."""
+    return f"{v:.2f}" if abs(v) < 1000 else f"{v:.1e}"
+
+
 def plot_heatmap(summary: pd.DataFrame, n: int, clip: float = 1.0, title: str | None = None):
     """bmi's main figure: tasks x methods, cells annotated with the mean estimate and coloured
     by ln(mean / true MI) clipped to +-clip (blue under-, red over-estimates); true MI first."""
@@ -318,7 +324,7 @@ def plot_heatmap(summary: pd.DataFrame, n: int, clip: float = 1.0, title: str | 
 
     colour = err.copy()
     colour.insert(0, "true MI", np.nan)  # grey, annotated below: not an estimate to colour
-    annot = mean.map(lambda v: "" if not np.isfinite(v) else f"{v:.2f}")
+    annot = mean.map(lambda v: "" if not np.isfinite(v) else cell_text(v))
     with style("white"):
         fig, ax = plt.subplots(figsize=_heatmap_size(mean))
         with warnings.catch_warnings():  # seaborn's own use of a deprecated matplotlib call
@@ -330,7 +336,7 @@ def plot_heatmap(summary: pd.DataFrame, n: int, clip: float = 1.0, title: str | 
         ax.set_facecolor("0.85")
         for (i, j), v in np.ndenumerate(mean.to_numpy()):
             if np.isfinite(v) and not np.isfinite(colour.iat[i, j]):  # truth 0: no ratio
-                ax.text(j + 0.5, i + 0.5, f"{v:.2f}", ha="center", va="center", fontsize=6.5)
+                ax.text(j + 0.5, i + 0.5, cell_text(v), ha="center", va="center", fontsize=6.5)
         ax.set_xlabel("estimator (cells: mean estimate [nats]; first column: true MI;\n"
                       "grey with a value: no ratio (true MI = 0); grey, empty: not run or failed)",
                       fontsize=8)

@@ -106,6 +106,11 @@ def test_figure_data(summary):
     assert bias.loc[("toy (rho=0.9)", "bad", 100), "bias"] == pytest.approx(-1.0)
 
 
+def test_heatmap_cells_stay_short_for_diverged_means():
+    assert figures.cell_text(0.4133) == "0.41" and figures.cell_text(-999.0) == "-999.00"
+    assert figures.cell_text(-1.2838e36) == "-1.3e+36"
+
+
 def test_sample_complexity_says_why_a_cell_is_empty():
     # 'bad' never run on task rho=0.9, every 'good' trial of rho=0.9 failed, and 'bad' on rho=0.5
     # is shifted out of the x1.5 band at every n: "not run", "failed" and "never" cells
