@@ -30,10 +30,10 @@ from __future__ import annotations
 import numpy as np
 
 from mibench import InputError, Scenario, TrueMI
-from scenarios.transforms import load_scenario_class, parse_params
+from scenarios.transforms import WrapsBase
 
 
-class Resampled(Scenario):
+class Resampled(WrapsBase, Scenario):
     """A fixed dataset of ``base`` (drawn with ``data_seed``), or bootstrap resamples of it."""
 
     default_grid = {"bootstrap": [True, False]}
@@ -44,24 +44,6 @@ class Resampled(Scenario):
         self.base_params = base_params
         self.data_seed = data_seed
         self.bootstrap = bootstrap
-
-    def base_scenario(self) -> Scenario:
-        """The wrapped base scenario instance."""
-        if self.base == "resampled":
-            raise InputError("resampled cannot wrap itself")
-        cls = load_scenario_class(self.base)
-        try:
-            return cls(**parse_params(self.base_params))
-        except TypeError as exc:
-            raise InputError(f"bad base_params {self.base_params!r} for {self.base!r}: {exc}") from None
-
-    @property
-    def x_kind(self):
-        return self.base_scenario().x_kind
-
-    @property
-    def y_kind(self):
-        return self.base_scenario().y_kind
 
     @property
     def dim_x(self):

@@ -196,7 +196,32 @@ def _parse_value(value: str):
     return value
 
 
-class Transformed(Scenario):
+class WrapsBase:
+    """Mixin of the scenarios that wrap another one named by ``base`` and ``base_params``: the
+    base instance, whose variable kinds they keep."""
+
+    base: str
+    base_params: str
+
+    def base_scenario(self) -> Scenario:
+        """The wrapped base scenario instance."""
+        cls = load_scenario_class(self.base)
+        params = parse_params(self.base_params)
+        try:
+            return cls(**params)
+        except TypeError as exc:
+            raise InputError(f"bad base_params {self.base_params!r} for {self.base!r}: {exc}") from None
+
+    @property
+    def x_kind(self):
+        return self.base_scenario().x_kind
+
+    @property
+    def y_kind(self):
+        return self.base_scenario().y_kind
+
+
+class Transformed(WrapsBase, Scenario):
     """A base scenario pushed through injective per-variable maps; MI = the base's MI.
 
     See the module docstring for the parameters and the transform names.
@@ -216,14 +241,6 @@ class Transformed(Scenario):
         self.power = power
 
     # ---------------------------------------------------------------- structure
-    def base_scenario(self) -> Scenario:
-        """The wrapped base scenario instance."""
-        cls = load_scenario_class(self.base)
-        params = parse_params(self.base_params)
-        try:
-            return cls(**params)
-        except TypeError as exc:
-            raise InputError(f"bad base_params {self.base_params!r} for {self.base!r}: {exc}") from None
 
     def chain(self) -> list[str]:
         """Transform names in the order they are applied (innermost first)."""
@@ -245,14 +262,6 @@ class Transformed(Scenario):
         if name == "swissroll_x":
             return "x"
         return "xy"
-
-    @property
-    def x_kind(self):
-        return self.base_scenario().x_kind
-
-    @property
-    def y_kind(self):
-        return self.base_scenario().y_kind
 
     @property
     def dim_x(self):
