@@ -36,7 +36,7 @@ def _cell_metrics(g: pd.DataFrame) -> pd.Series:
     own = ok["std"].to_numpy(float)
     with_std = np.isfinite(own)   # coverage over the seeds that reported a std
     has_std = bool(with_std.any())
-    own, err_own = own[with_std], (est - truth)[with_std]
+    own, err_own = own[with_std], err[with_std]
     q25, q75 = (np.percentile(est, [25, 75]) if n_ok else (np.nan, np.nan))
     wall = ok["wall_s"].to_numpy(float)
     out = {

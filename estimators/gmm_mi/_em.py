@@ -210,7 +210,7 @@ class EMResult:
     failed: np.ndarray       # (P,) a covariance became non positive definite
     loglik: np.ndarray       # (P,) last evaluated mean per-sample log-likelihood
     #: (P,) relative level (x per-dimension variance) of the raised reg_covar; 0 where not raised
-    reg_level: np.ndarray | None = None
+    reg_level: np.ndarray
 
     @property
     def not_converged(self) -> np.ndarray:

@@ -85,7 +85,7 @@ class FitLog:
     def add(self, res: EMResult, stage: str, variance) -> None:
         self.fits += int(res.n_iter.size)
         self.not_converged += int(res.not_converged.sum())
-        lv = res.reg_level[~res.failed] if res.reg_level is not None else np.zeros(0)
+        lv = res.reg_level[~res.failed]
         lv = lv[lv > 0]
         if lv.size:
             self.raised[stage] += int(lv.size)
