@@ -313,37 +313,51 @@ def cell_text(v: float) -> str:
     return f"{v:.2f}" if abs(v) < 1000 else f"{v:.1e}"
 
 
+def _task_heatmap(data: pd.DataFrame, annot: pd.DataFrame, grey_text: dict, *, xlabel: str,
+                  title: str, cbar_label: str, text_color: str = "black", **colour_kw):
+    """The frame shared by the task x estimator heatmaps (call inside ``style("white")``): cells
+    coloured by ``data`` (NaN: grey) and annotated by ``annot``, grey cells labelled with
+    ``grey_text[(row, col)]``, wrapped estimator names. Returns (fig, ax); the caller adds its
+    own touches and calls ``fig.tight_layout()``."""
+    plt = _plt()
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=_heatmap_size(data))
+    ax.set_facecolor("0.85")
+    with warnings.catch_warnings():  # seaborn's own use of a deprecated matplotlib call
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        sns.heatmap(data, ax=ax, annot=annot, fmt="", annot_kws={"fontsize": 6.5}, linewidths=0.4,
+                    linecolor="white", cbar_kws={"label": cbar_label, "shrink": 0.8, "fraction": 0.08},
+                    **colour_kw)
+    for (i, j), text in grey_text.items():
+        ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=6.5, color=text_color)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_ylabel("task")
+    ax.tick_params(axis="y", labelsize=7)
+    _wrap_xlabels(ax)
+    ax.set_title(title)
+    return fig, ax
+
+
 def plot_heatmap(summary: pd.DataFrame, n: int, clip: float = 1.0, title: str | None = None):
     """bmi's main figure: tasks x methods, cells annotated with the mean estimate and coloured
     by ln(mean / true MI) clipped to +-clip (blue under-, red over-estimates); true MI first."""
     mean, err = heatmap_data(summary, n)
     if mean.empty:
         return None
-    plt = _plt()
-    import seaborn as sns
-
     colour = err.copy()
     colour.insert(0, "true MI", np.nan)  # grey, annotated below: not an estimate to colour
     annot = mean.map(lambda v: "" if not np.isfinite(v) else cell_text(v))
+    # grey cells with a value (the truth column, and true MI = 0: no ratio) keep their number
+    grey_text = {(i, j): cell_text(v) for (i, j), v in np.ndenumerate(mean.to_numpy())
+                 if np.isfinite(v) and not np.isfinite(colour.iat[i, j])}
     with style("white"):
-        fig, ax = plt.subplots(figsize=_heatmap_size(mean))
-        with warnings.catch_warnings():  # seaborn's own use of a deprecated matplotlib call
-            warnings.simplefilter("ignore", PendingDeprecationWarning)
-            sns.heatmap(colour, ax=ax, cmap="RdBu_r", vmin=-clip, vmax=clip, center=0, annot=annot,
-                        fmt="", annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
-                        cbar_kws={"label": f"ln(mean / true MI)\nclipped to ±{clip:g}",
-                                  "shrink": 0.8, "fraction": 0.08})
-        ax.set_facecolor("0.85")
-        for (i, j), v in np.ndenumerate(mean.to_numpy()):
-            if np.isfinite(v) and not np.isfinite(colour.iat[i, j]):  # truth 0: no ratio
-                ax.text(j + 0.5, i + 0.5, cell_text(v), ha="center", va="center", fontsize=6.5)
-        ax.set_xlabel("estimator (cells: mean estimate [nats]; first column: true MI;\n"
-                      "grey with a value: no ratio (true MI = 0); grey, empty: not run or failed)",
-                      fontsize=8)
-        ax.set_ylabel("task")
-        ax.tick_params(axis="y", labelsize=7)
-        _wrap_xlabels(ax)
-        ax.set_title(title or f"mean MI estimate, n = {n}")
+        fig, _ = _task_heatmap(
+            colour, annot, grey_text, cmap="RdBu_r", vmin=-clip, vmax=clip, center=0,
+            cbar_label=f"ln(mean / true MI)\nclipped to ±{clip:g}",
+            xlabel="estimator (cells: mean estimate [nats]; first column: true MI;\n"
+                   "grey with a value: no ratio (true MI = 0); grey, empty: not run or failed)",
+            title=title or f"mean MI estimate, n = {n}")
         fig.tight_layout()
     return fig
 
@@ -369,39 +383,29 @@ def plot_sample_complexity(summary: pd.DataFrame, factor: float = 1.5, title: st
     table = sample_complexity_data(summary, factor)
     if table.empty:
         return None
-    plt = _plt()
-    import seaborn as sns
     from matplotlib.colors import LogNorm
 
     ns = sorted(summary["n"].unique())
     annot = table.map(lambda v: "" if not np.isfinite(v) else f"{int(v)}")
     truth = summary.groupby("task", sort=False)["true_mi"].first()
     ok = summary.groupby(["task", "method"])["ok"].sum()
+    grey_text = {}
+    for (i, j), v in np.ndenumerate(table.to_numpy()):
+        if not np.isfinite(v):
+            pair = (table.index[i], table.columns[j])
+            grey_text[(i, j)] = ("not run" if pair not in ok.index else "failed" if ok[pair] == 0
+                                 else "never" if truth.get(pair[0], 0.0) > 0 else "n/a")
     with style("white"):
-        fig, ax = plt.subplots(figsize=_heatmap_size(table))
-        ax.set_facecolor("0.85")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PendingDeprecationWarning)
-            sns.heatmap(table, ax=ax, cmap="viridis", norm=LogNorm(vmin=ns[0], vmax=ns[-1]), annot=annot,
-                        fmt="", annot_kws={"fontsize": 6.5}, linewidths=0.4, linecolor="white",
-                        cbar_kws={"label": "n (samples, log scale)", "shrink": 0.8, "fraction": 0.08})
+        fig, ax = _task_heatmap(
+            table, annot, grey_text, text_color="0.25", cmap="viridis",
+            norm=LogNorm(vmin=ns[0], vmax=ns[-1]), cbar_label="n (samples, log scale)",
+            xlabel=(f"estimator (cells: smallest n with mean within ×{factor:g} of the truth\n"
+                    f"for all larger n; tried n = {', '.join(map(str, ns))}; n/a: true MI = 0)"),
+            title=title or "sample complexity")
         cbar = ax.collections[0].colorbar
         if cbar is not None and len(ns) <= 10:
             cbar.set_ticks(ns, labels=[str(n) for n in ns])
             cbar.minorticks_off()
-        for (i, j), v in np.ndenumerate(table.to_numpy()):
-            if not np.isfinite(v):
-                pair = (table.index[i], table.columns[j])
-                label = ("not run" if pair not in ok.index else "failed" if ok[pair] == 0
-                         else "never" if truth.get(pair[0], 0.0) > 0 else "n/a")
-                ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize=6.5, color="0.25")
-        ax.set_xlabel(f"estimator (cells: smallest n with mean within ×{factor:g} of the truth\n"
-                      f"for all larger n; tried n = {', '.join(map(str, ns))}; n/a: true MI = 0)",
-                      fontsize=8)
-        ax.set_ylabel("task")
-        ax.tick_params(axis="y", labelsize=7)
-        _wrap_xlabels(ax)
-        ax.set_title(title or "sample complexity")
         fig.tight_layout()
     return fig
 
