@@ -48,8 +48,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from mibench._contracts import InputError
+from mibench import _registry
+from mibench._contracts import InputError, MibenchError
 from mibench._metrics import CELL
+from mibench._trials import canonical_json
 
 log = logging.getLogger(__name__)
 
@@ -162,10 +164,23 @@ def read_baseline(path: str | Path) -> pd.DataFrame:
     for col in BASELINE_COLUMNS[5:]:
         df[col] = pd.to_numeric(df[col], errors="coerce")
     df["n"] = df["n"].astype(int)
+    df["estimator_params"] = [_canonical_params(e, p)
+                              for e, p in zip(df["estimator"], df["estimator_params"], strict=True)]
     if df.duplicated(CELL).any():
         dup = df[df.duplicated(CELL)].iloc[0]
         raise InputError(f"baseline {path} lists cell {_cell_name(dup)} twice")
     return df[BASELINE_COLUMNS].sort_values(CELL, kind="stable").reset_index(drop=True)
+
+
+def _canonical_params(estimator: str, text: str) -> str:
+    """Estimator parameters as trials store them (defaults dropped), so a baseline that spells out a
+    default still names the cell a run produces; as written for an estimator not installed."""
+    try:
+        cls = _registry.estimator_class(estimator)
+        params = json.loads(text) if text else {}
+    except (MibenchError, ImportError, json.JSONDecodeError):
+        return text
+    return canonical_json(_registry.drop_defaults(cls, params)) if isinstance(params, dict) else text
 
 
 def write_baseline(table: pd.DataFrame, path: str | Path) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import logging
+import numbers
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -156,6 +157,26 @@ def coerce_params(cls: type, params: dict[str, Any], what: str) -> dict[str, Any
                 f"{what} has no parameter {key!r}{hint} (parameters: {', '.join(defaults) or 'none'})")
         out[key] = convert_value(value, defaults[key], f"{what} parameter {key}")
     return out
+
+
+def drop_defaults(cls: type, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` without the entries equal to ``cls``'s defaults (a list equals a tuple default,
+    0 equals 0.0): the canonical form of a configuration.
+
+    An estimator's trials are keyed and labelled by this form, so ``("mine", {})`` and
+    ``("mine", {"threads": 1})`` (the default) are the same trial and share one stored result.
+    Scenario parameters are not canonicalised: they seed the data.
+    """
+    from mibench._trials import canonical_json
+
+    def same(v, d) -> bool:
+        if canonical_json(v) == canonical_json(d):
+            return True
+        numeric = [isinstance(a, numbers.Real) and not isinstance(a, bool) for a in (v, d)]
+        return all(numeric) and v == d
+
+    defaults = cls.param_defaults() if hasattr(cls, "param_defaults") else {}
+    return {k: v for k, v in params.items() if k not in defaults or not same(v, defaults[k])}
 
 
 def convert_value(value: Any, default: Any, what: str) -> Any:

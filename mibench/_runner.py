@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import numbers
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -42,7 +43,7 @@ def available_estimators() -> list[str]:
 def _as_list(value) -> list:
     if value is None:
         return []
-    if isinstance(value, (str, dict, tuple)) and not isinstance(value, list):
+    if isinstance(value, (str, dict, tuple, numbers.Number)):  # one value: n=1000, seeds as given
         return [value]
     return list(value)
 

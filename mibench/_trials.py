@@ -111,7 +111,9 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
     """The full grid, keeping only estimator/scenario pairs the estimator's capabilities accept.
 
     ``scenarios`` and ``estimators`` are (registered name, params) pairs; params are already
-    expanded (one value each). Returns the trials and the skipped pairs with their reasons.
+    expanded (one value each). Estimator parameters equal to their defaults are dropped
+    (:func:`mibench._registry.drop_defaults`), so spelling out a default names the same trial.
+    Returns the trials and the skipped pairs with their reasons.
     """
     if not ns:
         raise InputError("no sample sizes given")
@@ -125,7 +127,8 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
         _ = scenario.true_mi  # validates the parameters up front (and computes a cached MC truth)
         for ename, eparams in estimators:
             estimator = _registry.make_estimator(ename, **eparams)
-            eparams = _registry.coerce_params(type(estimator), eparams, f"estimator {ename!r}")
+            eparams = _registry.drop_defaults(
+                type(estimator), _registry.coerce_params(type(estimator), eparams, f"estimator {ename!r}"))
             ok, _, reason = estimator.capabilities.match(
                 scenario.x_kind, scenario.y_kind, int(scenario.dim_x), int(scenario.dim_y))
             if not ok:

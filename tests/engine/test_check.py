@@ -228,6 +228,22 @@ def test_cells_and_baseline_errors(tmp_path):
         read_baseline(tmp_path / "nope.csv")
 
 
+def test_baseline_spelling_out_defaults_names_the_run_cells(tmp_path):
+    """A baseline written with default parameters spelled out (as an older mibench stored them)
+    still matches the cells a run produces, which drop them; unknown estimators are kept as written."""
+    cols = ",".join(BASELINE_COLUMNS)
+    path = tmp_path / "old.csv"
+    path.write_text(
+        f"{cols}\n"
+        's,{},ksg,"{""k"":3,""variant"":2}",100,4,0,0.1,0.0,0.1,0.01,0.02\n'
+        's,{},not-installed,"{""a"":1}",100,4,0,0.1,0.0,0.1,0.01,0.02\n')
+    base = read_baseline(path)
+    assert list(base["estimator_params"]) == ['{"variant":2}', '{"a":1}']
+    path.write_text(path.read_text() + 's,{},ksg,"{""variant"":2}",100,4,0,0.1,0.0,0.1,0.01,0.02\n')
+    with pytest.raises(InputError, match="twice"):
+        read_baseline(path)
+
+
 def test_ci_suite_and_baseline_cover_every_builtin_estimator():
     """Every available built-in estimator is in the ci suite, and the committed baseline holds
     exactly the cells the ci suite plans (a suite edit without `mibench check --update` fails)."""

@@ -7,6 +7,7 @@ import pytest
 import mibench
 from mibench import InputError, UnknownNameError
 from mibench._execute import sample_cell
+from mibench._runner import plan
 from mibench._store import Store
 from mibench._trials import Trial
 
@@ -56,6 +57,25 @@ def test_cell_shares_data_and_seed_streams_are_separate(toy_plugins):
     x1, _ = sample_cell(a)
     x2, _ = sample_cell(b)
     assert x1.tobytes() == x2.tobytes()
+
+
+def test_spelled_out_defaults_name_the_same_trial(toy_plugins, results_dir):
+    """An estimator parameter equal to its default is dropped from the trial: the key and the
+    stored label are those of the bare name, so the cache is shared."""
+    bare, _ = plan("gaussian-correlated", {"rho": [0.5]}, ["toy-pearson"], 100, 2)
+    explicit, _ = plan("gaussian-correlated", {"rho": [0.5]},
+                       [("toy-pearson", {"noise": 0, "fail_above": "none"})], 100, 2)  # CLI text
+    assert [t.key for t in bare] == [t.key for t in explicit]
+    assert all(t.estimator_params == {} for t in explicit)
+    other, _ = plan("gaussian-correlated", {"rho": [0.5]},
+                    [("toy-pearson", {"noise": 0.2, "fail_above": None})], 100, 2)
+    assert [t.estimator_params for t in other] == [{"noise": 0.2}] * 2
+    assert not {t.key for t in other} & {t.key for t in bare}
+    calls = []
+    mibench.run("gaussian-correlated", {"rho": [0.5]}, ["toy-pearson"], [100], 2, on_result=calls.append)
+    df = mibench.run("gaussian-correlated", {"rho": [0.5]}, [("toy-pearson", {"noise": 0.0})], [100], 2,
+                     on_result=calls.append)
+    assert len(calls) == 2 and set(df["estimator_params"]) == {"{}"}
 
 
 def test_failures_are_recorded_and_run_continues(toy_plugins, results_dir):
