@@ -30,7 +30,7 @@ import numpy as np
 
 from mibench import _registry
 from mibench._contracts import Estimate, MibenchError
-from mibench._trials import Trial, canonical_json, code_version
+from mibench._trials import Trial, canonical_json
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def base_row(trial: Trial) -> dict:
     """A trial's row before it ran (identity columns and NaN results)."""
     row = trial.as_dict()
     row.update(mi=math.nan, std=math.nan, status="ok", error="", wall_s=math.nan, cpu_s=math.nan,
-               peak_mem_mb=math.nan, threads=_pinned, info="{}", version=code_version(),
+               peak_mem_mb=math.nan, threads=_pinned, info="{}",
                true_mi=math.nan, true_mi_stderr=math.nan, finished_at=math.nan)
     return row
 

@@ -1,7 +1,8 @@
 """Trials: one (scenario + params, estimator + params, n, seed) cell of a benchmark grid.
 
 A trial's identity is a content hash of everything that determines its result, including the
-code version, so a store can skip what it already holds. Seeds for the data and for the
+mibench version and the estimator's own ``version`` when it declares one, so a store can skip
+what it already holds. Seeds for the data and for the
 estimator are separate streams derived from the trial seed: every estimator in a cell sees
 byte-identical data, and the spread over seeds includes the estimator's own randomness.
 """
@@ -55,6 +56,8 @@ class Trial:
     estimator_params: dict = field(hash=False)
     n: int
     seed: int
+    #: the estimator class's ``version`` (None: not versioned, not in the key)
+    estimator_version: int | str | None = None
 
     @property
     def scenario_id(self) -> str:
@@ -63,7 +66,8 @@ class Trial:
 
     @property
     def estimator_id(self) -> str:
-        return f"{self.estimator}{canonical_json(self.estimator_params)}"
+        version = "" if self.estimator_version is None else f"@{self.estimator_version}"
+        return f"{self.estimator}{version}{canonical_json(self.estimator_params)}"
 
     @property
     def key(self) -> str:
@@ -87,7 +91,9 @@ class Trial:
         return {"key": self.key, "scenario": self.scenario,
                 "scenario_params": canonical_json(self.scenario_params),
                 "estimator": self.estimator, "estimator_params": canonical_json(self.estimator_params),
-                "n": int(self.n), "seed": int(self.seed)}
+                "n": int(self.n), "seed": int(self.seed),
+                "version": code_version() + ("" if self.estimator_version is None
+                                             else f" {self.estimator}@{self.estimator_version}")}
 
 
 @dataclass
@@ -136,5 +142,6 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
                 continue
             for n in ns:
                 for seed in seeds:
-                    trials.append(Trial(sname, sparams, ename, eparams, int(n), int(seed)))
+                    trials.append(Trial(sname, sparams, ename, eparams, int(n), int(seed),
+                                        getattr(type(estimator), "version", None)))
     return trials, skipped

@@ -9,7 +9,7 @@ from mibench import InputError, UnknownNameError
 from mibench._execute import sample_cell
 from mibench._runner import plan
 from mibench._store import Store
-from mibench._trials import Trial
+from mibench._trials import Trial, code_version
 
 
 def test_run_returns_trials_and_writes_outputs(toy_plugins, results_dir):
@@ -76,6 +76,25 @@ def test_spelled_out_defaults_name_the_same_trial(toy_plugins, results_dir):
     df = mibench.run("gaussian-correlated", {"rho": [0.5]}, [("toy-pearson", {"noise": 0.0})], [100], 2,
                      on_result=calls.append)
     assert len(calls) == 2 and set(df["estimator_params"]) == {"{}"}
+
+
+def test_estimator_version_keys_trials(toy_plugins, results_dir, monkeypatch):
+    """Unversioned estimators keep their keys; raising ``version`` recomputes instead of reusing."""
+    from tests.conftest import PearsonMI
+
+    args = ("gaussian-correlated", {"rho": [0.5]}, ["toy-pearson"], [100], 2)
+    unversioned = [t.key for t in plan(*args)[0]]
+    assert unversioned == [Trial("gaussian-correlated", {"rho": 0.5}, "toy-pearson", {}, 100, s).key
+                           for s in (0, 1)]
+    calls = []
+    mibench.run(*args, on_result=calls.append)
+    monkeypatch.setattr(PearsonMI, "version", 2, raising=False)
+    trials = plan(*args)[0]
+    assert not set(t.key for t in trials) & set(unversioned)
+    df = mibench.run(*args, on_result=calls.append)
+    assert len(calls) == 4 and set(df["version"]) == {f"{code_version()} toy-pearson@2"}
+    mibench.run(*args, on_result=calls.append)
+    assert len(calls) == 4
 
 
 def test_failures_are_recorded_and_run_continues(toy_plugins, results_dir):
