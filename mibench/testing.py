@@ -6,7 +6,7 @@ ConformanceReport(MyEstimator: 12 passed)
 
 Each check exercises one clause of the estimator contract (see ``mibench.Estimator``):
 
-- ``api``: a ``mibench.Estimator`` with valid ``capabilities`` and ``reports_std``, and a
+- ``api``: a ``mibench.Estimator`` with valid ``capabilities``, ``reports_std`` and ``version``, and a
   ``min_samples()`` that is a positive int.
 - ``params_round_trip``: every ``__init__`` argument is stored unchanged under its own name;
   ``get_params()`` returns exactly them; ``cls(**get_params())`` reproduces them; ``set_params``
@@ -241,6 +241,9 @@ def check_api(ctx: _Context) -> None:
             raise _Fail(f"capabilities.{name} = {v!r}; expected None or a positive int")
     if not isinstance(type(est).reports_std, bool):
         raise _Fail(f"reports_std = {type(est).reports_std!r}; expected True or False")
+    version = getattr(type(est), "version", None)
+    if version is not None and (isinstance(version, bool) or not isinstance(version, (int, str))):
+        raise _Fail(f"version = {version!r}; expected None, an int or a str")
     m = est.min_samples()
     if isinstance(m, bool) or not isinstance(m, int | np.integer) or m < 1:
         raise _Fail(f"min_samples() returned {m!r}; expected a positive int")

@@ -113,6 +113,19 @@ def test_missing_validation_and_capabilities_are_reported():
     assert "max_dx = 1" in failed["capabilities_honoured"]
 
 
+def test_bad_version_attribute_is_reported():
+    from tests.conftest import PearsonMI
+
+    class BadVersion(PearsonMI):
+        version = 1.5
+
+    failed = {o.name: o.message for o in check_estimator(BadVersion, checks=["api"],
+                                                         raise_on_failure=False).failed}
+    assert "version = 1.5; expected None, an int or a str" in failed["api"]
+    assert not check_estimator(type("Versioned", (PearsonMI,), {"version": 3}), checks=["api"],
+                               raise_on_failure=False).failed
+
+
 def test_kit_accepts_instances_and_selected_checks():
     from tests.conftest import PearsonMI
 
