@@ -34,8 +34,15 @@ UNITS_NOTE = ("MI, bias, std, RMSE, median and IQR in nats; rel. bias = bias / t
               "failures = failed + timed out.")
 
 
+#: magnitudes from which a float is printed in scientific notation whatever ``sci`` says (a
+#: diverged estimate such as -1.3e36 nats must not print as a 37-digit integer)
+HUGE = 1e6
+
+
 def fmt(v, digits: int = 3, sci: bool = True) -> str:
-    """A number for a table: fixed digits, small magnitudes in scientific notation, '' for NaN."""
+    """A number for a table: fixed digits, '' for NaN. Huge magnitudes (>= 1e6) always, and small
+    ones (< 10^-digits) when ``sci``, in scientific notation; whole floats of 1000 and more as
+    integers."""
     if v is None:
         return ""
     if isinstance(v, (int, np.integer)):
@@ -43,11 +50,23 @@ def fmt(v, digits: int = 3, sci: bool = True) -> str:
     v = float(v)
     if not math.isfinite(v):
         return ""
-    if sci and v != 0 and abs(v) < 10 ** -digits:
+    if abs(v) >= HUGE or (sci and v != 0 and abs(v) < 10 ** -digits):
         return f"{v:.{max(digits - 1, 1)}e}"
     if v.is_integer() and abs(v) >= 1000:
         return f"{int(v)}"
     return f"{v:.{digits}f}"
+
+
+def _tex_cell(v, digits: int) -> str:
+    """A number for a LaTeX text cell (scientific notation set in math mode)."""
+    text = fmt(v, digits)
+    return f"${_tex_num(text)}$" if "e" in text else text
+
+
+def _tex_num(text: str) -> str:
+    """A formatted number for LaTeX math mode: ``1.28e+35`` as ``1.28\times10^{35}``."""
+    mantissa, e, exponent = text.partition("e")
+    return rf"{mantissa}\times10^{{{int(exponent)}}}" if e else text
 
 
 def metrics_table(summary: pd.DataFrame, task_names=None) -> pd.DataFrame:
@@ -139,9 +158,10 @@ def paper_latex(table: pd.DataFrame, n: int, digits: int = 3) -> str:
             if not isinstance(c, tuple):
                 cells.append("--")
             elif math.isfinite(c[1]):
-                cells.append(rf"${fmt(c[0], digits, False)} \pm {fmt(c[1], digits, False)}$")
+                cells.append(rf"${_tex_num(fmt(c[0], digits, False))} \pm "
+                             rf"{_tex_num(fmt(c[1], digits, False))}$")
             else:
-                cells.append(f"${fmt(c[0], digits, False)}$")
+                cells.append(f"${_tex_num(fmt(c[0], digits, False))}$")
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines)
@@ -154,7 +174,7 @@ def metrics_latex(df: pd.DataFrame, digits: int = 3) -> str:
     head = " & ".join(tex_escape(c) for c in df.columns) + r" \\"
     lines = [rf"\begin{{longtable}}{{{spec}}}", r"\toprule", head, r"\midrule", r"\endhead"]
     for _, row in df.iterrows():
-        lines.append(" & ".join(tex_escape(fmt(v, digits) if is_num else v)
+        lines.append(" & ".join(_tex_cell(v, digits) if is_num else tex_escape(v)
                                 for v, is_num in zip(row, numeric, strict=False)) + r" \\")
     lines += [r"\bottomrule", r"\end{longtable}"]
     return "\n".join(lines)

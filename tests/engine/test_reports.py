@@ -69,7 +69,24 @@ def test_metrics_table_and_latex_escaping(summary):
     good = mt[(mt["estimator"] == "good") & (mt["n"] == 100)]
     assert good["coverage ±1 std"].tolist() == [1.0, 1.0]  # |error| 0.1 <= reported 0.15
     assert tables.tex_escape("a_b & 50%") == r"a\_b \& 50\%"
-    assert r"\begin{longtable}" in tables.metrics_latex(mt)
+    tex = tables.metrics_latex(mt)
+    assert r"\begin{longtable}" in tex
+    row = next(line for line in tex.splitlines() if line.startswith("toy (rho=0.5) & bad & 100 &"))
+    # true MI, mean, bias, rel. bias, std over seeds (0.5 -+ 0.2: sqrt(0.08))
+    assert row.split(" & ")[3:8] == ["1.000", "0.500", "-0.500", "-0.500", "0.283"]
+
+
+def test_tables_print_diverged_values_compactly():
+    """A diverged estimate (-1.3e36 nats, as NWJ once gave on a Cauchy task) prints in scientific
+    notation in every format, not as a 37-digit integer."""
+    assert tables.fmt(-1.2838e36, 3, sci=False) == "-1.28e+36"
+    assert tables.fmt(20000.0) == "20000" and tables.fmt(0.5, 3, sci=False) == "0.500"
+    assert tables.fmt(1e-5) == "1.00e-05" and tables.fmt(1e-5, 3, sci=False) == "0.000"
+    t = pd.DataFrame({"task": ["cauchy"], "true MI": [0.2], "nwj": [(-1.28e35, 4.06e35)]})
+    assert "| cauchy | **0.200** | -1.28e+35 ± 4.06e+35 |" in tables.paper_markdown(t)
+    assert r"$-1.28\times10^{35} \pm 4.06\times10^{35}$" in tables.paper_latex(t, 100)
+    m = pd.DataFrame({"task": ["cauchy"], "mean": [-1.28e35]})
+    assert r"cauchy & $-1.28\times10^{35}$ \\" in tables.metrics_latex(m)
 
 
 def test_figure_data(summary):
