@@ -1,7 +1,8 @@
 """Per-cell metrics from trial rows: bias, spread, RMSE, coverage, runtime, failures.
 
 A cell is (scenario, scenario parameters, estimator, estimator parameters, n); the rows of a
-cell differ only by seed. Everything is in nats (MI), seconds (time) and MB (memory).
+cell differ only by seed. Everything is in nats (MI), seconds (time) and MiB (2^20 bytes;
+memory).
 
 Functions
 ---------
@@ -64,6 +65,12 @@ def _cell_metrics(g: pd.DataFrame) -> pd.Series:
     }
     mem = ok["peak_mem_mb"].to_numpy(float) if "peak_mem_mb" in ok else np.array([])
     out["peak_mem_mb"] = float(np.nanmax(mem)) if np.isfinite(mem).any() else np.nan
+    # what the estimate call added at its peak (stores from before mem_base_mb give NaN)
+    if "peak_mem_mb" in ok and "mem_base_mb" in ok:
+        added = ok["peak_mem_mb"].to_numpy(float) - ok["mem_base_mb"].to_numpy(float)
+    else:
+        added = np.array([])
+    out["mem_increase_mb"] = float(np.nanmax(added)) if np.isfinite(added).any() else np.nan
     return pd.Series(out)
 
 
@@ -77,8 +84,12 @@ def summarize(trials: pd.DataFrame) -> pd.DataFrame:
     percentile), ``with_std`` (successful seeds that reported a std), and over those seeds
     ``mean_reported_std`` (the estimator's own std) and ``coverage_1std`` / ``coverage_2std``
     (fraction with |est - true| <= 1 / 2 reported std; NaN when no seed reported one),
-    ``mean_wall_s``, ``median_wall_s``, ``mean_cpu_s`` (seconds) and ``peak_mem_mb`` (the
-    maximum over seeds).
+    ``mean_wall_s``, ``median_wall_s``, ``mean_cpu_s`` (seconds), ``peak_mem_mb`` (the
+    maximum over seeds of the process's peak resident memory during the trial, MiB; includes
+    the interpreter, loaded libraries and the data, so it does not compare estimators) and
+    ``mem_increase_mb`` (the maximum over seeds of peak_mem_mb - mem_base_mb, the peak memory
+    the estimate call added to the process, MiB; NaN when no seed recorded both, as in stores
+    written before ``mem_base_mb`` existed).
     """
     if trials.empty:
         return pd.DataFrame(columns=CELL)

@@ -30,6 +30,7 @@ COLUMNS = {
     "wall_s": "REAL",
     "cpu_s": "REAL",
     "peak_mem_mb": "REAL",
+    "mem_base_mb": "REAL",
     "threads": "INTEGER",
     "info": "TEXT",
     "version": "TEXT",

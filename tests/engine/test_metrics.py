@@ -11,22 +11,27 @@ from mibench._metrics import bound_ceilings, log_relative_error, sample_complexi
 
 
 def rows(estimates, truth=2.0, std=None, n=100, estimator="e", scenario="s", params='{"a":1}',
-         statuses=None, info=None):
+         statuses=None, info=None, wall=None, mem_base=None):
     out = []
     for i, mi in enumerate(estimates):
         out.append(dict(key=f"{scenario}{params}{estimator}{n}{i}", scenario=scenario, scenario_params=params,
                         estimator=estimator, estimator_params="{}", n=n, seed=i, true_mi=truth,
                         true_mi_stderr=0.0, mi=mi, std=np.nan if std is None else std[i],
                         status=(statuses or ["ok"] * len(estimates))[i], error=None,
-                        wall_s=0.1 * (i + 1),
-                        cpu_s=0.05, peak_mem_mb=10.0 + i, threads=1, info=json.dumps(info or {})))
+                        wall_s=0.1 * (i + 1) if wall is None else wall[i],
+                        cpu_s=0.05, peak_mem_mb=10.0 + i,
+                        mem_base_mb=np.nan if mem_base is None else mem_base[i],
+                        threads=1, info=json.dumps(info or {})))
     return out
 
 
 def test_summary_of_a_known_cell():
     # estimates 1, 2, 3, 4 of a truth 2 with reported std 1; a fifth trial failed
+    # skewed wall times (mean 4 != median 2.5); the failed trial's 100 s must not count
+    # peak_mem_mb is 10 + seed; peak - base is 5, 10, 1, 0.5 on the ok seeds and 14 on the failed one
     trials = pd.DataFrame(rows([1.0, 2.0, 3.0, 4.0, np.nan], std=[1, 1, 1, 1, np.nan],
-                               statuses=["ok"] * 4 + ["failed"]))
+                               statuses=["ok"] * 4 + ["failed"], wall=[1.0, 2.0, 3.0, 10.0, 100.0],
+                               mem_base=[5.0, 1.0, 11.0, 12.5, 0.0]))
     s = summarize(trials)
     assert len(s) == 1
     r = s.iloc[0]
@@ -42,9 +47,21 @@ def test_summary_of_a_known_cell():
     assert r["mean_reported_std"] == pytest.approx(1.0)
     assert r["coverage_1std"] == pytest.approx(3 / 4)  # |errors| 1, 0, 1, 2 within 1
     assert r["coverage_2std"] == pytest.approx(1.0)
-    assert r["mean_wall_s"] == pytest.approx(0.25)  # 0.1, 0.2, 0.3, 0.4 (failed row excluded)
-    assert r["median_wall_s"] == pytest.approx(0.25)
+    assert r["mean_wall_s"] == pytest.approx(4.0)  # (1 + 2 + 3 + 10) / 4, failed row excluded
+    assert r["median_wall_s"] == pytest.approx(2.5)
     assert r["peak_mem_mb"] == pytest.approx(13.0)
+    assert r["mem_increase_mb"] == pytest.approx(10.0)  # max(5, 10, 1, 0.5); not the failed 14
+
+
+def test_mem_increase_skips_missing_bases_and_is_nan_without_them():
+    # seeds with a NaN base are ignored: max over the others (peak 10 + seed minus base)
+    part = summarize(pd.DataFrame(rows([1.0, 2.0, 3.0], mem_base=[np.nan, 9.0, np.nan])))
+    assert part["mem_increase_mb"].iloc[0] == pytest.approx(2.0)
+    # no seed has a base (a store written before mem_base_mb existed): NaN, peak still there
+    none = summarize(pd.DataFrame(rows([1.0, 2.0])))
+    assert math.isnan(none["mem_increase_mb"].iloc[0]) and none["peak_mem_mb"].iloc[0] == 11.0
+    old_frame = pd.DataFrame(rows([1.0, 2.0])).drop(columns=["mem_base_mb"])
+    assert math.isnan(summarize(old_frame)["mem_increase_mb"].iloc[0])
 
 
 def test_no_reported_std_gives_nan_coverage_and_zero_truth_nan_rel_bias():
