@@ -20,6 +20,7 @@ from mibench._metrics import TASK, log_relative_error, sample_complexity
 from mibench.reports._labels import ordered
 
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p"]
+PALETTE_SIZE = 10  # seaborn's colour-blind palette
 NOMINAL_1STD = math.erf(1 / math.sqrt(2))  # 0.6827: coverage of +-1 sd of a normal
 NOMINAL_2STD = math.erf(2 / math.sqrt(2))  # 0.9545
 
@@ -43,7 +44,7 @@ def style(name: str = "whitegrid"):
 def palette(methods: list[str]) -> dict[str, tuple]:
     import seaborn as sns
 
-    colours = sns.color_palette("colorblind", 10)
+    colours = sns.color_palette("colorblind", PALETTE_SIZE)
     return {m: colours[i % len(colours)] for i, m in enumerate(methods)}
 
 
@@ -51,15 +52,31 @@ def markers(methods: list[str]) -> dict[str, str]:
     return {m: MARKERS[i % len(MARKERS)] for i, m in enumerate(methods)}
 
 
+def method_styles(methods: list[str]) -> tuple[dict, dict, dict]:
+    """(colour, marker, line style) of each method, in a fixed order."""
+    return palette(methods), markers(methods), line_styles(methods)
+
+
+def line_styles(methods: list[str]) -> dict[str, object]:
+    """Solid lines for the first 10 methods (the palette's colours), then dashed, dotted and
+    dash-dotted for each further 10, so methods that share a colour still differ in their line."""
+    cycle = ["-", (0, (5, 2)), (0, (1, 1.5)), (0, (5, 2, 1, 2))]
+    return {m: cycle[(i // PALETTE_SIZE) % len(cycle)] for i, m in enumerate(methods)}
+
+
 def save(fig, base: Path, formats=("png", "pdf"), dpi: int = 150) -> list[Path]:
     """Save ``fig`` as base.png and base.pdf and close it; returns the paths."""
     plt = _plt()
     base.parent.mkdir(parents=True, exist_ok=True)
     paths = []
-    for ext in formats:
-        p = base.with_suffix(f".{ext}")
-        fig.savefig(p, dpi=dpi, bbox_inches="tight")
-        paths.append(p)
+    import matplotlib
+
+    # TrueType (Type 42) fonts in PDF/PS: publishers' checks (IEEE PDF eXpress, ACM) reject Type 3
+    with matplotlib.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42}):
+        for ext in formats:
+            p = base.with_suffix(f".{ext}")
+            fig.savefig(p, dpi=dpi, bbox_inches="tight")
+            paths.append(p)
     plt.close(fig)
     return paths
 
@@ -136,7 +153,7 @@ def plot_estimate_vs_true(summary: pd.DataFrame, ceilings: pd.DataFrame | None =
     plt = _plt()
     ns = sorted(data["n"].unique())
     methods = ordered(summary["method"])
-    pal, mk = palette(methods), markers(methods)
+    pal, mk, ls = method_styles(methods)
     lo = min(0.0, float(np.nanmin(data[["true_mi", "mean"]].to_numpy())))
     top = float(np.nanmax(data["true_mi"]))
     with style():
@@ -147,10 +164,15 @@ def plot_estimate_vs_true(summary: pd.DataFrame, ceilings: pd.DataFrame | None =
             for m in methods:
                 for _, g in d[d["method"] == m].groupby("scenario", sort=False):
                     g = g.sort_values("true_mi")
-                    std = g["std"].fillna(0.0).to_numpy()
-                    ax.plot(g["true_mi"], g["mean"], marker=mk[m], ms=4, lw=1.2, color=pal[m], label=m)
-                    ax.fill_between(g["true_mi"], g["mean"] - band * std, g["mean"] + band * std,
-                                    color=pal[m], alpha=0.18, lw=0)
+                    std = band * g["std"].fillna(0.0).to_numpy()
+                    if len(g) > 1 and g["true_mi"].is_unique:  # a sweep: line and band
+                        ax.plot(g["true_mi"], g["mean"], marker=mk[m], ms=4, lw=1.2, color=pal[m],
+                                ls=ls[m], label=m)
+                        ax.fill_between(g["true_mi"], g["mean"] - std, g["mean"] + std,
+                                        color=pal[m], alpha=0.18, lw=0)
+                    else:  # tasks sharing a true MI (bmi's suites): points with error bars
+                        ax.errorbar(g["true_mi"], g["mean"], yerr=std, marker=mk[m], ms=4, ls="none",
+                                    elinewidth=1, capsize=2, color=pal[m], label=m)
             for kind, m, value in ceilings_to_draw(ceilings, n, top):
                 if kind == "log_n":
                     ax.axhline(value, color="0.45", ls=":", lw=1.2, label="ln n (any lower bound)")
@@ -187,7 +209,7 @@ def plot_bias_vs_n(summary: pd.DataFrame, max_panels: int = 48):
             max_panels, len(tasks))
         tasks = tasks[:max_panels]
     methods = ordered(summary["method"])
-    pal, mk = palette(methods), markers(methods)
+    pal, mk, ls = method_styles(methods)
     ncol = min(len(tasks), 4)
     nrow = math.ceil(len(tasks) / ncol)
     with style():
@@ -202,7 +224,7 @@ def plot_bias_vs_n(summary: pd.DataFrame, max_panels: int = 48):
                 if g.empty:
                     continue
                 ax.errorbar(g["n"], g["bias"], yerr=g["sem"].fillna(0.0), color=pal[m], marker=mk[m],
-                            ms=4, lw=1.2, capsize=2, label=m)
+                            ls=ls[m], ms=4, lw=1.2, capsize=2, label=m)
             n_axis(ax, data["n"])
             ax.set_title(t, fontsize=8)
         for i, ax in enumerate(axes.flat[:len(tasks)]):
@@ -232,14 +254,14 @@ def plot_runtime_vs_n(summary: pd.DataFrame):
         return None
     plt = _plt()
     methods = ordered(summary["method"])
-    pal, mk = palette(methods), markers(methods)
+    pal, mk, ls = method_styles(methods)
     with style():
         fig, ax = plt.subplots(figsize=(5.5, 4))
         for m in methods:
             g = data[data["method"] == m]
             if g.empty:
                 continue
-            ax.plot(g["n"], g["median_s"], marker=mk[m], color=pal[m], label=m)
+            ax.plot(g["n"], g["median_s"], marker=mk[m], color=pal[m], ls=ls[m], label=m)
             ax.fill_between(g["n"], g["min_s"], g["max_s"], color=pal[m], alpha=0.15, lw=0)
         n_axis(ax, data["n"])
         ax.set_yscale("log")
@@ -269,7 +291,7 @@ def plot_accuracy_vs_runtime(summary: pd.DataFrame):
         return None
     plt = _plt()
     methods = ordered(summary["method"])
-    pal, mk = palette(methods), markers(methods)
+    pal, mk, ls = method_styles(methods)
     with style():
         fig, ax = plt.subplots(figsize=(5.8, 4.2))
         for m in methods:
@@ -333,7 +355,7 @@ def _task_heatmap(data: pd.DataFrame, annot: pd.DataFrame, grey_text: dict, *, x
         ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=6.5, color=text_color)
     ax.set_xlabel(xlabel, fontsize=8)
     ax.set_ylabel("task")
-    ax.tick_params(axis="y", labelsize=7)
+    ax.tick_params(axis="y", labelsize=7, labelrotation=0)
     _wrap_xlabels(ax)
     ax.set_title(title)
     return fig, ax
@@ -429,7 +451,7 @@ def plot_coverage_vs_n(summary: pd.DataFrame):
         return None
     plt = _plt()
     methods = ordered(summary["method"])
-    pal, mk = palette(methods), markers(methods)
+    pal, mk, ls = method_styles(methods)
     with style():
         fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.6), sharey=True)
         for ax, col, nominal, k in ((axes[0], "coverage_1std", NOMINAL_1STD, 1),
@@ -439,7 +461,7 @@ def plot_coverage_vs_n(summary: pd.DataFrame):
                 g = data[data["method"] == m]
                 if g.empty:
                     continue
-                ax.plot(g["n"], g[col], marker=mk[m], color=pal[m], label=m)
+                ax.plot(g["n"], g[col], marker=mk[m], color=pal[m], ls=ls[m], label=m)
             n_axis(ax, data["n"])
             ax.set_ylim(-0.03, 1.03)
             ax.set_xlabel("n (samples, log scale)")

@@ -159,6 +159,54 @@ def test_ceilings_drawn_only_where_they_can_bind():
     assert figures.ceilings_to_draw(c, 100, top=1.0) == []
 
 
+def test_estimate_vs_true_draws_sweeps_as_bands_and_shared_truths_as_error_bars():
+    """A sweep (distinct true MIs) gets a line and a band; tasks sharing a true MI (as in bmi's
+    suites) get one error bar each, not a zero-width band on a vertical line."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.container import ErrorbarContainer
+
+    rows = [dict(task=f"t{i}", method="m", n=100, scenario="s", true_mi=1.0, mean=mean, std=0.1, ok=2)
+            for i, mean in enumerate((1.0, 0.8, 0.1))]
+    rows += [dict(task=f"u{i}", method="m", n=100, scenario="sweep", true_mi=t, mean=t, std=0.1, ok=2)
+             for i, t in enumerate((0.2, 0.5))]
+    ax = figures.plot_estimate_vs_true(pd.DataFrame(rows)).axes[0]
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == 1 and list(bars[0].lines[0].get_ydata()) == [1.0, 0.8, 0.1]
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 1  # the sweep's
+    sweep = [ln for ln in ax.get_lines() if list(ln.get_xdata()) == [0.2, 0.5]]
+    assert len(sweep) == 1
+
+
+def test_ceiling_lines_are_drawn(summary):
+    """The ln(batch) ceiling of the lower bound is a horizontal line in the n = 100 panel."""
+    from mibench._metrics import bound_ceilings
+
+    c = bound_ceilings(synthetic_trials())
+    c["method"] = c["estimator"]
+    fig = figures.plot_estimate_vs_true(summary, c)
+    flat = [ln for ln in fig.axes[0].get_lines() if len(set(ln.get_ydata())) == 1
+            and ln.get_ydata()[0] == pytest.approx(math.log(8))]
+    assert len(flat) == 1 and "ln(batch)" in flat[0].get_label()
+
+
+def test_methods_beyond_the_palette_differ_in_line_style():
+    methods = [f"m{i}" for i in range(12)]
+    pal, mk, ls = figures.method_styles(methods)
+    assert pal["m10"] == pal["m0"] and ls["m10"] != ls["m0"]  # colour repeats, line does not
+    assert len({(pal[m], mk[m], str(ls[m])) for m in methods}) == 12
+
+
+def test_pdf_fonts_are_truetype(tmp_path):
+    """PDFs embed TrueType (Type 42) fonts, not Type 3, which publishers' checks reject."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.set_xlabel("true MI [nats]")
+    pdf = figures.save(fig, tmp_path / "f")[1].read_bytes()
+    assert b"/Type3" not in pdf and b"/FontFile2" in pdf
+
+
 class _Collect(HTMLParser):
     def __init__(self):
         super().__init__()
