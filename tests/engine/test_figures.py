@@ -114,3 +114,55 @@ def test_figures_cli_errors(results_dir, capsys):
     assert "gmm-mi-paper only" in capsys.readouterr().err
     assert main(["figures", "gmm-mi-paper", "--only", "sweeps,nope"]) == 2
     assert "unknown part(s) nope" in capsys.readouterr().err
+
+
+def test_beyond_normal_cli_writes_figures_and_tables(results_dir, capsys):
+    # the real command over all 40 bmi-v1 tasks (it has no task option), kept small: the Gaussian
+    # baseline, n in {100, 200}, 2 seeds = 160 fast trials (~5 s on one busy core)
+    from mibench._store import Store
+    from mibench.figures.beyond_normal import bmi_v1_tasks
+
+    out, store = results_dir / "cli-bn", results_dir / "own" / "s.sqlite"
+    assert main(["figures", "beyond-normal", "--quick", "--out", str(out), "--n", "100,200",
+                 "--seeds", "2", "--estimator", "gaussian", "--store", str(store), "--jobs", "1"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    for stem in ("beyond_normal_heatmap", "beyond_normal_sample_complexity"):
+        for ext in ("png", "pdf", "csv"):
+            assert (out / f"{stem}.{ext}").stat().st_size > 0
+            assert f"wrote {out / stem}.{ext}" in printed
+    tasks = [t for t, _, _ in bmi_v1_tasks()]
+    heat = pd.read_csv(out / "beyond_normal_heatmap.csv")
+    # one row per task in bmi's order; the heatmap n is the largest given (quick's 1000 not in --n)
+    assert heat["task"].tolist() == tasks and len(tasks) == 40
+    assert list(heat.columns) == ["task", "true MI", "gaussian", "log_rel_error: gaussian"]
+    assert heat.set_index("task").loc["1v1-normal-0.75", "true MI"] == pytest.approx(0.4133, abs=1e-4)
+    cx = pd.read_csv(out / "beyond_normal_sample_complexity.csv")
+    assert cx["task"].tolist() == tasks and list(cx.columns) == ["task", "gaussian"]
+    assert cx["gaussian"].dropna().isin([100, 200]).all()
+    summary = pd.read_csv(out / "beyond_normal_summary.csv")
+    assert len(summary) == 80 and set(summary["n"]) == {100, 200} and (summary["trials"] == 2).all()
+    assert set(summary["method"]) == {"gaussian"}
+    with Store(store) as st:
+        assert st.count() == 160
+    assert not (results_dir / "runs").exists()  # --store given: the default store is untouched
+
+
+def test_beyond_normal_cli_default_folders(tmp_path, monkeypatch):
+    # without --out and --store everything goes under $MIBENCH_RESULTS, nothing into the cwd;
+    # a single n draws the heatmap only (the sample-complexity figure needs several n)
+    from mibench._store import Store
+
+    results, cwd = tmp_path / "elsewhere", tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.setenv("MIBENCH_RESULTS", str(results))
+    monkeypatch.chdir(cwd)
+    assert main(["figures", "beyond-normal", "--quick", "--n", "100", "--seeds", "1",
+                 "--estimator", "gaussian", "--jobs", "1"]) == 0
+    out = results / "figures" / "beyond-normal-quick"
+    assert {p.name for p in out.iterdir()} == {
+        "beyond_normal_summary.csv", "beyond_normal_heatmap.csv", "beyond_normal_heatmap.png",
+        "beyond_normal_heatmap.pdf"}
+    assert len(pd.read_csv(out / "beyond_normal_heatmap.csv")) == 40
+    with Store(results / "runs" / "store.sqlite") as st:
+        assert st.count() == 40
+    assert list(cwd.iterdir()) == []
