@@ -163,13 +163,14 @@ def bound_ceilings(trials: pd.DataFrame) -> pd.DataFrame:
     """Ceilings of the lower-bound estimators, per method and n.
 
     An estimator is a variational lower bound when its ``info`` has a ``bound`` entry (the
-    neural estimators set it). Any such bound estimated from n samples cannot certify more than
-    about ln(n) nats (McAllester and Stratos 2020): ``log_n`` = ln(n). InfoNCE is also capped by
-    ln(batch size): ``log_batch`` is the mean of ``info["infonce_ceiling"]`` over the cell's
-    trials (NaN for the other bounds). Returns METHOD + ``n``, ``log_n``, ``log_batch``; empty
-    when no trial is a bound.
+    neural estimators set it). Any such bound evaluated on m samples cannot certify more than
+    about ln(m) nats (McAllester and Stratos 2020). The neural estimators evaluate on a held-out
+    test split and record its size as ``info["n_test"]``: ``n_eval`` is its mean over the cell's
+    trials (n when absent) and ``log_n`` = ln(n_eval). InfoNCE is also capped by ln(batch size):
+    ``log_batch`` is the mean of ``info["infonce_ceiling"]`` (NaN for the other bounds).
+    Returns METHOD + ``n``, ``n_eval``, ``log_n``, ``log_batch``; empty when no trial is a bound.
     """
-    cols = METHOD + ["n", "log_n", "log_batch"]
+    cols = METHOD + ["n", "n_eval", "log_n", "log_batch"]
     if trials.empty or "info" not in trials:
         return pd.DataFrame(columns=cols)
     rows = []
@@ -179,8 +180,10 @@ def bound_ceilings(trials: pd.DataFrame) -> pd.DataFrame:
         if not any("bound" in i for i in infos):
             continue
         ceil = [float(i["infonce_ceiling"]) for i in infos if "infonce_ceiling" in i]
-        rows.append({"estimator": est, "estimator_params": eparams, "n": int(n),
-                     "log_n": float(np.log(n)), "log_batch": float(np.mean(ceil)) if ceil else np.nan})
+        n_eval = float(np.mean([float(i.get("n_test", n)) for i in infos]))
+        rows.append({"estimator": est, "estimator_params": eparams, "n": int(n), "n_eval": n_eval,
+                     "log_n": float(np.log(n_eval)),
+                     "log_batch": float(np.mean(ceil)) if ceil else np.nan})
     return pd.DataFrame(rows, columns=cols)
 
 

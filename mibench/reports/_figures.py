@@ -128,18 +128,24 @@ def estimate_vs_true_data(summary: pd.DataFrame) -> pd.DataFrame:
         ["n", "method", "scenario", "true_mi"]).reset_index(drop=True)
 
 
-def ceilings_to_draw(ceilings: pd.DataFrame, n: int, top: float) -> list[tuple[str, str, float]]:
-    """The (kind, method, value) ceilings worth drawing in a panel at sample size n whose MI
-    axis reaches ``top``: those below 1.5 x top (higher ones cannot bind on this axis)."""
+def ceilings_to_draw(ceilings: pd.DataFrame, n: int, top: float) -> list[tuple[str, str, float, str]]:
+    """The (kind, method, value, legend label) ceilings worth drawing in a panel at sample size n
+    whose MI axis reaches ``top``: those below 1.5 x top (higher ones cannot bind on this axis).
+    One ln-sample-size line per distinct evaluation size (method "" when all bounds share it)."""
     out = []
     if ceilings is None or ceilings.empty:
         return out
     c = ceilings[ceilings["n"] == n]
-    if len(c) and c["log_n"].iloc[0] <= 1.5 * top:
-        out.append(("log_n", "", float(c["log_n"].iloc[0])))
+    for n_eval, g in c.groupby(c["n_eval"].round(6), sort=True):
+        value = float(np.log(n_eval))
+        if value <= 1.5 * top:
+            method = "" if len(g) == len(c) else ", ".join(g["method"])
+            what = f"ln n = ln {n_eval:g}" if n_eval == n else f"ln n_test = ln {n_eval:g}"
+            out.append(("log_n", method, value, f"{what} ({method or 'lower bounds'})"))
     for _, row in c.iterrows():
         if math.isfinite(row["log_batch"]) and row["log_batch"] <= 1.5 * top:
-            out.append(("log_batch", row["method"], float(row["log_batch"])))
+            out.append(("log_batch", row["method"], float(row["log_batch"]),
+                        f"ln(batch) ceiling ({row['method']})"))
     return out
 
 
@@ -173,12 +179,11 @@ def plot_estimate_vs_true(summary: pd.DataFrame, ceilings: pd.DataFrame | None =
                     else:  # tasks sharing a true MI (bmi's suites): points with error bars
                         ax.errorbar(g["true_mi"], g["mean"], yerr=std, marker=mk[m], ms=4, ls="none",
                                     elinewidth=1, capsize=2, color=pal[m], label=m)
-            for kind, m, value in ceilings_to_draw(ceilings, n, top):
+            for kind, m, value, label in ceilings_to_draw(ceilings, n, top):
                 if kind == "log_n":
-                    ax.axhline(value, color="0.45", ls=":", lw=1.2, label="ln n (any lower bound)")
+                    ax.axhline(value, color="0.45", ls=":", lw=1.2, label=label)
                 else:
-                    ax.axhline(value, color=pal.get(m, "0.3"), ls="-.", lw=1.2,
-                               label=f"ln(batch) ceiling ({m})")
+                    ax.axhline(value, color=pal.get(m, "0.3"), ls="-.", lw=1.2, label=label)
             ax.set_title(f"n = {n}")
             ax.set_xlabel("true MI [nats]")
         axes[0][0].set_ylabel(f"estimated MI [nats] (mean ± {band:g} std)")

@@ -24,13 +24,15 @@ METRIC_COLUMNS = [
     ("rmse", "RMSE"), ("median", "median"), ("iqr", "IQR"),
     ("mean_reported_std", "mean reported std"), ("coverage_1std", "coverage ±1 std"),
     ("coverage_2std", "coverage ±2 std"), ("mean_wall_s", "mean time [s]"),
-    ("median_wall_s", "median time [s]"), ("peak_mem_mb", "peak memory [MiB]"),
+    ("median_wall_s", "median time [s]"), ("mem_increase_mb", "memory [MiB]"),
     ("ok", "ok"), ("failures", "failures"),
 ]
 UNITS_NOTE = ("MI, bias, std, RMSE, median and IQR in nats; rel. bias = bias / true MI; std over "
               "seeds (ddof=1); coverage = fraction of seeds whose estimate lies within ±1 (±2) of "
               "the estimator's own reported std of the true MI, over the seeds that reported a "
-              "std; time is wall-clock seconds per estimate; memory is the peak over seeds; "
+              "std; time is wall-clock seconds per estimate; memory is the most the estimate call "
+              "added to its process's resident memory (peak minus the level just before it), "
+              "maximum over seeds (summary.csv also has the process peak, peak_mem_mb); "
               "failures = failed + timed out.")
 
 

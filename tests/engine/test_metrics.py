@@ -107,11 +107,12 @@ def test_sample_complexity_is_undefined_for_zero_truth():
 def test_bound_ceilings_from_info():
     trials = pd.DataFrame(
         rows([0.5, 0.6], n=200, estimator="infonce", info={"bound": "infonce", "infonce_ceiling": 3.0})
-        + rows([0.5], n=200, estimator="mine", info={"bound": "mine"})
+        + rows([0.5], n=200, estimator="mine", info={"bound": "mine", "n_test": 40})
         + rows([0.5], n=200, estimator="ksg"))
     c = bound_ceilings(trials).set_index("estimator")
     assert set(c.index) == {"infonce", "mine"}
-    assert c.loc["infonce", "log_n"] == pytest.approx(math.log(200))
+    assert c.loc["infonce", "log_n"] == pytest.approx(math.log(200))  # no n_test: all n rows
+    assert c.loc["mine", "log_n"] == pytest.approx(math.log(40))  # evaluated on the test split
     assert c.loc["infonce", "log_batch"] == pytest.approx(3.0)
     assert math.isnan(c.loc["mine", "log_batch"])
 

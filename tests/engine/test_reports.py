@@ -153,10 +153,18 @@ def test_ceilings_drawn_only_where_they_can_bind():
     c = bound_ceilings(synthetic_trials())
     c["method"] = c["estimator"]
     drawn = figures.ceilings_to_draw(c, 100, top=2.0)
-    assert ("log_batch", "bad", pytest.approx(math.log(8))) in drawn  # ln 8 = 2.08 < 3
-    assert not any(k == "log_n" for k, _, _ in drawn)  # ln 100 = 4.6 > 1.5 x 2
-    assert any(k == "log_n" for k, _, _ in figures.ceilings_to_draw(c, 100, top=4.0))
+    assert [d[:3] for d in drawn] == [("log_batch", "bad", pytest.approx(math.log(8)))]  # 2.08 < 3
+    # ln 100 = 4.6 > 1.5 x 2: drawn only on a taller axis
+    assert ("log_n", "", pytest.approx(math.log(100)), "ln n = ln 100 (lower bounds)") in \
+        figures.ceilings_to_draw(c, 100, top=4.0)
     assert figures.ceilings_to_draw(c, 100, top=1.0) == []
+    # bounds evaluated on a 20-row test split are capped by ln 20 = 3.0, not ln 100
+    t = synthetic_trials()
+    t["info"] = [json.dumps(json.loads(i) | {"n_test": 20}) if "bound" in i else i for i in t["info"]]
+    c = bound_ceilings(t)
+    c["method"] = c["estimator"]
+    assert ("log_n", "", pytest.approx(math.log(20)), "ln n_test = ln 20 (lower bounds)") in \
+        figures.ceilings_to_draw(c, 100, top=2.0)
 
 
 def test_estimate_vs_true_draws_sweeps_as_bands_and_shared_truths_as_error_bars():
