@@ -16,7 +16,7 @@ from mibench import _registry
 from mibench._contracts import InputError
 from mibench._executors import make_executor
 from mibench._store import Store
-from mibench._trials import Skipped, Trial, build_trials, expand_grid
+from mibench._trials import Skipped, Trial, build_trials, canonical_json, expand_grid
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,9 @@ def execute(trials: list[Trial], *, store: Store, jobs: int = 1, executor: str |
         keys = [t.key for t in trials]
     runner = make_executor(executor, jobs, timeout=timeout, threads=threads, scheduler=scheduler)
     if fresh:
-        store.delete(keys)
+        store.delete(keys + [t.legacy_key for t in trials if t.legacy_key])
     stored = store.statuses(keys)
+    _adopt_legacy(trials, stored, store)
     if rerun_failed:
         stored = {k: s for k, s in stored.items() if s not in RERUN_STATUSES}
     todo = [t for t in trials if t.key not in stored]
@@ -114,6 +115,21 @@ def execute(trials: list[Trial], *, store: Store, jobs: int = 1, executor: str |
         if on_result:
             on_result(row)
     return store.load(keys)
+
+
+def _adopt_legacy(trials: list[Trial], stored: dict[str, str], store: Store) -> None:
+    """Trials stored by an older mibench under their legacy key (parameters as given, defaults
+    spelled out) are copied to their current key instead of being recomputed; ``stored`` is
+    updated in place."""
+    legacy = {t.legacy_key: t for t in trials if t.key not in stored and t.legacy_key}
+    if not legacy:
+        return
+    found = store.statuses(legacy)
+    store.copy_rows((old, legacy[old].key, canonical_json(legacy[old].estimator_params))
+                    for old in found)
+    stored.update({legacy[old].key: status for old, status in found.items()})
+    if found:
+        log.info("%d trials stored under their pre-2026-11-27 keys reused", len(found))
 
 
 def run(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | None = None,

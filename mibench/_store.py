@@ -80,6 +80,20 @@ class Store:
             out.update(dict(self._con.execute(q, chunk).fetchall()))
         return out
 
+    def copy_rows(self, pairs: Iterable[tuple[str, str, str]]) -> None:
+        """Store each row ``old_key`` again under ``new_key`` with ``estimator_params`` replaced,
+        for (old_key, new_key, estimator_params) triples, in one transaction; a new key already
+        stored is left as it is. The old rows stay (older run folders list their keys)."""
+        cols = [r[1] for r in self._con.execute("PRAGMA table_info(trials)")]
+        select = ", ".join("?" if c in ("key", "estimator_params") else c for c in cols)
+        sql = (f"INSERT OR IGNORE INTO trials ({', '.join(cols)}) "
+               f"SELECT {select} FROM trials WHERE key = ?")
+        order = [c for c in cols if c in ("key", "estimator_params")]
+        args = [[new if c == "key" else params for c in order] + [old] for old, new, params in pairs]
+        with self._con:
+            self._con.execute("BEGIN")
+            self._con.executemany(sql, args)
+
     def delete(self, keys: Iterable[str]) -> None:
         keys = list(keys)
         for i in range(0, len(keys), 500):

@@ -58,6 +58,9 @@ class Trial:
     seed: int
     #: the estimator class's ``version`` (None: not versioned, not in the key)
     estimator_version: int | str | None = None
+    #: the parameters as given, when they spelled out defaults that ``estimator_params`` drops
+    #: (stores written before 2026-11-27 keyed trials by them: see ``legacy_key``)
+    given_params: dict | None = field(default=None, hash=False, compare=False)
 
     @property
     def scenario_id(self) -> str:
@@ -71,7 +74,18 @@ class Trial:
 
     @property
     def key(self) -> str:
-        payload = canonical_json([self.scenario_id, self.estimator_id, int(self.n), int(self.seed),
+        return self._hash(self.estimator_id)
+
+    @property
+    def legacy_key(self) -> str | None:
+        """The key an older mibench gave this trial, which hashed the parameters as given
+        (defaults spelled out included); None when that is the key or the estimator is versioned."""
+        if self.given_params is None or self.estimator_version is not None:
+            return None
+        return self._hash(f"{self.estimator}{canonical_json(self.given_params)}")
+
+    def _hash(self, estimator_id: str) -> str:
+        payload = canonical_json([self.scenario_id, estimator_id, int(self.n), int(self.seed),
                                   code_version()])
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
@@ -133,8 +147,8 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
         _ = scenario.true_mi  # validates the parameters up front (and computes a cached MC truth)
         for ename, eparams in estimators:
             estimator = _registry.make_estimator(ename, **eparams)
-            eparams = _registry.drop_defaults(
-                type(estimator), _registry.coerce_params(type(estimator), eparams, f"estimator {ename!r}"))
+            given = _registry.coerce_params(type(estimator), eparams, f"estimator {ename!r}")
+            eparams = _registry.drop_defaults(type(estimator), given)
             ok, _, reason = estimator.capabilities.match(
                 scenario.x_kind, scenario.y_kind, int(scenario.dim_x), int(scenario.dim_y))
             if not ok:
@@ -143,5 +157,6 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
             for n in ns:
                 for seed in seeds:
                     trials.append(Trial(sname, sparams, ename, eparams, int(n), int(seed),
-                                        getattr(type(estimator), "version", None)))
+                                        getattr(type(estimator), "version", None),
+                                        given if given != eparams else None))
     return trials, skipped

@@ -32,8 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
-                        format="%(levelname)s %(name)s: %(message)s")
+    # -v / -vv raise mibench's own loggers (and its plugins'); other libraries stay at WARNING
+    # (fontTools alone logs hundreds of INFO lines per PDF)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
+    for name in ("mibench", "estimators", "scenarios"):
+        logging.getLogger(name).setLevel(level)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

@@ -46,3 +46,13 @@ def test_list(toy_plugins, capsys):
     assert "toy-pearson" in out and "gaussian-correlated" in out and "true MI 0.2231" in out
     assert main(["list", "scenarios"]) == 0
     assert "toy-pearson" not in capsys.readouterr().out
+
+
+def test_verbose_raises_only_mibench_loggers(toy_plugins, capsys, monkeypatch):
+    import logging
+
+    for name in ("mibench", "fontTools"):  # restored after the test
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.getLogger(name).level)
+    assert main(["-v", "list"]) == 0
+    assert logging.getLogger("mibench._runner").getEffectiveLevel() == logging.INFO
+    assert logging.getLogger("fontTools.subset").getEffectiveLevel() >= logging.WARNING

@@ -7,7 +7,7 @@ import pytest
 import mibench
 from mibench import InputError, UnknownNameError
 from mibench._execute import sample_cell
-from mibench._runner import plan
+from mibench._runner import execute, plan
 from mibench._store import Store
 from mibench._trials import Trial, code_version
 
@@ -76,6 +76,35 @@ def test_spelled_out_defaults_name_the_same_trial(toy_plugins, results_dir):
     df = mibench.run("gaussian-correlated", {"rho": [0.5]}, [("toy-pearson", {"noise": 0.0})], [100], 2,
                      on_result=calls.append)
     assert len(calls) == 2 and set(df["estimator_params"]) == {"{}"}
+
+
+def test_trials_stored_under_legacy_keys_are_reused(toy_plugins, results_dir):
+    """An older mibench keyed trials by the parameters as given, defaults spelled out included.
+    Such stored trials are reused (copied to the current key), not recomputed; the old rows stay
+    so older run folders still load; --fresh recomputes."""
+    spec = [("toy-pearson", {"noise": 0.0, "fail_above": 0.95})]  # noise is the default
+    trials, _ = plan("gaussian-correlated", {"rho": [0.5]}, spec, [100], 2)
+    assert all(t.estimator_params == {"fail_above": 0.95} and t.legacy_key for t in trials)
+    old = [Trial(t.scenario, t.scenario_params, t.estimator, {"noise": 0.0, "fail_above": 0.95},
+                 t.n, t.seed) for t in trials]  # as the older mibench built them
+    assert [o.key for o in old] == [t.legacy_key for t in trials]
+    path = results_dir / "legacy.sqlite"
+    calls = []
+    with Store(path) as st:
+        first = execute(old, store=st, on_result=calls.append)
+    df = mibench.run("gaussian-correlated", {"rho": [0.5]}, spec, [100], 2, store=path,
+                     on_result=calls.append)
+    assert len(calls) == 2  # nothing recomputed
+    assert sorted(df["key"]) == sorted(t.key for t in trials)
+    assert set(df["estimator_params"]) == {'{"fail_above":0.95}'}
+    assert sorted(df["mi"]) == sorted(first["mi"])
+    with Store(path) as st:
+        assert st.count() == 4 and len(st.load([o.key for o in old])) == 2
+    mibench.run("gaussian-correlated", {"rho": [0.5]}, spec, [100], 2, store=path, fresh=True,
+                on_result=calls.append)
+    assert len(calls) == 4
+    with Store(path) as st:
+        assert st.count() == 2  # fresh dropped the legacy rows too
 
 
 def test_estimator_version_keys_trials(toy_plugins, results_dir, monkeypatch):
