@@ -18,6 +18,7 @@ def register(sub) -> None:
     p.add_argument("--quick", action="store_true", help="reduced settings for a fast preview")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     p.add_argument("--store", type=Path, help="result store (default results/runs/store.sqlite)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--realisations", type=int,
                    help="gmm-mi-paper: realisations of the invariance study (paper: 500)")
     p.add_argument("--only", metavar="PART[,PART]",
@@ -64,6 +65,7 @@ def handle(args) -> int:
         kw.update(seeds=args.seeds, ns=parse_ints(args.n, "--n") or None,
                   estimators=parse_estimators(args.estimator),
                   complexity_estimators=parse_estimators(args.complexity_estimator))
-    paths = module.make(out, quick=args.quick, jobs=args.jobs, store=args.store, **kw)
+    paths = module.make(out, quick=args.quick, jobs=args.jobs, store=args.store,
+                        progress=not args.quiet, **kw)
     print("\n".join(f"wrote {p}" for p in paths))
     return 0

@@ -11,12 +11,27 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 
-def run_cached(scenarios, estimators, n, seeds, *, jobs, store, on_result=None) -> pd.DataFrame:
-    """mibench.run on a list of (scenario, params) pairs through the store (cached)."""
-    from mibench._runner import run
+def run_cached(scenarios, estimators, n, seeds, *, jobs, store, on_result=None,
+               progress: str | None = None) -> pd.DataFrame:
+    """mibench.run on a list of (scenario, params) pairs through the store (cached). With a
+    ``progress`` label, progress goes to stderr (a live bar on a terminal, plain lines in a log)."""
+    from mibench._progress import Progress
+    from mibench._runner import plan, run_trials
 
-    return run(list(scenarios), estimators=estimators, n=n, seeds=seeds, jobs=jobs, store=store,
-               on_result=on_result)
+    trials, skipped = plan(list(scenarios), None, estimators, n, seeds)
+    if progress is None:
+        return run_trials(trials, skipped, jobs=jobs, store=store, on_result=on_result)
+    bar = Progress(len(trials), label=f"{progress} ")
+
+    def update(row):
+        bar.update(row)
+        if on_result is not None:
+            on_result(row)
+
+    try:
+        return run_trials(trials, skipped, jobs=jobs, store=store, on_cached=bar.skip, on_result=update)
+    finally:
+        bar.close()
 
 
 def param(params_json: str, name: str):

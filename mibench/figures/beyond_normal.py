@@ -27,7 +27,7 @@ import pandas as pd
 
 from mibench._metrics import summarize
 from mibench._trials import canonical_json
-from mibench.figures._common import label_quick, write_csv
+from mibench.figures._common import label_quick, run_cached, write_csv
 from mibench.reports import figures as rf
 from mibench.reports._labels import add_labels
 
@@ -108,17 +108,16 @@ def task_names(tasks) -> dict[tuple[str, str], str]:
     return out
 
 
-def compute(s: dict, tasks, *, jobs=1, store=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compute(s: dict, tasks, *, jobs=1, store=None, progress=False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Trials of the heatmap (``estimators`` at ``heatmap_n``) and of the sample-complexity figure
     (``complexity_estimators`` at every n; empty with a single n). Shared trials run once."""
-    from mibench._runner import run
-
     scen = [(name, params) for _, name, params in tasks]
-    heat_n = [int(s["heatmap_n"])]
-    multi = len(s["ns"]) > 1
-    trials = run(scen, estimators=s["estimators"], n=heat_n, seeds=s["seeds"], jobs=jobs, store=store)
-    cx = (run(scen, estimators=s["complexity_estimators"], n=s["ns"], seeds=s["seeds"], jobs=jobs,
-              store=store) if multi else trials.iloc[:0])
+    seeds = list(range(s["seeds"]))
+    trials = run_cached(scen, s["estimators"], [int(s["heatmap_n"])], seeds, jobs=jobs, store=store,
+                        progress="heatmap" if progress else None)
+    cx = (run_cached(scen, s["complexity_estimators"], s["ns"], seeds, jobs=jobs, store=store,
+                     progress="sample complexity" if progress else None)
+          if len(s["ns"]) > 1 else trials.iloc[:0])
     return trials, cx
 
 
@@ -134,12 +133,13 @@ def labelled_summary(trials: pd.DataFrame, tasks) -> pd.DataFrame:
 
 def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: int | None = None,
          ns: list[int] | None = None, estimators=None, complexity_estimators=None,
-         task_ids: list[str] | None = None) -> list[Path]:
+         task_ids: list[str] | None = None, progress: bool = False) -> list[Path]:
     """Run the bmi-v1 tasks (through the store) and draw the heatmap and sample-complexity figure.
 
     ``estimators`` draw the heatmap; ``complexity_estimators`` (default: the same) the
     sample-complexity figure, which needs every n and so costs len(ns) times more.
-    ``task_ids`` restricts the run to some bmi task ids (default: all 40).
+    ``task_ids`` restricts the run to some bmi task ids (default: all 40). ``progress``: report
+    each run's progress on stderr.
     """
     out = Path(out)
     s = settings(quick, seeds=seeds, ns=ns, estimators=estimators,
@@ -152,7 +152,7 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
 
             raise UnknownNameError(f"unknown bmi-v1 task(s): {', '.join(sorted(unknown))}")
         tasks = [t for t in tasks if t[0] in set(task_ids)]
-    heat_trials, cx_trials = compute(s, tasks, jobs=jobs, store=store)
+    heat_trials, cx_trials = compute(s, tasks, jobs=jobs, store=store, progress=progress)
     heat = labelled_summary(heat_trials, tasks)
     n = int(s["heatmap_n"])
     cx = labelled_summary(cx_trials, tasks) if len(cx_trials) else None

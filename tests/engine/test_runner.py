@@ -184,7 +184,7 @@ class _Tty:
         pass
 
 
-def test_progress_counts_and_is_quiet_off_terminal():
+def test_progress_counts_and_writes_plain_lines_off_terminal(monkeypatch):
     from mibench._progress import Progress
 
     term = _Tty(True)
@@ -199,8 +199,26 @@ def test_progress_counts_and_is_quiet_off_terminal():
     mid.update({"status": "ok"})
     mid._draw(force=True)
     assert "9 left" in mid.stream.text and "ETA" in mid.stream.text
+    # off a terminal: no bar redrawn in place; a plain line per `every` seconds, and a last one
+    import mibench._progress as prog
+
+    clock = [1000.0]
+    monkeypatch.setattr(prog.time, "monotonic", lambda: clock[0])
     pipe = _Tty(False)
-    q = Progress(3, stream=pipe)
+    q = Progress(3, stream=pipe, every=60)
+    q.skip(1)
     q.update({"status": "ok"})
+    assert pipe.text == ""  # less than a minute in
+    clock[0] += 61
+    q.update({"status": "failed"})
+    clock[0] += 10
     q.close()
-    assert pipe.text == ""
+    lines = pipe.text.splitlines()
+    assert "\r" not in pipe.text and len(lines) == 2
+    assert "3/3 done (1 cached) | 1 failed | 0 left | took 01:11" in lines[-1]
+    assert "ETA" not in lines[-1] and "3/3" in lines[0]
+    quiet, idle = _Tty(False), Progress(3, stream=_Tty(False))
+    Progress(3, stream=quiet, enabled=False).close()
+    idle.skip(3)
+    idle.close()  # nothing computed: no line
+    assert quiet.text == "" and idle.stream.text == ""
