@@ -9,6 +9,7 @@ import pytest
 from mibench import UnknownNameError
 from mibench._registry import estimators, scenarios
 from mibench._suites import SuiteError, builtin_suites, load_suite, parse_suite
+from mibench._trials import canonical_json
 from mibench.cli import main
 
 GOOD = """\
@@ -40,7 +41,8 @@ def test_parse_and_plan_expand_grids(toy_plugins):
     assert len(trials) == 16 + 2 and not skipped
     assert {t.seed for t in trials if t.scenario == "gaussian-independent"} == {0}
     assert {t.n for t in trials if t.scenario == "gaussian-independent"} == {50}
-    assert {t.estimator_params["noise"] for t in trials} == {0.0, 0.1}
+    # noise = 0.0 is the default: dropped from the trial's parameters (same trial as no noise given)
+    assert {canonical_json(t.estimator_params) for t in trials} == {"{}", '{"noise":0.1}'}
     labelled = parse_suite(GOOD.replace("n = 50", 'n = 50\nlabel = "indep"'))
     labelled.plan()
     assert labelled.labels == {("gaussian-independent", "{}"): "indep"}
