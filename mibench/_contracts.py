@@ -163,8 +163,9 @@ class Estimator(_Params):
     #: True when ``Estimate.std`` is filled (the estimator has its own error bar)
     reports_std: ClassVar[bool] = False
     #: version of the estimator's code, part of each trial's key when set: raise it (1, 2, ...)
-    #: in a change that alters results, so stored trials of the old code are recomputed, not
-    #: reused. None (the default) keys trials without it.
+    #: in a change that alters results, including a changed default value (trials key only the
+    #: parameters that differ from the defaults), so stored trials of the old code are
+    #: recomputed, not reused. None (the default) keys trials without it.
     version: ClassVar[int | str | None] = None
 
     def min_samples(self) -> int:

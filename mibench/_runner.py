@@ -16,7 +16,7 @@ from mibench import _registry
 from mibench._contracts import InputError
 from mibench._executors import make_executor
 from mibench._store import Store
-from mibench._trials import Skipped, Trial, build_trials, canonical_json, expand_grid
+from mibench._trials import Skipped, Trial, build_trials, canonical_json, expand_grid, unique_trials
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +93,11 @@ def execute(trials: list[Trial], *, store: Store, jobs: int = 1, executor: str |
     is "failed" or "timeout" (and those not stored). Each row is committed as it arrives, so a
     run killed at any moment resumes with the same call.
     """
+    trials = unique_trials(trials)
     keys = [t.key for t in trials]
-    if len(set(keys)) != len(keys):
-        trials = list({t.key: t for t in trials}.values())
-        keys = [t.key for t in trials]
     runner = make_executor(executor, jobs, timeout=timeout, threads=threads, scheduler=scheduler)
     if fresh:
-        store.delete(keys + [t.legacy_key for t in trials if t.legacy_key])
+        store.delete(keys + [k for t in trials for k in t.legacy_keys])
     stored = store.statuses(keys)
     _adopt_legacy(trials, stored, store)
     if rerun_failed:
@@ -121,13 +119,15 @@ def _adopt_legacy(trials: list[Trial], stored: dict[str, str], store: Store) -> 
     """Trials stored by an older mibench under their legacy key (parameters as given, defaults
     spelled out) are copied to their current key instead of being recomputed; ``stored`` is
     updated in place."""
-    legacy = {t.legacy_key: t for t in trials if t.key not in stored and t.legacy_key}
+    legacy = {old: t for t in trials if t.key not in stored for old in t.legacy_keys}
     if not legacy:
         return
-    found = store.statuses(legacy)
-    store.copy_rows((old, legacy[old].key, canonical_json(legacy[old].estimator_params))
-                    for old in found)
-    stored.update({legacy[old].key: status for old, status in found.items()})
+    found: dict[str, tuple[str, str]] = {}  # new key -> (old key, status): the first spelling found
+    for old, status in store.statuses(legacy).items():
+        found.setdefault(legacy[old].key, (old, status))
+    store.copy_rows((old, new, canonical_json(legacy[old].estimator_params))
+                    for new, (old, _) in found.items())
+    stored.update({new: status for new, (_, status) in found.items()})
     if found:
         log.info("%d trials stored under their pre-2026-11-27 keys reused", len(found))
 

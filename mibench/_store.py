@@ -1,8 +1,9 @@
 """The result store: one SQLite row per trial, written as each trial finishes.
 
 Rows are keyed by the trial's content hash, so re-running recomputes nothing that is stored and
-a killed run resumes. Each row is committed in its own transaction (WAL journal), so a crash at
-any moment leaves a consistent database without duplicates.
+a killed run resumes. Each row is committed in its own transaction (WAL journal; rows copied to
+new keys by ``copy_rows`` in one transaction per batch), so a crash at any moment leaves a
+consistent database without duplicates.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ class Store:
         """Trials as a DataFrame (all of them, or those with the given keys)."""
         if keys is None:
             return _typed(pd.read_sql_query("SELECT * FROM trials", self._con))
-        keys = list(keys)
+        keys = list(dict.fromkeys(keys))  # a key listed twice is one row
         frames = []
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]

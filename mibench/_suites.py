@@ -38,7 +38,7 @@ from typing import Any
 
 from mibench import _registry
 from mibench._contracts import InputError, MibenchError, UnavailableError, UnknownNameError
-from mibench._trials import Skipped, Trial, build_trials, canonical_json, expand_grid
+from mibench._trials import Skipped, Trial, build_trials, canonical_json, expand_grid, unique_trials
 
 TOP_KEYS = {"name", "description", "seeds", "n", "timeout", "scenario", "estimator"}
 SCENARIO_KEYS = {"name", "params", "label", "n", "seeds"}
@@ -124,8 +124,7 @@ class Suite:
             if spec.label:
                 for t in got:
                     self.labels[(t.scenario, canonical_json(t.scenario_params))] = spec.label
-        unique = list({t.key: t for t in trials}.values())
-        return unique, skipped
+        return unique_trials(trials), skipped
 
     def _error(self, table, index, key, exc) -> SuiteError:
         where = self._where(table, index, key)

@@ -9,6 +9,7 @@ byte-identical data, and the spread over seeds includes the estimator's own rand
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -58,9 +59,9 @@ class Trial:
     seed: int
     #: the estimator class's ``version`` (None: not versioned, not in the key)
     estimator_version: int | str | None = None
-    #: the parameters as given, when they spelled out defaults that ``estimator_params`` drops
-    #: (stores written before 2026-11-27 keyed trials by them: see ``legacy_key``)
-    given_params: dict | None = field(default=None, hash=False, compare=False)
+    #: the parameters as given, each spelling that spelled out defaults ``estimator_params``
+    #: drops (stores written before 2026-11-27 keyed trials by them: see ``legacy_keys``)
+    given_params: tuple[dict, ...] = field(default=(), hash=False, compare=False)
 
     @property
     def scenario_id(self) -> str:
@@ -77,12 +78,12 @@ class Trial:
         return self._hash(self.estimator_id)
 
     @property
-    def legacy_key(self) -> str | None:
-        """The key an older mibench gave this trial, which hashed the parameters as given
-        (defaults spelled out included); None when that is the key or the estimator is versioned."""
-        if self.given_params is None or self.estimator_version is not None:
-            return None
-        return self._hash(f"{self.estimator}{canonical_json(self.given_params)}")
+    def legacy_keys(self) -> list[str]:
+        """The keys an older mibench gave this trial, which hashed the parameters as given
+        (defaults spelled out included); none for a versioned estimator."""
+        if self.estimator_version is not None:
+            return []
+        return [self._hash(f"{self.estimator}{canonical_json(p)}") for p in self.given_params]
 
     def _hash(self, estimator_id: str) -> str:
         payload = canonical_json([self.scenario_id, estimator_id, int(self.n), int(self.seed),
@@ -158,5 +159,17 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
                 for seed in seeds:
                     trials.append(Trial(sname, sparams, ename, eparams, int(n), int(seed),
                                         getattr(type(estimator), "version", None),
-                                        given if given != eparams else None))
-    return trials, skipped
+                                        (given,) if given != eparams else ()))
+    return unique_trials(trials), skipped
+
+
+def unique_trials(trials: list[Trial]) -> list[Trial]:
+    """One trial per key, in first-seen order; the spellings of merged duplicates (e.g. ``ksg``
+    and ``ksg:k=3``, the default) are kept for their legacy keys."""
+    out: dict[str, Trial] = {}
+    for t in trials:
+        first = out.setdefault(t.key, t)
+        if first is not t and t.given_params:
+            spellings = first.given_params + tuple(p for p in t.given_params if p not in first.given_params)
+            out[t.key] = dataclasses.replace(first, given_params=spellings)
+    return list(out.values())

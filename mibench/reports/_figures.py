@@ -151,8 +151,10 @@ def ceilings_to_draw(ceilings: pd.DataFrame, n: int, top: float) -> list[tuple[s
 
 def plot_estimate_vs_true(summary: pd.DataFrame, ceilings: pd.DataFrame | None = None,
                           band: float = 1.0, title: str | None = None):
-    """Mean estimate vs true MI, one panel per n, a +-band x std (over seeds) band per method,
-    the identity line, and the ln n / ln(batch) ceilings of the lower bounds where they bind."""
+    """Mean estimate vs true MI, one panel per n: per method and scenario, a sweep (distinct true
+    MIs) as a line with a +-band x std (over seeds) band, tasks sharing a true MI as points with
+    +-band x std error bars; the identity line, and the ln n (or ln n_test) / ln(batch) ceilings
+    of the lower bounds where they bind."""
     data = estimate_vs_true_data(summary)
     if data.empty:
         return None
@@ -303,7 +305,9 @@ def plot_accuracy_vs_runtime(summary: pd.DataFrame):
             g = data[data["method"] == m].sort_values("n")
             if g.empty:
                 continue
-            ax.plot(g["seconds"], g["rmse"], marker=mk[m], color=pal[m], lw=0.8, ls=":", label=m)
+            # dotted; methods past the palette's colours keep their own (non-solid) line style
+            ax.plot(g["seconds"], g["rmse"], marker=mk[m], color=pal[m], lw=0.8,
+                    ls=":" if ls[m] == "-" else ls[m], label=m)
             for _, r in g.iterrows():
                 ax.annotate(f"{r['n']}", (r["seconds"], r["rmse"]), textcoords="offset points",
                             xytext=(4, 3), fontsize=6, color=pal[m])

@@ -50,11 +50,11 @@ def test_summary_of_a_known_cell():
     assert r["mean_wall_s"] == pytest.approx(4.0)  # (1 + 2 + 3 + 10) / 4, failed row excluded
     assert r["median_wall_s"] == pytest.approx(2.5)
     assert r["peak_mem_mb"] == pytest.approx(13.0)
-    assert r["mem_increase_mb"] == pytest.approx(10.0)  # max(5, 10, 1, 0.5); not the failed 14
+    assert r["mem_increase_mb"] == pytest.approx(3.0)  # median(5, 10, 1, 0.5); not the failed 14
 
 
 def test_mem_increase_skips_missing_bases_and_is_nan_without_them():
-    # seeds with a NaN base are ignored: max over the others (peak 10 + seed minus base)
+    # seeds with a NaN base are ignored: median over the others (peak 10 + seed minus base)
     part = summarize(pd.DataFrame(rows([1.0, 2.0, 3.0], mem_base=[np.nan, 9.0, np.nan])))
     assert part["mem_increase_mb"].iloc[0] == pytest.approx(2.0)
     # no seed has a base (a store written before mem_base_mb existed): NaN, peak still there

@@ -84,10 +84,10 @@ def test_trials_stored_under_legacy_keys_are_reused(toy_plugins, results_dir):
     so older run folders still load; --fresh recomputes."""
     spec = [("toy-pearson", {"noise": 0.0, "fail_above": 0.95})]  # noise is the default
     trials, _ = plan("gaussian-correlated", {"rho": [0.5]}, spec, [100], 2)
-    assert all(t.estimator_params == {"fail_above": 0.95} and t.legacy_key for t in trials)
+    assert all(t.estimator_params == {"fail_above": 0.95} and t.legacy_keys for t in trials)
     old = [Trial(t.scenario, t.scenario_params, t.estimator, {"noise": 0.0, "fail_above": 0.95},
                  t.n, t.seed) for t in trials]  # as the older mibench built them
-    assert [o.key for o in old] == [t.legacy_key for t in trials]
+    assert [[o.key] for o in old] == [t.legacy_keys for t in trials]
     path = results_dir / "legacy.sqlite"
     calls = []
     with Store(path) as st:
@@ -105,6 +105,24 @@ def test_trials_stored_under_legacy_keys_are_reused(toy_plugins, results_dir):
     assert len(calls) == 4
     with Store(path) as st:
         assert st.count() == 2  # fresh dropped the legacy rows too
+
+
+def test_two_spellings_of_one_configuration_are_one_trial(toy_plugins, results_dir):
+    """`toy-pearson` and `toy-pearson:noise=0` (the default) plan, run, count and load as one
+    trial per seed, whichever comes first, and a row stored under the spelled-out legacy key is
+    still found."""
+    args = ("gaussian-correlated", {"rho": [0.5]})
+    trials, _ = plan(*args, ["toy-pearson", ("toy-pearson", {"noise": 0})], [100], 3)
+    assert len(trials) == 3 and all(len(t.legacy_keys) == 1 for t in trials)
+    old = [Trial(t.scenario, t.scenario_params, t.estimator, {"noise": 0}, t.n, t.seed) for t in trials]
+    path = results_dir / "dup.sqlite"
+    with Store(path) as st:
+        execute(old, store=st)
+    calls = []
+    df = mibench.run(*args, ["toy-pearson", ("toy-pearson", {"noise": 0})], [100], 3, store=path,
+                     on_result=calls.append, out=results_dir / "dup")
+    assert calls == [] and len(df) == 3
+    assert len(mibench.load_run(results_dir / "dup")) == 3
 
 
 def test_estimator_version_keys_trials(toy_plugins, results_dir, monkeypatch):
