@@ -2,9 +2,9 @@
 
 A trial's identity is a content hash of everything that determines its result, including the
 mibench version and the estimator's own ``version`` when it declares one, so a store can skip
-what it already holds. Seeds for the data and for the
-estimator are separate streams derived from the trial seed: every estimator in a cell sees
-byte-identical data, and the spread over seeds includes the estimator's own randomness.
+what it already holds. Seeds for the data and for the estimator are separate streams derived
+from the trial seed: every estimator in a cell sees byte-identical data, and the spread over
+seeds includes the estimator's own randomness.
 """
 
 from __future__ import annotations
