@@ -73,7 +73,20 @@ def _cell_metrics(g: pd.DataFrame) -> pd.Series:
     # the median over seeds: the first trial of a worker also pays one-time library set-up
     # (importing torch: ~85 MiB), and which seed that is depends on scheduling
     out["mem_increase_mb"] = float(np.nanmedian(added)) if np.isfinite(added).any() else np.nan
+    out["flags"] = _flag_counts(ok["info"]) if "info" in ok else ""
     return pd.Series(out)
+
+
+def _flag_counts(infos) -> str:
+    """How many trials raised each warning flag (``info["flags"]``, e.g. the neural bounds'
+    ``saturated`` or ``still_improving``): "saturated 8; negative 2", "" when none did."""
+    counts: dict[str, int] = {}
+    for value in infos:
+        if isinstance(value, str) and '"flags"' not in value:
+            continue  # most rows: skip the JSON parse
+        for name in set(_parse_info(value).get("flags") or []):
+            counts[str(name)] = counts.get(str(name), 0) + 1
+    return "; ".join(f"{name} {count}" for name, count in sorted(counts.items()))
 
 
 def summarize(trials: pd.DataFrame) -> pd.DataFrame:
@@ -92,7 +105,8 @@ def summarize(trials: pd.DataFrame) -> pd.DataFrame:
     ``mem_increase_mb`` (the median over seeds of peak_mem_mb - mem_base_mb, the peak memory
     the estimate call added to the process, MiB; the median leaves out the one-time library
     set-up a worker's first trial pays; NaN when no seed recorded both, as in stores written
-    before ``mem_base_mb`` existed).
+    before ``mem_base_mb`` existed), and ``flags`` (how many successful seeds raised each warning
+    flag an estimator lists in ``info["flags"]``, e.g. "saturated 8; still_improving 1").
     """
     if trials.empty:
         return pd.DataFrame(columns=CELL)

@@ -25,7 +25,7 @@ METRIC_COLUMNS = [
     ("mean_reported_std", "mean reported std"), ("coverage_1std", "coverage ±1 std"),
     ("coverage_2std", "coverage ±2 std"), ("mean_wall_s", "mean time [s]"),
     ("median_wall_s", "median time [s]"), ("mem_increase_mb", "memory [MiB]"),
-    ("ok", "ok"), ("failures", "failures"),
+    ("ok", "ok"), ("failures", "failures"), ("flags", "flags"),
 ]
 UNITS_NOTE = ("MI, bias, std, RMSE, median and IQR in nats; rel. bias = bias / true MI; std over "
               "seeds (ddof=1); coverage = fraction of seeds whose estimate lies within ±1 (±2) of "
@@ -33,7 +33,8 @@ UNITS_NOTE = ("MI, bias, std, RMSE, median and IQR in nats; rel. bias = bias / t
               "std; time is wall-clock seconds per estimate; memory is the most the estimate call "
               "added to its process's resident memory (peak minus the level just before it), "
               "maximum over seeds (summary.csv also has the process peak, peak_mem_mb); "
-              "failures = failed + timed out.")
+              "failures = failed + timed out; flags = seeds that raised each of the estimator's warnings "
+              "(e.g. InfoNCE saturated at its ln(batch) ceiling).")
 
 
 #: magnitudes from which a float is printed in scientific notation whatever ``sci`` says (a

@@ -122,3 +122,15 @@ def test_summary_orders_parameters_numerically():
                           + rows([1.0], params='{"rho":0.1}') + rows([1.0], params='{"rho":-0.5}'))
     assert summarize(trials)["scenario_params"].tolist() == [
         '{"rho":-0.5}', '{"rho":0.1}', '{"rho":0.9}', '{"rho":0.99}']
+
+
+def test_flags_are_counted_over_successful_seeds():
+    trials = pd.DataFrame(
+        rows([1.0], info={"flags": ["saturated", "negative"]})
+        + rows([1.0], info={"flags": ["saturated"]})
+        + rows([1.0], info={"flags": []})
+        + rows([np.nan], statuses=["failed"], info={"flags": ["saturated"]}))
+    trials["seed"] = range(4)
+    trials["key"] = [f"k{i}" for i in range(4)]
+    assert summarize(trials)["flags"].iloc[0] == "negative 1; saturated 2"  # the failed seed not
+    assert summarize(pd.DataFrame(rows([1.0, 2.0])))["flags"].iloc[0] == ""
