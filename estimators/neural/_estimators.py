@@ -19,6 +19,8 @@ from estimators.neural._training import (
 from mibench._contracts import Capabilities, Estimate, Estimator, InputError
 
 _DEVICES = ("auto", "cpu", "cuda")
+#: standard error over test batches (nats) above which an estimate is flagged ``unstable``
+UNSTABLE_SE = 1.0
 
 
 def _is_int(v) -> bool:
@@ -99,8 +101,9 @@ class _NeuralEstimator(Estimator):
     ``val_bound_best``, ``val_curve`` ([step, value] pairs), the flags ``still_improving``
     (budget exhausted while still improving), ``collapsed`` (critic scores constant on the
     test split), ``negative`` (estimate below 0 by more than 2 standard errors),
-    ``saturated`` (InfoNCE within 0.1 nat of its ln b ceiling), ``flags`` (names of the raised
-    flags), split sizes, ``device`` and ``torch_seed``.
+    ``saturated`` (InfoNCE within 0.1 nat of its ln b ceiling), ``unstable`` (standard error
+    over test batches above 1 nat: the bound is dominated by a few test points), ``flags``
+    (names of the raised flags), split sizes, ``device`` and ``torch_seed``.
 
     Divergence raises :class:`mibench.EstimatorFailure` with the reason (the runner records a
     failed trial): a NaN/inf training loss or bound, critic scores beyond 1e4 nats, or a
@@ -217,10 +220,13 @@ class _NeuralEstimator(Estimator):
         # significantly negative: the held-out bound is below 0 by more than 2 s.e., i.e. the
         # critic does worse than a constant one (overfitting or a failed fit)
         info["negative"] = bool(mi + 2.0 * (std or 0.0) < 0)
+        # unstable: the test batches disagree by more than UNSTABLE_SE nats of standard error, e.g.
+        # NWJ's e^(T-1) term on a heavy-tailed test point (a Cauchy task gave -1.3e36 +- 4e35)
+        info["unstable"] = bool(std is not None and std > UNSTABLE_SE)
         info["saturated"] = False
         self._finish_info(mi, info)
-        info["flags"] = [k for k in ("still_improving", "collapsed", "negative", "saturated")
-                         if info[k]]
+        info["flags"] = [k for k in ("still_improving", "collapsed", "negative", "unstable",
+                                     "saturated") if info[k]]
         return Estimate(mi=mi, std=std, info=info)
 
     def _finish_info(self, mi: float, info: dict) -> None:

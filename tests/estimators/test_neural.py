@@ -156,6 +156,20 @@ def test_infonce_saturation_flag_on_high_mi():
     assert est.info["saturated"] and "saturated" in est.info["flags"]
 
 
+def test_unstable_flag_when_test_batches_disagree(monkeypatch):
+    """A bound dominated by a few test points (NWJ on a Cauchy task once gave -1.3e36 +- 4e35 nats
+    with status ok) is flagged ``unstable``; ordinary spread is not."""
+    import estimators.neural._estimators as ne
+
+    x, y = GaussianCorrelated(rho=0.5).sample(200, np.random.default_rng(0))
+    info = {"still_improving": False, "collapsed": False}
+    for vals, flagged in (([0.3, 0.2, 0.25, 0.35], False), ([0.3, 0.2, -1e3, 0.35], True)):
+        monkeypatch.setattr(ne, "train_and_test", lambda *a, v=vals: (np.array(v), dict(info)))
+        est = NWJ().estimate(x, y, seed=0)
+        assert est.info["unstable"] is flagged and ("unstable" in est.info["flags"]) is flagged
+        assert (est.std > ne.UNSTABLE_SE) is flagged
+
+
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
 def test_absurd_learning_rate_is_an_estimator_failure(cls):
     x, y = GaussianCorrelated(rho=0.6).sample(1000, np.random.default_rng(0))
