@@ -31,10 +31,10 @@ UNITS_NOTE = ("MI, bias, std, RMSE, median and IQR in nats; rel. bias = bias / t
               "seeds (ddof=1); coverage = fraction of seeds whose estimate lies within ±1 (±2) of "
               "the estimator's own reported std of the true MI, over the seeds that reported a "
               "std; time is wall-clock seconds per estimate; memory is the most the estimate call "
-              "added to its process's resident memory (peak minus the level just before it), "
-              "maximum over seeds (summary.csv also has the process peak, peak_mem_mb); "
-              "failures = failed + timed out; flags = seeds that raised each of the estimator's warnings "
-              "(e.g. InfoNCE saturated at its ln(batch) ceiling).")
+              "added to its process's resident memory (peak minus the level just before it, MiB), "
+              "median over seeds (summary.csv also has the process peak, peak_mem_mb); "
+              "failures = failed + timed out; flags = seeds that raised each of the estimator's "
+              "warnings (e.g. InfoNCE saturated at its ln(batch) ceiling).")
 
 
 #: magnitudes from which a float is printed in scientific notation whatever ``sci`` says (a
