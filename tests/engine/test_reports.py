@@ -184,6 +184,12 @@ def test_estimate_vs_true_draws_sweeps_as_bands_and_shared_truths_as_error_bars(
     assert len(bands) == 1  # the sweep's
     sweep = [ln for ln in ax.get_lines() if list(ln.get_xdata()) == [0.2, 0.5]]
     assert len(sweep) == 1
+    # two methods at one true MI: their error bars sit side by side, not on top of each other
+    two = pd.DataFrame([dict(r, method=m) for r in rows[:1] for m in ("m", "k")])
+    bars = [c for c in figures.plot_estimate_vs_true(two).axes[0].containers
+            if isinstance(c, ErrorbarContainer)]
+    xs = [float(b.lines[0].get_xdata()[0]) for b in bars]
+    assert len(xs) == 2 and xs[0] < 1.0 < xs[1] and xs[1] - xs[0] == pytest.approx(0.015)
 
 
 def test_ceiling_lines_are_drawn(summary):
