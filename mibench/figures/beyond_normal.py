@@ -34,8 +34,7 @@ from mibench.reports._labels import add_labels
 log = logging.getLogger(__name__)
 
 #: neural estimators at their defaults (one torch thread each: the runner's processes already use
-#: every core). Written as {} rather than {"threads": 1}: trial keys hash the parameters as given,
-#: so the CLI form ``--estimator mine`` and this list share their stored trials.
+#: every core), so the CLI form ``--estimator mine`` and this list share their stored trials.
 NEURAL: dict = {}
 #: bmi's KSG-10 and histogram (5 equal-width bins per dimension, no correction)
 KSG_BMI = ("ksg", {"k": 10})
