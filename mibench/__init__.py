@@ -31,6 +31,7 @@ _LAZY = {
     "mi_matrix": "mibench.userdata.matrix", "MIMatrix": "mibench.userdata.matrix",
     "recommend": "mibench.userdata.recommend",
     "summarize": "mibench.analysis.metrics", "write_report": "mibench.analysis.reports",
+    "RunOptions": "mibench.execution.options",
 }
 
 
@@ -48,5 +49,6 @@ __all__ = [
     "UnknownNameError", "as_2d", "check_xy", "register", "unregister", "run", "load_run",
     "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend", "summarize", "write_report",
+    "RunOptions",
     "__version__",
 ]

@@ -7,17 +7,17 @@ from pathlib import Path
 
 
 def register(sub) -> None:
+    from mibench.commands._args import run_options_parser
     from mibench.figures import FIGURE_SETS
 
-    p = sub.add_parser("figures", help="reproduce a paper's figures (gmm-mi-paper, beyond-normal)",
+    p = sub.add_parser("figures", parents=[run_options_parser()],
+                       help="reproduce a paper's figures (gmm-mi-paper, beyond-normal)",
                        description="Run the trials a paper's figures need (stored, so a re-run "
                                    "recomputes nothing) and draw them as PNG and PDF.")
     p.add_argument("name", choices=sorted(FIGURE_SETS), help="figure set")
     p.add_argument("--out", type=Path, help="output folder (default results/figures/NAME, "
                                             "results/figures/NAME-quick with --quick)")
     p.add_argument("--quick", action="store_true", help="reduced settings for a fast preview")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
-    p.add_argument("--store", type=Path, help="result store (default results/runs/store.sqlite)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--realisations", type=int,
                    help="gmm-mi-paper: realisations of the invariance study (paper: 500)")
@@ -30,17 +30,16 @@ def register(sub) -> None:
     p.add_argument("--complexity-estimator", action="append", metavar="NAME[:k=v]",
                    help="beyond-normal: estimators of the sample-complexity figure, which runs "
                         "every n (default: those of --estimator)")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, jobs=os.cpu_count() or 1)
 
 
 def handle(args) -> int:
-    from mibench.commands._args import parse_estimators, parse_ints, split_list
+    from mibench.commands._args import parse_estimators, parse_ints, run_options, split_list
     from mibench.contracts import InputError
     from mibench.execution.runner import results_root
     from mibench.figures import figure_set
 
-    if args.jobs < 1:
-        raise InputError("--jobs must be >= 1")
+    options = run_options(args)
     for opt, value in (("--realisations", args.realisations), ("--seeds", args.seeds)):
         if value is not None and value < 1:
             raise InputError(f"{opt} must be >= 1")
@@ -65,7 +64,7 @@ def handle(args) -> int:
         kw.update(seeds=args.seeds, ns=parse_ints(args.n, "--n") or None,
                   estimators=parse_estimators(args.estimator),
                   complexity_estimators=parse_estimators(args.complexity_estimator))
-    paths = module.make(out, quick=args.quick, jobs=args.jobs, store=args.store,
+    paths = module.make(out, quick=args.quick, options=options,
                         progress=not args.quiet, **kw)
     print("\n".join(f"wrote {p}" for p in paths))
     return 0

@@ -3,10 +3,12 @@ row as it finishes, and return the trials as a DataFrame."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +16,7 @@ import pandas as pd
 from mibench.contracts import InputError
 from mibench.contracts.canonical import canonical_json
 from mibench.execution.executors import make_executor
+from mibench.execution.options import RunOptions
 from mibench.execution.store import Store
 from mibench.planning.trials import Trial, unique_trials
 
@@ -34,20 +37,20 @@ def default_out_dir(name: str) -> Path:
 RERUN_STATUSES = ("failed", "timeout")
 
 
-def execute(trials: list[Trial], *, store: Store, jobs: int = 1, executor: str | None = None,
-            fresh: bool = False, rerun_failed: bool = False, timeout: float | None = None,
-            threads: int = 1, scheduler: str | None = None,
+def execute(trials: list[Trial], *, store: Store, options: RunOptions = RunOptions(),
             on_cached: Callable[[int], None] | None = None,
             on_result: Callable[[dict], None] | None = None) -> pd.DataFrame:
     """Run the trials the store does not hold yet and return all their rows from the store.
 
-    ``fresh`` recomputes every trial; ``rerun_failed`` recomputes the stored trials whose status
-    is "failed" or "timeout" (and those not stored). Each row is committed as it arrives, so a
-    run killed at any moment resumes with the same call.
+    ``options.fresh`` recomputes every trial; ``options.rerun_failed`` recomputes the stored
+    trials whose status is "failed" or "timeout" (and those not stored). Each row is committed as
+    it arrives, so a run killed at any moment resumes with the same call. ``options.store`` is
+    not used here (the caller opens ``store``: see :func:`open_store`).
     """
     trials = unique_trials(trials)
     keys = [t.key for t in trials]
-    runner = make_executor(executor, jobs, timeout=timeout, threads=threads, scheduler=scheduler)
+    runner = make_executor(options)
+    fresh, rerun_failed = options.fresh, options.rerun_failed
     if fresh:
         store.delete(keys + [k for t in trials for k in t.legacy_keys])
     stored = store.statuses(keys)
@@ -65,6 +68,18 @@ def execute(trials: list[Trial], *, store: Store, jobs: int = 1, executor: str |
         if on_result:
             on_result(row)
     return store.load(keys)
+
+
+@contextlib.contextmanager
+def open_store(options: RunOptions, default: str | Path | None) -> Iterator[Store]:
+    """The store of ``options``, else ``default``, else a temporary one (deleted afterwards)."""
+    path = options.store or default
+    if path is not None:
+        with Store(path) as st:
+            yield st
+        return
+    with tempfile.TemporaryDirectory(prefix="mibench-store-") as tmp, Store(Path(tmp) / "store.sqlite") as st:
+        yield st
 
 
 def _adopt_legacy(trials: list[Trial], stored: dict[str, str], store: Store) -> None:

@@ -28,6 +28,7 @@ from mibench.analysis.metrics import summarize
 from mibench.analysis.reports import figures as rf
 from mibench.analysis.reports._labels import add_labels
 from mibench.contracts.canonical import canonical_json
+from mibench.execution.options import RunOptions, options_from
 from mibench.figures._common import label_quick, run_cached, write_csv
 
 log = logging.getLogger(__name__)
@@ -96,14 +97,15 @@ def task_names(tasks) -> dict[tuple[str, str], str]:
     return out
 
 
-def compute(s: dict, tasks, *, jobs=1, store=None, progress=False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compute(s: dict, tasks, *, options: RunOptions = RunOptions(),
+            progress=False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Trials of the heatmap (``estimators`` at ``heatmap_n``) and of the sample-complexity figure
     (``complexity_estimators`` at every n; empty with a single n). Shared trials run once."""
     scen = [(name, params) for _, name, params in tasks]
     seeds = list(range(s["seeds"]))
-    trials = run_cached(scen, s["estimators"], [int(s["heatmap_n"])], seeds, jobs=jobs, store=store,
+    trials = run_cached(scen, s["estimators"], [int(s["heatmap_n"])], seeds, options=options,
                         progress="heatmap" if progress else None)
-    cx = (run_cached(scen, s["complexity_estimators"], s["ns"], seeds, jobs=jobs, store=store,
+    cx = (run_cached(scen, s["complexity_estimators"], s["ns"], seeds, options=options,
                      progress="sample complexity" if progress else None)
           if len(s["ns"]) > 1 else trials.iloc[:0])
     return trials, cx
@@ -119,7 +121,8 @@ def labelled_summary(trials: pd.DataFrame, tasks) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: int | None = None,
+def make(out: Path, *, quick: bool = False, options: RunOptions | None = None,
+         jobs: int | None = None, store=None, seeds: int | None = None,
          ns: list[int] | None = None, estimators=None, complexity_estimators=None,
          task_ids: list[str] | None = None, progress: bool = False) -> list[Path]:
     """Run the bmi-v1 tasks (through the store) and draw the heatmap and sample-complexity figure.
@@ -129,6 +132,7 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
     ``task_ids`` restricts the run to some bmi task ids (default: all 40). ``progress``: report
     each run's progress on stderr.
     """
+    options = options_from(options, jobs=jobs, store=store)
     out = Path(out)
     s = settings(quick, seeds=seeds, ns=ns, estimators=estimators,
                  complexity_estimators=complexity_estimators)
@@ -140,7 +144,7 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
 
             raise UnknownNameError(f"unknown bmi-v1 task(s): {', '.join(sorted(unknown))}")
         tasks = [t for t in tasks if t[0] in set(task_ids)]
-    heat_trials, cx_trials = compute(s, tasks, jobs=jobs, store=store, progress=progress)
+    heat_trials, cx_trials = compute(s, tasks, options=options, progress=progress)
     heat = labelled_summary(heat_trials, tasks)
     n = int(s["heatmap_n"])
     cx = labelled_summary(cx_trials, tasks) if len(cx_trials) else None

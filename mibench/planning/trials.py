@@ -10,6 +10,7 @@ seeds includes the estimator's own randomness.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import numpy as np
 from mibench import registry as _registry
 from mibench._version import __version__
 from mibench.contracts import InputError
-from mibench.contracts.canonical import canonical_json, stable_int
+from mibench.contracts.canonical import canonical_json, seed_int, seed_sequence, stable_int
 
 DATA_STREAM = 0
 ESTIMATOR_STREAM = 1
@@ -42,18 +43,25 @@ class Trial:
     #: the parameters as given, each spelling that spelled out defaults ``estimator_params``
     #: drops (stores written before 2026-11-27 keyed trials by them: see ``legacy_keys``)
     given_params: tuple[dict, ...] = field(default=(), hash=False, compare=False)
+    #: spawn keys of the (data, estimator) seed streams, when not the default
+    #: ``(stable_int(scenario_id), n, stream)`` (user-data work keeps its own streams)
+    seed_keys: tuple[tuple[int, ...], tuple[int, ...]] | None = field(default=None, hash=False,
+                                                                      compare=False)
+    #: measure the estimate's peak memory (resetting the kernel's peak counter costs ~1 ms per
+    #: trial; user-data replicates, many and small, leave it out: their peak_mem_mb is NaN)
+    measure_memory: bool = field(default=True, hash=False, compare=False)
 
-    @property
+    @functools.cached_property
     def scenario_id(self) -> str:
         """The data cell without n and seed: scenario name and its parameters."""
         return f"{self.scenario}{canonical_json(self.scenario_params)}"
 
-    @property
+    @functools.cached_property
     def estimator_id(self) -> str:
         version = "" if self.estimator_version is None else f"@{self.estimator_version}"
         return f"{self.estimator}{version}{canonical_json(self.estimator_params)}"
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         return self._hash(self.estimator_id)
 
@@ -70,17 +78,18 @@ class Trial:
                                   code_version()])
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
+    def _stream(self, stream: int) -> np.random.SeedSequence:
+        if self.seed_keys is not None:
+            return seed_sequence(self.seed, self.seed_keys[stream])
+        return seed_sequence(self.seed, (stable_int(self.scenario_id), int(self.n), stream))
+
     def data_rng(self) -> np.random.Generator:
         """Generator for the data; independent of the estimator, so a cell's data is shared."""
-        ss = np.random.SeedSequence(int(self.seed),
-                                    spawn_key=(stable_int(self.scenario_id), int(self.n), DATA_STREAM))
-        return np.random.default_rng(ss)
+        return np.random.default_rng(self._stream(DATA_STREAM))
 
     @property
     def estimator_seed(self) -> int:
-        ss = np.random.SeedSequence(int(self.seed),
-                                    spawn_key=(stable_int(self.scenario_id), int(self.n), ESTIMATOR_STREAM))
-        return int(ss.generate_state(1, dtype=np.uint32)[0] >> 1)
+        return seed_int(self._stream(ESTIMATOR_STREAM))
 
     def as_dict(self) -> dict:
         return {"key": self.key, "scenario": self.scenario,
