@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 
 from mibench.contracts import InputError
-from mibench.contracts.canonical import canonical_json
 from mibench.execution.executors import make_executor
 from mibench.execution.options import RunOptions
 from mibench.execution.store import Store
@@ -52,9 +51,8 @@ def execute(trials: list[Trial], *, store: Store, options: RunOptions = RunOptio
     runner = make_executor(options)
     fresh, rerun_failed = options.fresh, options.rerun_failed
     if fresh:
-        store.delete(keys + [k for t in trials for k in t.legacy_keys])
+        store.delete(keys)
     stored = store.statuses(keys)
-    _adopt_legacy(trials, stored, store)
     if rerun_failed:
         stored = {k: s for k, s in stored.items() if s not in RERUN_STATUSES}
     todo = [t for t in trials if t.key not in stored]
@@ -80,23 +78,6 @@ def open_store(options: RunOptions, default: str | Path | None) -> Iterator[Stor
         return
     with tempfile.TemporaryDirectory(prefix="mibench-store-") as tmp, Store(Path(tmp) / "store.sqlite") as st:
         yield st
-
-
-def _adopt_legacy(trials: list[Trial], stored: dict[str, str], store: Store) -> None:
-    """Trials stored by an older mibench under their legacy key (parameters as given, defaults
-    spelled out) are copied to their current key instead of being recomputed; ``stored`` is
-    updated in place."""
-    legacy = {old: t for t in trials if t.key not in stored for old in t.legacy_keys}
-    if not legacy:
-        return
-    found: dict[str, tuple[str, str]] = {}  # new key -> (old key, status): the first spelling found
-    for old, status in store.statuses(legacy).items():
-        found.setdefault(legacy[old].key, (old, status))
-    store.copy_rows((old, new, canonical_json(legacy[old].estimator_params))
-                    for new, (old, _) in found.items())
-    stored.update({new: status for new, (_, status) in found.items()})
-    if found:
-        log.info("%d trials stored under their pre-2026-11-27 keys reused", len(found))
 
 
 def load_run(run_dir: str | Path) -> pd.DataFrame:

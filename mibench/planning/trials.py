@@ -9,7 +9,6 @@ seeds includes the estimator's own randomness.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import itertools
@@ -40,9 +39,6 @@ class Trial:
     seed: int
     #: the estimator class's ``version`` (None: not versioned, not in the key)
     estimator_version: int | str | None = None
-    #: the parameters as given, each spelling that spelled out defaults ``estimator_params``
-    #: drops (stores written before 2026-11-27 keyed trials by them: see ``legacy_keys``)
-    given_params: tuple[dict, ...] = field(default=(), hash=False, compare=False)
     #: spawn keys of the (data, estimator) seed streams, when not the default
     #: ``(stable_int(scenario_id), n, stream)`` (user-data work keeps its own streams)
     seed_keys: tuple[tuple[int, ...], tuple[int, ...]] | None = field(default=None, hash=False,
@@ -64,14 +60,6 @@ class Trial:
     @functools.cached_property
     def key(self) -> str:
         return self._hash(self.estimator_id)
-
-    @property
-    def legacy_keys(self) -> list[str]:
-        """The keys an older mibench gave this trial, which hashed the parameters as given
-        (defaults spelled out included); none for a versioned estimator."""
-        if self.estimator_version is not None:
-            return []
-        return [self._hash(f"{self.estimator}{canonical_json(p)}") for p in self.given_params]
 
     def _hash(self, estimator_id: str) -> str:
         payload = canonical_json([self.scenario_id, estimator_id, int(self.n), int(self.seed),
@@ -147,18 +135,13 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
             for n in ns:
                 for seed in seeds:
                     trials.append(Trial(sname, sparams, ename, eparams, int(n), int(seed),
-                                        getattr(type(estimator), "version", None),
-                                        (given,) if given != eparams else ()))
+                                        getattr(type(estimator), "version", None)))
     return unique_trials(trials), skipped
 
 
 def unique_trials(trials: list[Trial]) -> list[Trial]:
-    """One trial per key, in first-seen order; the spellings of merged duplicates (e.g. ``ksg``
-    and ``ksg:k=3``, the default) are kept for their legacy keys."""
+    """One trial per key, in first-seen order (``ksg`` and ``ksg:k=3``, the default, are one)."""
     out: dict[str, Trial] = {}
     for t in trials:
-        first = out.setdefault(t.key, t)
-        if first is not t and t.given_params:
-            spellings = first.given_params + tuple(p for p in t.given_params if p not in first.given_params)
-            out[t.key] = dataclasses.replace(first, given_params=spellings)
+        out.setdefault(t.key, t)
     return list(out.values())
