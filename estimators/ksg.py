@@ -92,6 +92,7 @@ class KSG(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = False
+    fallbacks = ("ksg-mixed",)
 
     def __init__(self, k=3, variant=1, standardize=True, noise=1e-10):
         self.k = k

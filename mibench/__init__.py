@@ -19,7 +19,7 @@ from mibench.contracts import (
     as_2d,
     check_xy,
 )
-from mibench.registry import register, unregister
+from mibench.registry import make_estimator, make_scenario, register, unregister
 
 _aliases.install()
 
@@ -32,6 +32,7 @@ _LAZY = {
     "recommend": "mibench.userdata.recommend",
     "summarize": "mibench.analysis.metrics", "write_report": "mibench.analysis.reports",
     "RunOptions": "mibench.execution.options",
+    "monte_carlo_mi": "mibench.contracts.groundtruth",
 }
 
 
@@ -49,6 +50,6 @@ __all__ = [
     "UnknownNameError", "as_2d", "check_xy", "register", "unregister", "run", "load_run",
     "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend", "summarize", "write_report",
-    "RunOptions",
+    "RunOptions", "make_estimator", "make_scenario", "monte_carlo_mi",
     "__version__",
 ]

@@ -11,7 +11,7 @@ mibench leaves that to the estimators (an affine map, MI unchanged). Spiral task
 
 from __future__ import annotations
 
-from mibench._contracts import Scenario
+from mibench import Scenario
 
 SUITE_NAME = "bmi-v1"
 

@@ -53,7 +53,7 @@ from importlib.metadata import entry_points
 import numpy as np
 from scipy.special import ndtr
 
-from mibench._contracts import CONTINUOUS, InputError, Scenario, UnknownNameError
+from mibench import CONTINUOUS, InputError, Scenario, UnknownNameError
 
 logger = logging.getLogger(__name__)
 

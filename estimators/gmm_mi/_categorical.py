@@ -68,6 +68,7 @@ class GMMMICategorical(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "discrete")}), max_dy=1)
     reports_std = True
+    fallbacks = ("gmm-mi",)
 
     def __init__(self, init_type: str = "random_sklearn", scale: float | None = None,
                  threshold_fit: float = 1e-5, reg_covar: float = 1e-15, max_iter: int = 10000,

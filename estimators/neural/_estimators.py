@@ -16,7 +16,7 @@ from estimators.neural._training import (
     split_sizes,
     train_and_test,
 )
-from mibench._contracts import Capabilities, Estimate, Estimator, InputError
+from mibench import Capabilities, Estimate, Estimator, InputError
 
 _DEVICES = ("auto", "cpu", "cuda")
 #: standard error over test batches (nats) above which an estimate is flagged ``unstable``

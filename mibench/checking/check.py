@@ -152,6 +152,8 @@ def check(suite=DEFAULT_SUITE, baseline: str | Path = DEFAULT_BASELINE, *,
     if names is not None:
         kept = base[~base["estimator"].isin(names)]
         base = base[base["estimator"].isin(names)]
+    if bounds is None:  # the suite's (data: `bound` entries of its estimators)
+        bounds = {k: Bound(*v) for k, v in s.bounds.items()}
     diff = compare(current, base, tolerance=tolerance, bounds=bounds, default_bound=default_bound,
                    skipped_estimators=unavailable_estimators(skipped))
     result = CheckResult(diff=diff, current=current, trials=trials, skipped=list(skipped))

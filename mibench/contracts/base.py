@@ -148,6 +148,12 @@ class Estimator(_Params):
     #: parameters that differ from the defaults), so stored trials of the old code are
     #: recomputed, not reused. None (the default) keys trials without it.
     version: ClassVar[int | str | None] = None
+    #: registered names of estimators of the same family to try, in order, when this one does
+    #: not accept the kinds of a pair of the user's variables (``ksg`` -> ``ksg-mixed``)
+    fallbacks: ClassVar[tuple[str, ...]] = ()
+    #: largest n at which the estimator is practical (its cost grows fast); the calibration of
+    #: ``--recommend`` leaves it out above (None: no limit)
+    max_n: ClassVar[int | None] = None
 
     def min_samples(self) -> int:
         """Smallest n this configuration can work with (validated before ``_estimate``)."""

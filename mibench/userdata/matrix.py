@@ -21,12 +21,13 @@ from mibench.contracts.files import new_file_mode, stage_text
 from mibench.execution.options import Callbacks, RunOptions, options_from
 from mibench.userdata.choose import choose_estimator, normalise_specs
 from mibench.userdata.columns import MAX_LEVELS, Table, prepare, select_columns, variable
+from mibench.userdata.defaults import defaults
 from mibench.userdata.pairs import RESAMPLES, check_counts, make_work, run_pairs
 from mibench.userdata.read import read_data
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ESTIMATOR = "gmm-mi"
+DEFAULT_ESTIMATOR = defaults()["matrix"]["estimator"]
 
 
 @dataclass

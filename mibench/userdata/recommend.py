@@ -36,13 +36,12 @@ from scipy import special, stats
 from mibench import registry as _registry
 from mibench.contracts import CONTINUOUS, InputError, Scenario, TrueMI
 from mibench.execution.options import RunOptions, options_from
+from mibench.userdata.defaults import defaults
 
 log = logging.getLogger(__name__)
 
 #: estimators calibrated by default (those available and accepting the data)
-DEFAULT_CANDIDATES = ["gaussian", "ksg", "kde", "binning", "gmm-mi"]
-#: largest n at which the O(n^2) KDE estimator is a default candidate
-KDE_MAX_N = 5000
+DEFAULT_CANDIDATES = list(defaults()["recommend"]["candidates"])
 #: number of quantile points kept per margin
 MAX_GRID = 4096
 DEFAULT_SEEDS = 5
@@ -179,8 +178,9 @@ def default_candidates(n: int, dx: int, dy: int) -> list[tuple[str, dict]]:
         plugin = _registry.estimators().get(name)
         if plugin is None or not plugin.available:
             continue
-        if name == "kde" and n > KDE_MAX_N:
-            log.info("kde left out of the calibration at n=%d (> %d; its cost is O(n^2))", n, KDE_MAX_N)
+        max_n = getattr(plugin.cls, "max_n", None)
+        if max_n is not None and n > max_n:
+            log.info("%s left out of the calibration at n=%d (> its max_n %d)", name, n, max_n)
             continue
         ok, _, _ = plugin.cls.capabilities.match(CONTINUOUS, CONTINUOUS, dx, dy)
         if ok:

@@ -171,3 +171,25 @@ def test_the_architecture_diagram_is_the_import_graph(graph):
             a, b = (s.strip().split("[")[0].split("(")[0] for s in line.split("-->"))
             drawn.add((a, b))
     assert drawn == part_graph(graph)
+
+
+def test_the_engine_names_no_builtin_estimator():
+    """Plugin knowledge lives in the plugins (class attributes) or in data (suites, defaults.toml):
+    no engine module outside the paper figure sets names a built-in estimator in its code."""
+    import tomllib
+
+    project = tomllib.loads((ROOT.parent / "pyproject.toml").read_text())
+    names = set(project["project"]["entry-points"]["mibench.estimators"])
+    found = []
+    for path in ROOT.rglob("*.py"):
+        if path.parent.name == "figures":  # a paper's figure set names the paper's estimators
+            continue
+        tree = ast.parse(path.read_text())
+        docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                      if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+                      and n.body and isinstance(n.body[0], ast.Expr)}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+                    and node.value.split(":")[0] in names):
+                found.append((str(path.relative_to(ROOT)), node.lineno, node.value))
+    assert found == []
