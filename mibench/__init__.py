@@ -14,6 +14,7 @@ from mibench._contracts import (
     TrueMI,
     UnavailableError,
     UnknownNameError,
+    required_n,
 )
 from mibench._registry import register, unregister
 from mibench._validation import as_2d, check_xy
@@ -41,7 +42,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CONTINUOUS", "DISCRETE", "Capabilities", "Estimate", "Estimator", "EstimatorFailure",
     "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI", "UnavailableError",
-    "UnknownNameError", "as_2d", "check_xy", "register", "unregister", "run", "load_run",
+    "UnknownNameError", "as_2d", "check_xy", "required_n", "register", "unregister", "run", "load_run",
     "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend", "summarize", "write_report",
     "__version__",

@@ -15,6 +15,7 @@ import pandas as pd
 from mibench import _registry
 from mibench._contracts import InputError
 from mibench._executors import make_executor
+from mibench._io import prepare_dir
 from mibench._store import Store
 from mibench._trials import Skipped, Trial, build_trials, canonical_json, expand_grid, unique_trials
 
@@ -190,6 +191,8 @@ def run_trials(trials: list[Trial], skipped: Sequence[Skipped] = (), *, jobs: in
     if not trials:
         reasons = "; ".join(f"{s.estimator}: {s.reason}" for s in skipped) or "empty grid"
         raise InputError(f"nothing to run ({reasons})")
+    if out is not None:  # before the first trial: a bad folder must not cost the run
+        prepare_dir(out, "out")
     with Store(store or default_store_path()) as st:
         df = execute(trials, store=st, jobs=jobs, executor=executor, fresh=fresh,
                      rerun_failed=rerun_failed, timeout=timeout, threads=threads, scheduler=scheduler,

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from mibench._contracts import InputError
+from mibench._io import file_in_path
+
 COLUMNS = {
     "key": "TEXT PRIMARY KEY",
     "scenario": "TEXT NOT NULL",
@@ -44,19 +47,37 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("PRAGMA synchronous=NORMAL")
-        cols = ", ".join(f"{name} {decl}" for name, decl in COLUMNS.items())
-        self._con.execute(f"CREATE TABLE IF NOT EXISTS trials ({cols})")
-        present = {r[1] for r in self._con.execute("PRAGMA table_info(trials)")}
+        self._con = None
+        blocker = file_in_path(self.path.parent)
+        if blocker is not None:
+            raise InputError(f"store={str(self.path)!r} is under {str(blocker)!r}, which is a file, "
+                             "not a folder")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"store={str(self.path)!r}: cannot create its folder "
+                             f"({exc.strerror or exc})") from None
+        if self.path.is_dir():
+            raise InputError(f"store={str(self.path)!r} is a folder; give a file name such as "
+                             f"{str(self.path / 'store.sqlite')!r}")
+        try:
+            self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=NORMAL")
+            cols = ", ".join(f"{name} {decl}" for name, decl in COLUMNS.items())
+            self._con.execute(f"CREATE TABLE IF NOT EXISTS trials ({cols})")
+            present = {r[1] for r in self._con.execute("PRAGMA table_info(trials)")}
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise InputError(f"store={str(self.path)!r} cannot be opened as a mibench store "
+                             f"(SQLite: {exc}); give another --store file") from None
         for name, decl in COLUMNS.items():  # forward-compatible: add columns a newer version knows
             if name not in present:
                 self._con.execute(f"ALTER TABLE trials ADD COLUMN {name} {decl.replace('PRIMARY KEY', '')}")
 
     def close(self) -> None:
-        self._con.close()
+        if self._con is not None:
+            self._con.close()
 
     def __enter__(self):
         return self

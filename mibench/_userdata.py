@@ -48,8 +48,10 @@ from mibench._contracts import (
     InputTypeError,
     MibenchError,
     UnavailableError,
+    required_n,
 )
 from mibench._trials import canonical_json, stable_int
+from mibench._validation import to_array
 
 log = logging.getLogger(__name__)
 
@@ -184,13 +186,55 @@ def _read_csv(path: Path) -> pd.DataFrame:
     suffixes = [s.lower() for s in path.suffixes]
     core = [s for s in suffixes if s not in _COMPRESSION]
     sep = _CSV_SUFFIXES.get(core[-1] if core else ".csv", ",")
+    _check_text(path)
     try:
         df = pd.read_csv(path, sep=sep)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: the file is empty") from None
     if df.shape[1] == 1 and sep == "," and isinstance(df.columns[0], str) and "\t" in df.columns[0]:
-        df = pd.read_csv(path, sep="\t")
+        sep = "\t"
+        df = pd.read_csv(path, sep=sep)
+    # pandas renames a repeated header name ("z0" -> "z0.1"): read the header as written
+    header = [str(c) for c in pd.read_csv(path, sep=sep, header=None, nrows=1).iloc[0]]
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise InputError(f"{path}: duplicate column name(s) {', '.join(map(repr, dupes[:5]))} in the "
+                         "header; rename them so each column is selected unambiguously")
+    if len(df) == 0:
+        raise InputError(f"{path}: the file has a header ({_short_list(list(df.columns))}) but no "
+                         "data rows")
+    df.attrs["first_line"] = 2  # the file's line number of row 0 (line 1 is the header)
     return df
+
+
+def _check_text(path: Path) -> None:
+    """A CSV must be text: binary content (a pickle, an image) gets one clear error instead of
+    a UTF-8 decoding error."""
+    import gzip
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return  # the reader reports it
+    if head.startswith(b"\x80") or b"\x00" in head:
+        what = "pickled Python data" if head.startswith(b"\x80") else "binary data"
+        raise InputError(f"{path}: is not a text (CSV) file; it holds {what}. mibench reads CSV/TSV "
+                         "text, Parquet, NPY and NPZ (never pickles)")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the block
+            raise InputError(f"{path}: is not UTF-8 text (byte {exc.start}: {head[exc.start]:#04x}); "
+                             "save the CSV as UTF-8") from None
+
+
+def row_label(df: pd.DataFrame, row: int) -> str:
+    """Where row ``row`` (counted from 0) is: the file's line number for a table read from a
+    text file (what a user opens in an editor), else ``row N``."""
+    first = df.attrs.get("first_line")
+    return f"line {row + first}" if first is not None else f"row {row}"
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -326,9 +370,12 @@ def numeric_block(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
         if pd.api.types.is_bool_dtype(s):
             arrays.append(s.to_numpy(dtype=np.float64))
             continue
+        if pd.api.types.is_complex_dtype(s):
+            raise InputError(f"column {c!r} is complex; MI estimators take real numbers: pass the "
+                                 "real and imaginary parts as separate columns")
         if not pd.api.types.is_numeric_dtype(s):
             bad = s[pd.to_numeric(s, errors="coerce").isna() & s.notna()]
-            example = f" (e.g. {bad.iloc[0]!r} in row {bad.index[0]})" if len(bad) else ""
+            example = f" (e.g. {bad.iloc[0]!r} in {row_label(df, int(bad.index[0]))})" if len(bad) else ""
             raise InputTypeError(f"column {c!r} is not numeric{example}; encode it as numbers "
                                  "(integer codes are detected as discrete)")
         arrays.append(s.to_numpy(dtype=np.float64, na_value=np.nan))
@@ -372,7 +419,8 @@ def prepare(df: pd.DataFrame, columns: Sequence[str], *, dropna: bool = False,
         if not dropna:
             first = int(np.flatnonzero(bad)[0])
             raise InputError(f"{source}: {n_bad} row(s) have NaN or inf in the selected columns "
-                             f"[{cols}] (first: row {first}); pass --dropna (dropna=True) to drop them")
+                             f"[{cols}] (first: {row_label(df, first)}); pass --dropna (dropna=True) "
+                             "to drop them")
         values = np.ascontiguousarray(values[~bad])
         dropped = n_bad
         log.info("dropped %d row(s) with NaN or inf in %s", n_bad, cols)
@@ -707,7 +755,7 @@ def make_work(label: str, x: np.ndarray, x_kind: str, y: np.ndarray, y_kind: str
     if swap:
         x, y = y, x
     n = x.shape[0]
-    need = est.min_samples()
+    need = required_n(est)
     if n < need:
         raise InputError(f"{label}: {n} rows are too few for {name} (it needs at least {need})")
     half_ok = n // 2 >= need
@@ -734,12 +782,7 @@ def _as_frame(a, prefix: str) -> pd.DataFrame:
         return df.reset_index(drop=True)
     if isinstance(a, pd.Series):
         return pd.DataFrame({str(a.name) if a.name is not None else prefix: a.to_numpy()})
-    arr = np.asarray(a)
-    if arr.dtype == object:
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise InputTypeError(f"{prefix} contains non-numeric values; encode them as numbers") from None
+    arr = to_array(a, prefix)
     if arr.ndim == 0:
         raise InputError(f"{prefix} is a scalar; expected an array of shape (n_samples, dim)")
     if arr.ndim == 1:

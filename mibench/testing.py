@@ -7,7 +7,7 @@ ConformanceReport(MyEstimator: 12 passed)
 Each check exercises one clause of the estimator contract (see ``mibench.Estimator``):
 
 - ``api``: a ``mibench.Estimator`` with valid ``capabilities``, ``reports_std`` and ``version``, and a
-  ``min_samples()`` that is a positive int.
+  ``min_samples()`` and a class attribute ``min_n`` that are positive ints.
 - ``params_round_trip``: every ``__init__`` argument is stored unchanged under its own name;
   ``get_params()`` returns exactly them; ``cls(**get_params())`` reproduces them; ``set_params``
   sets them.
@@ -18,7 +18,8 @@ Each check exercises one clause of the estimator contract (see ``mibench.Estimat
 - ``accepts_shapes``: 1-D arrays, ``(n, 1)`` arrays and lists give the same estimate; ``(n, d)`` with
   ``d = 2`` works where the capabilities allow it.
 - ``rejects_bad_input``: NaN, inf, mismatched lengths, non-numeric data, 3-D arrays, ``None``, a
-  constant column and ``n < min_samples()`` raise ``mibench.InputError`` / ``InputTypeError``.
+  constant column and n below the minimum (``mibench.required_n``: ``min_n`` and
+  ``min_samples()``) raise ``mibench.InputError`` / ``InputTypeError``.
 - ``rejects_bad_params``: a non-numeric value for a numeric (or boolean) hyperparameter raises
   ``InputError`` / ``InputTypeError`` naming the parameter.
 - ``deterministic``: the same seed gives the same result, and the input arrays are not modified.
@@ -54,6 +55,7 @@ from mibench._contracts import (
     InputError,
     InputTypeError,
     MibenchError,
+    required_n,
 )
 
 __all__ = ["ConformanceError", "ConformanceReport", "CheckOutcome", "check_estimator", "CHECKS"]
@@ -247,8 +249,13 @@ def check_api(ctx: _Context) -> None:
     m = est.min_samples()
     if isinstance(m, bool) or not isinstance(m, int | np.integer) or m < 1:
         raise _Fail(f"min_samples() returned {m!r}; expected a positive int")
+    floor = type(est).min_n
+    if isinstance(floor, bool) or not isinstance(floor, int | np.integer) or floor < 1:
+        raise _Fail(f"min_n = {floor!r}; expected a positive int")
+    m = required_n(est)
     if m > ctx.n // 2:
-        raise _Fail(f"min_samples() = {m} is larger than half the kit's n = {ctx.n}; pass a larger n")
+        raise _Fail(f"the minimum n = {m} (min_n, min_samples()) is larger than half the kit's "
+                    f"n = {ctx.n}; pass a larger n")
     if overrides:
         ctx.fatal = False
         raise _Fail("estimate() is overridden: implement _estimate(x, y, *, seed) instead and let "
@@ -398,7 +405,7 @@ def check_rejects_bad_input(ctx: _Context) -> None:
     _raises(lambda: ctx.estimate(None, y), (InputTypeError,), "x = None")
     const = np.ones_like(x)
     _raises(lambda: ctx.estimate(const, y), (InputError,), "a constant x column")
-    m = int(est.min_samples())
+    m = required_n(est)
     if m > 2:
         small = slice(0, m - 1)
         xs, ys = x[small].copy(), y[small].copy()
@@ -406,7 +413,7 @@ def check_rejects_bad_input(ctx: _Context) -> None:
             xs[:, 0] = np.arange(m - 1) % 2
         if ctx.kinds[1] == DISCRETE:
             ys[:, 0] = (np.arange(m - 1) + 1) % 2
-        _raises(lambda: ctx.estimate(xs, ys), (InputError,), f"n = {m - 1} < min_samples() = {m}")
+        _raises(lambda: ctx.estimate(xs, ys), (InputError,), f"n = {m - 1} < the minimum n = {m}")
 
 
 def check_rejects_bad_params(ctx: _Context) -> None:

@@ -35,6 +35,7 @@ def register(sub) -> None:
 
 def handle(args) -> int:
     from mibench._contracts import InputError
+    from mibench._io import prepare_dir
     from mibench._runner import results_root
     from mibench.commands._args import parse_estimators, parse_ints, split_list
     from mibench.figures import figure_set
@@ -65,6 +66,7 @@ def handle(args) -> int:
         kw.update(seeds=args.seeds, ns=parse_ints(args.n, "--n") or None,
                   estimators=parse_estimators(args.estimator),
                   complexity_estimators=parse_estimators(args.complexity_estimator))
+    prepare_dir(out, "--out")  # before any work
     paths = module.make(out, quick=args.quick, jobs=args.jobs, store=args.store,
                         progress=not args.quiet, **kw)
     print("\n".join(f"wrote {p}" for p in paths))

@@ -110,6 +110,13 @@ def handle(args) -> int:
                   f"{str(first['error']).splitlines()[0] if first['error'] else first['status']}")
             print("retry them with the same command and --rerun-failed")
         print(f"\nwrote {out}/: report.html, trials.csv, summary.csv/.md/.tex, paper_table.md/.tex, figures")
+    if len(df) and (df["status"] != "ok").all():  # a run with no result at all must not look fine
+        counts = df["status"].value_counts()
+        first = df.iloc[0]
+        why = str(first["error"]).splitlines()[0] if first["error"] else first["status"]
+        print(f"mibench: no trial succeeded ({', '.join(f'{v} {k}' for k, v in counts.items())}); "
+              f"first: {first['estimator']} n={first['n']}: {why}", file=sys.stderr)
+        return 1
     return 0
 
 
