@@ -3,6 +3,7 @@ row as it finishes, and return the trials as a DataFrame."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import numbers
@@ -37,8 +38,47 @@ def default_out_dir(name: str) -> Path:
     return results_root() / "runs" / name
 
 
+def run_dir_for(name: str, trials: Sequence[Trial]) -> Path:
+    """The default folder of one run: ``results/runs/NAME-HASH``, HASH (8 hex digits) naming the
+    set of trials, so the same command always writes (and re-runs into) the same folder and a run
+    with other settings never overwrites it. :func:`link_latest` points ``results/runs/NAME`` at
+    the newest one."""
+    digest = hashlib.sha256("\n".join(sorted(t.key for t in trials)).encode()).hexdigest()[:8]
+    return default_out_dir(f"{name}-{digest}")
+
+
+def link_latest(run_dir: Path, name: str) -> Path | None:
+    """Point the symbolic link ``results/runs/NAME`` at ``run_dir`` (replaced atomically). A real
+    folder of that name (written by an older mibench) is left alone; returns the link, or None
+    when it was not made."""
+    link = run_dir.parent / name
+    if link.exists() and not link.is_symlink():
+        log.warning("%s is a folder (from an older mibench?); not replaced by a link to %s",
+                    link, run_dir.name)
+        return None
+    tmp = link.with_name(f".{name}.link-{os.getpid()}")
+    try:
+        if tmp.is_symlink():
+            tmp.unlink()
+        tmp.symlink_to(run_dir.name, target_is_directory=True)
+        os.replace(tmp, link)
+    except OSError as exc:  # e.g. a file system without symbolic links
+        log.warning("could not link %s to %s: %s", link, run_dir.name, exc)
+        return None
+    return link
+
+
 def available_estimators() -> list[str]:
     return [name for name, p in _registry.estimators().items() if p.available]
+
+
+def unavailable_estimators() -> dict[str, list[str]]:
+    """Registered estimators that cannot load, grouped by the reason (with its install hint)."""
+    out: dict[str, list[str]] = {}
+    for name, p in _registry.estimators().items():
+        if not p.available:
+            out.setdefault(p.error or "unavailable", []).append(name)
+    return out
 
 
 def _as_list(value) -> list:
@@ -212,7 +252,8 @@ def run_trials(trials: list[Trial], skipped: Sequence[Skipped] = (), *, jobs: in
                                  "description": suite.description,
                                  "labels": [{"scenario": k[0], "scenario_params": k[1], "label": v}
                                             for k, v in suite.labels.items()]}
-        write_run(df, Path(out), manifest=manifest)
+        written = write_run(df, Path(out), manifest=manifest)
+        df.attrs["report_up_to_date"] = bool(written.get("up_to_date"))
     return df
 
 

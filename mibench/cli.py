@@ -18,7 +18,10 @@ def build_parser() -> argparse.ArgumentParser:
     import mibench.commands as commands
 
     parser = argparse.ArgumentParser(
-        prog="mibench", description="Benchmark mutual-information estimators on scenarios with known MI.")
+        prog="mibench", description="Benchmark mutual-information estimators on scenarios with known MI.",
+        epilog="environment: MIBENCH_RESULTS is the folder of run outputs, the result store and "
+               "figures (default ./results: runs/, runs/store.sqlite, figures/); MIBENCH_CACHE_DIR "
+               "holds Monte-Carlo ground truths (default ~/.cache/mibench/groundtruth).")
     parser.add_argument("--version", action="version", version=f"mibench {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

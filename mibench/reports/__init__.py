@@ -165,6 +165,6 @@ def _html(summary, paper, mt, figs, out, manifest, title, digits) -> str:
     sections.append(("All metrics", f"<p class=\"note\">{html.escape(tables.UNITS_NOTE)}</p>"
                      + tables.html_table(mt, digits)))
     if manifest:
-        info = {k: v for k, v in manifest.items() if k not in ("keys", "skipped", "task_names")}
+        info = {k: v for k, v in manifest.items() if k not in ("keys", "skipped", "task_names", "report_digest")}
         sections.append(("Run", "<pre>" + html.escape(json.dumps(info, indent=1, default=str)) + "</pre>"))
     return page(title, sections, "\n".join(intro))

@@ -158,7 +158,8 @@ def test_beyond_normal_cli_default_folders(tmp_path, monkeypatch):
     monkeypatch.chdir(cwd)
     assert main(["figures", "beyond-normal", "--quick", "--n", "100", "--seeds", "1",
                  "--estimator", "gaussian", "--jobs", "1"]) == 0
-    out = results / "figures" / "beyond-normal-quick"
+    out = results / "runs" / "figures" / "beyond-normal-quick"  # a preview stays out of figures/
+    assert not (results / "figures").exists()
     assert {p.name for p in out.iterdir()} == {
         "beyond_normal_summary.csv", "beyond_normal_heatmap.csv", "beyond_normal_heatmap.png",
         "beyond_normal_heatmap.pdf"}
