@@ -82,3 +82,84 @@ def test_quick_figures_default_outside_the_tracked_tree(name, results_dir, monke
     monkeypatch.setattr(sets.figure_set(name), "make", fake_make)
     assert main(["figures", name, "--quick", "--jobs", "1"]) == 0
     assert seen["out"] == results_dir / "runs" / "figures" / f"{name}-quick"
+
+
+# --------------------------------------------------------------------------- 14. report polish
+def test_log_records_clear_the_progress_line_first():
+    import io
+    import logging
+
+    from mibench.cli import _AboveProgressHandler
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Tty()
+    stream.write("gaussian [#####.....] 5/10 done")
+    handler = _AboveProgressHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.emit(logging.LogRecord("estimators.gmm_mi", logging.WARNING, __file__, 1,
+                                   "first line\nsecond line", None, None))
+    assert stream.getvalue() == "gaussian [#####.....] 5/10 done\r\x1b[KWARNING: first line\nsecond line\n"
+    plain = io.StringIO()  # not a terminal (a log file): no control characters
+    _AboveProgressHandler(plain).emit(logging.LogRecord("x", logging.WARNING, __file__, 1, "m", None, None))
+    assert plain.getvalue() == "m\n"
+
+
+def test_matrix_title_is_not_clipped():
+    import numpy as np
+    import pandas as pd
+
+    import mibench
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"z1": rng.normal(size=200)})
+    df["mass"] = df["z1"] + rng.normal(size=200)
+    fig = mibench.mi_matrix(df, rows=["z1"], cols=["mass"], estimator="gaussian", permutations=3).plot()
+    fig.canvas.draw()
+    box = fig._suptitle.get_window_extent(fig.canvas.get_renderer())
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1
+    assert fig._suptitle.get_text().startswith("MI matrix (n = 200)")
+
+
+def test_report_lists_each_skipped_reason_once(tmp_path):
+    from mibench.reports import _html
+
+    skipped = [{"estimator": "ksg-ross", "scenario": "gaussian-correlated", "scenario_params": {"rho": r},
+                "reason": "kinds (continuous, continuous) not supported"} for r in (0.1, 0.3, 0.5)]
+    summary = pd_summary()
+    text = _html(summary, {}, summary.iloc[:0], [], tmp_path, {"skipped": skipped}, "t", 3)
+    assert text.count("ksg-ross on gaussian-correlated") == 1
+    assert "(3 parameter sets)" in text
+
+
+def pd_summary():
+    import pandas as pd
+
+    return pd.DataFrame({"trials": [1], "failed": [0], "timeout": [0]})
+
+
+# --------------------------------------------------------------------------- 15. tables
+def test_one_number_format_per_column():
+    import numpy as np
+    import pandas as pd
+
+    from mibench._reporting import format_tables
+    from mibench.reports._tables import markdown
+
+    df = pd.DataFrame({"n": [200, 1000], "bias": [0.000862, 0.006], "RMSE": [0.1, 0.25],
+                       "coverage ±2 std": [np.nan, 0.9]})
+    rows = markdown(df).splitlines()[2:]
+    assert [r.split(" | ")[1] for r in rows] == ["8.62e-04", "6.00e-03"]
+    assert [r.split(" | ")[2] for r in rows] == ["0.100", "0.250"]
+    assert rows[0].split(" | ")[3] == "no std |"
+    summary = pd.DataFrame({
+        "estimator": ["e", "e"], "estimator_params": ["{}", "{}"], "scenario": ["s", "s"],
+        "scenario_params": ['{"rho":0.1}', '{"rho":0.9}'], "n": [200, 200], "true_mi": [0.005, 0.83],
+        "mean": [0.0059, 0.82], "bias": [0.000862, -0.006], "std": [0.01, 0.02], "rmse": [0.01, 0.02],
+        "coverage_2std": [np.nan, 0.9], "mean_wall_s": [0.01, 0.02], "failed": [0, 0], "timeout": [0, 0]})
+    text = format_tables(summary)
+    lines = text.splitlines()
+    assert lines[2].split()[5] == "8.62e-04" and lines[3].split()[5] == "-6.00e-03"
+    assert lines[2].split()[8:10] == ["no", "std"]
