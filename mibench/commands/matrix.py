@@ -33,17 +33,18 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from mibench._io import prepare_dir
-    from mibench._matrix import DEFAULT_ESTIMATOR, _pairs, failed_summary, matrix_from_table
-    from mibench._progress import Progress
-    from mibench._recommend import (
+    from mibench.contracts.files import prepare_dir
+    from mibench.execution.progress import Progress
+    from mibench.execution.runner import default_out_dir
+    from mibench.userdata.columns import prepare, select_columns
+    from mibench.userdata.matrix import DEFAULT_ESTIMATOR, _pairs, failed_summary, matrix_from_table
+    from mibench.userdata.read import read_data
+    from mibench.userdata.recommend import (
         calibrate,
         candidates_with,
         format_recommendation,
         representative_pairs,
     )
-    from mibench._runner import default_out_dir
-    from mibench._userdata import prepare, read_data, select_columns
 
     check_common(args)
     df = read_data(args.file)

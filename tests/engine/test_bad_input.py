@@ -62,7 +62,7 @@ def test_store_under_a_file_or_not_sqlite(toy_plugins, results_dir, tmp_path, ca
 
 
 def test_store_errors_are_input_errors():
-    from mibench._store import Store
+    from mibench.execution.store import Store
 
     with pytest.raises(mibench.InputError, match="store="):
         Store("/proc/version/s.sqlite")
@@ -95,7 +95,7 @@ def test_n_below_the_estimator_minimum_refused_up_front(results_dir, capsys):
 
 
 def test_every_builtin_estimator_declares_its_minimum():
-    from mibench._registry import estimators
+    from mibench.registry import estimators
 
     for name, plugin in estimators().items():
         if not plugin.available or not plugin.target.startswith("estimators."):

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from mibench import _registry
+from mibench import registry as _registry
 from mibench.cli import build_parser, main
 
 RUN = ["run", "--scenario", "gaussian-correlated", "--estimator", "toy-pearson", "--seeds", "1",
@@ -124,7 +124,7 @@ def test_matrix_title_is_not_clipped():
 
 
 def test_report_lists_each_skipped_reason_once(tmp_path):
-    from mibench.reports import _html
+    from mibench.analysis.reports import _html
 
     skipped = [{"estimator": "ksg-ross", "scenario": "gaussian-correlated", "scenario_params": {"rho": r},
                 "reason": "kinds (continuous, continuous) not supported"} for r in (0.1, 0.3, 0.5)]
@@ -145,8 +145,8 @@ def test_one_number_format_per_column():
     import numpy as np
     import pandas as pd
 
-    from mibench._reporting import format_tables
-    from mibench.reports._tables import markdown
+    from mibench.analysis.reports._tables import markdown
+    from mibench.analysis.reports.terminal import format_tables
 
     df = pd.DataFrame({"n": [200, 1000], "bias": [0.000862, 0.006], "RMSE": [0.1, 0.25],
                        "coverage ±2 std": [np.nan, 0.9]})
