@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 #: neural estimators at their defaults (one torch thread each: the runner's processes already use
 #: every core), so the CLI form ``--estimator mine`` and this list share their stored trials.
 NEURAL: dict = {}
-#: bmi's KSG-10 and histogram (5 equal-width bins per dimension, no correction)
-KSG_BMI = ("ksg", {"k": 10})
+#: bmi's KSG-10 (``KSGEnsembleFirstEstimator(neighborhoods=(10,))``: KSG algorithm 1, Euclidean
+#: marginal norms, standardised, no jitter) and histogram (5 equal-width bins per dimension, no
+#: correction)
+KSG_BMI = ("ksg", {"k": 10, "metric": "euclidean", "noise": 0.0})
 HIST_BMI = ("binning", {"bins": 5, "strategy": "uniform", "miller_madow": False})
 #: bmi's families (KSG, histogram, CCA/Gaussian, MINE, NWJ, InfoNCE) plus KDE and SMILE. GMM-MI is
 #: left out of the default: full-covariance mixtures on the 25x25 and 50x50 tasks take hours;
