@@ -276,3 +276,55 @@ def test_bad_input():
     x[2, 0] = np.nan
     with pytest.raises(mibench.InputError, match="NaN"):
         KSG().estimate(x, y)
+
+
+# --------------------------------------------------------------------------- bmi's estimator
+_BMI_SCRIPT = """
+import sys, numpy as np
+from bmi.estimators import KSGEnsembleFirstEstimator
+for path in sys.argv[1:]:
+    d = np.load(path)
+    est = KSGEnsembleFirstEstimator(neighborhoods=(5, 10))
+    est.fit(d["x"], d["y"])
+    p = est.get_predictions()
+    print(repr(p[5]), repr(p[10]))
+"""
+
+
+def _bmi_python() -> str | None:
+    """A Python that imports bmi (PyPI benchmark-mi, which needs numpy < 2 and jax 0.4.x): this
+    one, or the one named by $MIBENCH_BMI_PYTHON (a separate environment)."""
+    import importlib.util
+    import os
+    import sys
+
+    if importlib.util.find_spec("bmi") is not None:
+        return sys.executable
+    return os.environ.get("MIBENCH_BMI_PYTHON") or None
+
+
+@pytest.mark.slow
+def test_agrees_with_bmi_on_identical_data(tmp_path):
+    # bmi's KSGEnsembleFirstEstimator (default: Euclidean marginals, standardised, algorithm 1,
+    # neighborhoods (5, 10)) clips each k's estimate at 0 and computes distances with scikit-learn's
+    # dot-product formula; on tie-free data the counts are the same, so the estimates agree to
+    # float summation order
+    import subprocess
+
+    python = _bmi_python()
+    if python is None:
+        pytest.skip("bmi is not importable; set MIBENCH_BMI_PYTHON to a Python with "
+                    "benchmark-mi installed (it needs numpy<2 and jax==0.4.33)")
+    rng = np.random.default_rng(21)
+    cases = [_gauss(1500, 0.6, rng), _gauss(1500, 0.8, rng, 3, 3), _gauss(1500, 0.5, rng, 5, 2)]
+    paths = []
+    for i, (x, y) in enumerate(cases):
+        paths.append(str(tmp_path / f"case{i}.npz"))
+        np.savez(paths[-1], x=x, y=y)
+    out = subprocess.run([python, "-c", _BMI_SCRIPT, *paths], capture_output=True, text=True,
+                         timeout=600, check=True).stdout.split("\n")
+    for (x, y), line in zip(cases, out, strict=False):
+        ref = [float(v) for v in line.split()]
+        ours = KSG(k=(5, 10), metric="euclidean", noise=0).estimate(x, y).info["mi_per_k"]
+        assert np.maximum(ours, 0) == pytest.approx(ref, abs=1e-9)
+        assert min(ours) > 0.05  # the clipping played no part
