@@ -11,6 +11,7 @@ import pandas as pd
 
 from mibench.analysis.reports.run_folder import write_run
 from mibench.contracts import InputError
+from mibench.contracts.files import prepare_dir
 from mibench.execution.options import RunOptions, options_from
 from mibench.execution.runner import default_store_path, execute, load_run, open_store
 from mibench.planning.plan import DEFAULT_SEEDS, plan
@@ -83,6 +84,8 @@ def run_trials(trials: list[Trial], skipped: Sequence[Skipped] = (),
         raise InputError(f"nothing to run ({reasons})")
     if suite is not None and options.timeout is None and suite.timeout is not None:
         options = options.replace(timeout=suite.timeout)
+    if out is not None:  # before the first trial: a bad folder must not cost the run
+        prepare_dir(out, "out")
     with open_store(options, default_store_path()) as st:
         df = execute(trials, store=st, options=options, on_cached=on_cached, on_result=on_result)
         store_path = st.path
@@ -98,7 +101,8 @@ def run_trials(trials: list[Trial], skipped: Sequence[Skipped] = (),
                                  "description": suite.description,
                                  "labels": [{"scenario": k[0], "scenario_params": k[1], "label": v}
                                             for k, v in suite.labels.items()]}
-        write_run(df, Path(out), manifest=manifest)
+        written = write_run(df, Path(out), manifest=manifest)
+        df.attrs["report_up_to_date"] = bool(written.get("up_to_date"))
     return df
 
 

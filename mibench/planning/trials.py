@@ -18,7 +18,7 @@ import numpy as np
 
 from mibench import registry as _registry
 from mibench._version import __version__
-from mibench.contracts import InputError
+from mibench.contracts import InputError, required_n
 from mibench.contracts.canonical import canonical_json, seed_int, seed_sequence, stable_int
 
 DATA_STREAM = 0
@@ -119,6 +119,7 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
         if int(n) != n or n < 1:
             raise InputError(f"sample size must be a positive integer, got {n}")
     trials, skipped = [], []
+    too_small: dict[str, int] = {}  # estimator label -> its minimum n, for an n below it
     for sname, sparams in scenarios:
         scenario = _registry.make_scenario(sname, **sparams)
         sparams = _registry.coerce_params(type(scenario), sparams, f"scenario {sname!r}")
@@ -127,16 +128,39 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
             estimator = _registry.make_estimator(ename, **eparams)
             given = _registry.coerce_params(type(estimator), eparams, f"estimator {ename!r}")
             eparams = _registry.drop_defaults(type(estimator), given)
+            _check_estimator(ename, estimator)
             ok, _, reason = estimator.capabilities.match(
                 scenario.x_kind, scenario.y_kind, int(scenario.dim_x), int(scenario.dim_y))
             if not ok:
                 skipped.append(Skipped(sname, sparams, ename, reason))
                 continue
+            need = required_n(estimator)
+            if min(ns) < need:
+                too_small[_label(ename, eparams)] = need
             for n in ns:
                 for seed in seeds:
                     trials.append(Trial(sname, sparams, ename, eparams, int(n), int(seed),
                                         getattr(type(estimator), "version", None)))
+    if too_small:
+        worst = ", ".join(f"{label} needs n >= {need}" for label, need in too_small.items())
+        raise InputError(f"n={min(ns)} is too small: {worst} (below that its value is noise); "
+                         "choose larger sample sizes or leave those estimators out")
     return unique_trials(trials), skipped
+
+
+def _check_estimator(name: str, estimator) -> None:
+    """The estimator's own hyperparameter checks, at planning (before any trial runs)."""
+    validate = getattr(estimator, "validate_params", None)
+    if validate is None:
+        return
+    try:
+        validate()
+    except InputError as exc:
+        raise type(exc)(f"estimator {name!r}: {exc}") from None
+
+
+def _label(name: str, params: dict) -> str:
+    return name + "".join(f":{k}={v}" for k, v in params.items())
 
 
 def unique_trials(trials: list[Trial]) -> list[Trial]:

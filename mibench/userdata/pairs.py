@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 
 from mibench import registry as _registry
-from mibench.contracts import CONTINUOUS, InputError, Scenario, TrueMI
+from mibench.contracts import CONTINUOUS, InputError, Scenario, TrueMI, required_n
 from mibench.contracts.canonical import canonical_json, stable_int
 from mibench.execution.options import Callbacks, RunOptions, options_from
 from mibench.execution.runner import execute, open_store
@@ -273,7 +273,7 @@ def make_work(label: str, x: np.ndarray, x_kind: str, y: np.ndarray, y_kind: str
     if swap:
         x, y, x_kind, y_kind = y, x, y_kind, x_kind
     n = x.shape[0]
-    need = est.min_samples()
+    need = required_n(est)
     if n < need:
         raise InputError(f"{label}: {n} rows are too few for {name} (it needs at least {need})")
     half_ok = n // 2 >= need
