@@ -28,8 +28,13 @@ def register(sub) -> None:
     p.add_argument("--n", action="append", metavar="N1,N2", help="beyond-normal: sample sizes")
     p.add_argument("--estimator", action="append", metavar="NAME[:k=v]",
                    help="beyond-normal: estimators (default: the paper set)")
+    p.add_argument("--reuse-summary", type=Path, metavar="CSV",
+                   help="beyond-normal: run only --estimator / --complexity-estimator and draw the "
+                        "other default estimators from this earlier beyond_normal_summary.csv "
+                        "(same tasks, n and seeds; the titles say so)")
     p.add_argument("--complexity-estimator", action="append", metavar="NAME[:k=v]",
-                   help="beyond-normal: estimators of the sample-complexity figure, which runs "
+                   help="beyond-normal: estimators of the sample-complexity figure ('none': "
+                        "only those of --reuse-summary), which runs "
                         "every n (default: those of --estimator)")
     p.set_defaults(handler=handle)
 
@@ -53,9 +58,9 @@ def handle(args) -> int:
                        else results_root() / "figures" / args.name)
     kw = {}
     if args.name == "gmm-mi-paper":
-        if args.seeds or args.n or args.estimator or args.complexity_estimator:
-            raise InputError("--seeds, --n, --estimator and --complexity-estimator apply to "
-                             "beyond-normal only")
+        if args.seeds or args.n or args.estimator or args.complexity_estimator or args.reuse_summary:
+            raise InputError("--seeds, --n, --estimator, --complexity-estimator and "
+                             "--reuse-summary apply to beyond-normal only")
         kw["realisations"] = args.realisations
         if args.only:
             parts = split_list([args.only])
@@ -70,6 +75,14 @@ def handle(args) -> int:
         kw.update(seeds=args.seeds, ns=parse_ints(args.n, "--n") or None,
                   estimators=parse_estimators(args.estimator),
                   complexity_estimators=parse_estimators(args.complexity_estimator))
+        if kw["complexity_estimators"] == [("none", {})]:  # with --reuse-summary: run none
+            kw["complexity_estimators"] = []
+        if args.reuse_summary is not None:
+            if not args.reuse_summary.is_file():
+                raise InputError(f"--reuse-summary: no such file {args.reuse_summary}")
+            if not (args.estimator or args.complexity_estimator):
+                raise InputError("--reuse-summary needs --estimator (the estimators to run now)")
+            kw["reuse"] = args.reuse_summary
     prepare_dir(out, "--out")  # before any work
     paths = module.make(out, quick=args.quick, jobs=args.jobs, store=args.store,
                         progress=not args.quiet, **kw)
