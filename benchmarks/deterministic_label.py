@@ -39,7 +39,8 @@ def main() -> None:
         mi = np.array(mi)
         spread = mi.std(ddof=1) if len(mi) > 1 else float("nan")
         reported = np.nanmean(std) if np.isfinite(std).any() else float("nan")
-        print(f"{args.estimator} n={n} seeds={len(mi)}: mean {mi.mean():.4f} ± {spread / math.sqrt(len(mi)):.4f} "
+        sem = spread / math.sqrt(len(mi))
+        print(f"{args.estimator} n={n} seeds={len(mi)}: mean {mi.mean():.4f} ± {sem:.4f} "
               f"(bias {mi.mean() - truth:+.4f}), spread {spread:.4f}, mean reported std {reported:.4f}")
 
 
