@@ -114,7 +114,9 @@ def _run_claimed(todo: list[Trial], store: Store, runner, jobs: int, rerun_faile
     computed here if its claim lapses). Concurrent identical runs thus split the work and store
     each trial once."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    chunk = min(64, max(4 * jobs, math.ceil(len(todo) / 8)))
+    # local executors start cheaply, so claim in chunks that concurrent runs can split; a Dask
+    # cluster starts once per call, so a dask run claims everything at once
+    chunk = len(todo) if runner.name == "dask" else min(64, max(4 * jobs, math.ceil(len(todo) / 8)))
     done_elsewhere = 0
     stop = threading.Event()
     heartbeat = threading.Thread(target=_renew_leases, args=(store.path, owner, stop), daemon=True)
