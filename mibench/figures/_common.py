@@ -12,13 +12,22 @@ log = logging.getLogger(__name__)
 
 
 def run_cached(scenarios, estimators, n, seeds, *, jobs, store, on_result=None,
-               progress: str | None = None) -> pd.DataFrame:
+               progress: str | None = None, stored_only: bool = False) -> pd.DataFrame:
     """mibench.run on a list of (scenario, params) pairs through the store (cached). With a
-    ``progress`` label, progress goes to stderr (a live bar on a terminal, plain lines in a log)."""
+    ``progress`` label, progress goes to stderr (a live bar on a terminal, plain lines in a log).
+    ``stored_only``: run nothing, return the trials the store already holds (maybe none)."""
     from mibench._progress import Progress
-    from mibench._runner import plan, run_trials
+    from mibench._runner import default_store_path, plan, run_trials
+    from mibench._store import Store
 
     trials, skipped = plan(list(scenarios), None, estimators, n, seeds)
+    if stored_only:
+        with Store(store or default_store_path()) as st:
+            held = st.statuses(t.key for t in trials)
+        log.info("stored only: %d of %d trials are in the store", len(held), len(trials))
+        trials = [t for t in trials if t.key in held]
+        if not trials:
+            return pd.DataFrame()
     if progress is None:
         return run_trials(trials, skipped, jobs=jobs, store=store, on_result=on_result)
     bar = Progress(len(trials), label=f"{progress} ")
