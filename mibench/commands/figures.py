@@ -13,11 +13,12 @@ def register(sub) -> None:
                        description="Run the trials a paper's figures need (stored, so a re-run "
                                    "recomputes nothing) and draw them as PNG and PDF.")
     p.add_argument("name", choices=sorted(FIGURE_SETS), help="figure set")
-    p.add_argument("--out", type=Path, help="output folder (default results/figures/NAME, "
-                                            "results/figures/NAME-quick with --quick)")
+    p.add_argument("--out", type=Path, help="output folder (default $MIBENCH_RESULTS/figures/NAME; "
+                                            "with --quick $MIBENCH_RESULTS/runs/figures/NAME-quick, "
+                                            "outside the tracked tree)")
     p.add_argument("--quick", action="store_true", help="reduced settings for a fast preview")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
-    p.add_argument("--store", type=Path, help="result store (default results/runs/store.sqlite)")
+    p.add_argument("--store", type=Path, help="result store (default $MIBENCH_RESULTS/runs/store.sqlite)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--realisations", type=int,
                    help="gmm-mi-paper: realisations of the invariance study (paper: 500)")
@@ -42,9 +43,10 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from mibench._contracts import InputError
-    from mibench._runner import results_root
     from mibench.commands._args import parse_estimators, parse_ints, split_list
+    from mibench.contracts import InputError
+    from mibench.contracts.files import prepare_dir
+    from mibench.execution.runner import results_root
     from mibench.figures import figure_set
 
     if args.jobs < 1:
@@ -53,7 +55,10 @@ def handle(args) -> int:
         if value is not None and value < 1:
             raise InputError(f"{opt} must be >= 1")
     module = figure_set(args.name)
-    out = args.out or results_root() / "figures" / (args.name + ("-quick" if args.quick else ""))
+    # a quick preview is scratch output: it goes under runs/ (git-ignored), never over the
+    # committed figures in results/figures/
+    out = args.out or (results_root() / "runs" / "figures" / f"{args.name}-quick" if args.quick
+                       else results_root() / "figures" / args.name)
     kw = {}
     if args.name == "gmm-mi-paper":
         if (args.seeds or args.n or args.estimator or args.complexity_estimator
@@ -83,6 +88,7 @@ def handle(args) -> int:
                 raise InputError("--reuse-summary needs --estimator (the estimators to run now)")
             kw["reuse"] = args.reuse_summary
         kw["stored_only"] = args.stored_only
+    prepare_dir(out, "--out")  # before any work
     paths = module.make(out, quick=args.quick, jobs=args.jobs, store=args.store,
                         progress=not args.quiet, **kw)
     print("\n".join(f"wrote {p}" for p in paths))

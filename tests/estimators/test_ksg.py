@@ -271,8 +271,9 @@ def test_bad_input():
         KSG(k=5).estimate(x, y)
     with pytest.raises(mibench.InputError, match="too small"):
         KSG(k=(2, 5), metric="euclidean").estimate(x, y)
+    x, y = rng.standard_normal((20, 1)), rng.standard_normal((20, 1))  # above the minimum n
     with pytest.raises(mibench.InputError, match="constant"):
-        KSG().estimate(np.ones(5), y)
+        KSG().estimate(np.ones(20), y)
     x[2, 0] = np.nan
     with pytest.raises(mibench.InputError, match="NaN"):
         KSG().estimate(x, y)
