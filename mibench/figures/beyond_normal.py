@@ -7,8 +7,10 @@ Settings follow scenarios.md sections 13 and 15: the 40 bmi v1 tasks, n in {100,
 3000, 5000, 10000}, seeds 0-9; the heatmap is drawn at n = 5000 (the v1 suite's n). The tasks
 come from the ``bmi-v1`` suite file (its scenario labels are the bmi task ids).
 
-Estimators (estimators.md sections 1.5, 4.2 and 7.2): bmi's KSG-10 (k = 10) and histogram (5
-equal-width bins per dimension, no bias correction), the Gaussian (CCA) baseline, and mibench's
+Estimators (estimators.md sections 1.5, 4.2 and 7.2): bmi's KSG-10 (k = 10, Euclidean marginal
+norms, standardised, no jitter: bmi's ``KSGEnsembleFirstEstimator(neighborhoods=(10,))``) and
+histogram (5 equal-width bins per dimension, no bias correction), the Gaussian (CCA) baseline, and
+mibench's
 KDE and neural bounds (MINE, NWJ, InfoNCE, SMILE). Deliberate difference: the neural bounds run
 at mibench's defaults (64-32 critic, Adam 1e-3, batch 64, early stopping on a validation split,
 the bound reported on a held-out test split), not bmi's (10-5 critic, Adam 0.1, batch 256, up to
