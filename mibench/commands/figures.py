@@ -32,6 +32,9 @@ def register(sub) -> None:
                    help="beyond-normal: run only --estimator / --complexity-estimator and draw the "
                         "other default estimators from this earlier beyond_normal_summary.csv "
                         "(same tasks, n and seeds; the titles say so)")
+    p.add_argument("--stored-only", action="store_true",
+                   help="beyond-normal: the sample-complexity figure runs nothing and draws the "
+                        "trials the store holds (a task x estimator missing some n: 'not run')")
     p.add_argument("--complexity-estimator", action="append", metavar="NAME[:k=v]",
                    help="beyond-normal: estimators of the sample-complexity figure ('none': "
                         "only those of --reuse-summary), which runs "
@@ -57,9 +60,10 @@ def handle(args) -> int:
                        else results_root() / "figures" / args.name)
     kw = {}
     if args.name == "gmm-mi-paper":
-        if args.seeds or args.n or args.estimator or args.complexity_estimator or args.reuse_summary:
-            raise InputError("--seeds, --n, --estimator, --complexity-estimator and "
-                             "--reuse-summary apply to beyond-normal only")
+        if (args.seeds or args.n or args.estimator or args.complexity_estimator
+                or args.reuse_summary or args.stored_only):
+            raise InputError("--seeds, --n, --estimator, --complexity-estimator, --reuse-summary "
+                             "and --stored-only apply to beyond-normal only")
         kw["realisations"] = args.realisations
         if args.only:
             parts = split_list([args.only])
@@ -82,6 +86,7 @@ def handle(args) -> int:
             if not (args.estimator or args.complexity_estimator):
                 raise InputError("--reuse-summary needs --estimator (the estimators to run now)")
             kw["reuse"] = args.reuse_summary
+        kw["stored_only"] = args.stored_only
     prepare_dir(out, "--out")  # before any work
     paths = module.make(out, quick=args.quick, options=options,
                         progress=not args.quiet, **kw)
