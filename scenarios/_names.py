@@ -19,6 +19,7 @@ BUILTIN_SCENARIOS = {
     "transformed": "scenarios.transforms:Transformed",
     "resampled": "scenarios.resample:Resampled",
     "target-mi": "scenarios.target_mi:TargetMI",
+    "embedded": "scenarios.embedded:Embedded",
     "categorical-uniform": "scenarios.discrete:CategoricalUniform",
     "zero-inflated-poisson": "scenarios.discrete:ZeroInflatedPoisson",
     "categorical-gaussian": "scenarios.discrete:CategoricalGaussian",
