@@ -20,6 +20,7 @@ BUILTIN_SCENARIOS = {
     "resampled": "scenarios.resample:Resampled",
     "target-mi": "scenarios.target_mi:TargetMI",
     "embedded": "scenarios.embedded:Embedded",
+    "images": "scenarios.images:Images",
     "categorical-uniform": "scenarios.discrete:CategoricalUniform",
     "zero-inflated-poisson": "scenarios.discrete:ZeroInflatedPoisson",
     "categorical-gaussian": "scenarios.discrete:CategoricalGaussian",
