@@ -155,7 +155,13 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
             if not ok:
                 skipped.append(Skipped(sname, sparams, ename, reason))
                 continue
+            need = int(estimator.min_samples_for(int(scenario.dim_x), int(scenario.dim_y)))
             for n in ns:
+                if n < need:
+                    skipped.append(Skipped(sname, sparams, ename,
+                                           f"n={n} < {need} samples it needs at dims "
+                                           f"({int(scenario.dim_x)}, {int(scenario.dim_y)})"))
+                    continue
                 for seed in seeds:
                     trials.append(Trial(sname, sparams, ename, eparams, int(n), int(seed),
                                         getattr(type(estimator), "version", None),

@@ -13,8 +13,10 @@ for X and for Y, mapped to [0, 1]^k by each coordinate's marginal CDF (injective
     curvature give c_0 and sigma (likewise the columns give c_1).
 ``shape="rectangle"`` (k = 4)
     an axis-aligned rectangle with anti-aliased edges (pixel value = covered fraction of the
-    pixel): width w = 2 + u_1 (3 size/4 - 2) pixels, left edge x_0 = u_0 (size - w), likewise
-    height and top edge from u_3, u_2. Injective: with w >= 2 some pixel is fully covered, so the
+    pixel): width w = 2 + u_1 (size - 2) pixels, left edge x_0 = u_0 (size - w), likewise
+    height and top edge from u_3, u_2 (every pixel, corners included, is covered with probability
+    > 1%, so no pixel is constant in a sample of a few hundred images). Injective: with w >= 2
+    some pixel is fully covered, so the
     row profile normalised by its maximum is the horizontal coverage, whose sum is w and whose
     first partial pixel gives x_0.
 
@@ -91,7 +93,7 @@ class Images(Scenario):
             return rows, cols
 
         def coverage(lo, width):
-            w = 2.0 + width * (0.75 * size - 2.0)
+            w = 2.0 + width * (size - 2.0)
             start = lo * (size - w)
             return np.clip(np.minimum(grid + 1.0, start + w) - np.maximum(grid, start), 0.0, 1.0)
 
@@ -144,7 +146,7 @@ class Images(Scenario):
             w = cov.sum(axis=1)
             first = np.argmax(cov > 0, axis=1)
             start = first + 1.0 - cov[np.arange(len(cov)), first]
-            return start / (size - w), (w - 2.0) / (0.75 * size - 2.0)
+            return start / (size - w), (w - 2.0) / (size - 2.0)
 
         # rows carry the first two latents (vertical position, height), columns the last two
         s0, w0 = edges(rows)

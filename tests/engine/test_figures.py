@@ -166,3 +166,24 @@ def test_beyond_normal_cli_default_folders(tmp_path, monkeypatch):
     with Store(results / "runs" / "store.sqlite") as st:
         assert st.count() == 40
     assert list(cwd.iterdir()) == []
+
+
+def test_high_dimension_figures(results_dir):
+    hd = figure_set("high-dimension")
+    out = results_dir / "hd"
+    paths = hd.make(out, seeds=1, ns=[30], estimators=[("gaussian", {}), ("binning", {})], max_dim=4)
+    names = {p.name for p in paths}
+    for stem in ("high_dimension_error_vs_dimension", "high_dimension_error_vs_mi"):
+        assert {f"{stem}.png", f"{stem}.pdf"} <= names and (out / f"{stem}.png").stat().st_size > 10_000
+    s = pd.read_csv(out / "high_dimension_summary.csv")
+    assert set(s["sweep"]) == {"dim", "mi"} and s.loc[s["sweep"] == "dim", "dim"].max() == 4
+    assert set(s.loc[s["sweep"] == "mi", "family"]) == {"normal", "uniform", "log-gamma-exponential", "student"}
+    normal = s[(s["label"] == "mi/normal") & (s["estimator"] == "binning")]
+    assert sorted(normal["true_mi"]) == [0.0, 0.5, 1.0, 2.0, 4.0, 8.0]
+    # at n = 30 the Gaussian estimator cannot take 16 + 16 dims: skipped with the reason
+    skipped = pd.read_csv(out / "high_dimension_skipped.csv")
+    assert len(skipped) == 22 and (skipped["estimator"] == "gaussian").all()
+    assert skipped["reason"].str.contains("n=30 < 33 samples it needs at dims \\(16, 16\\)").all()
+    assert not ((s["estimator"] == "gaussian") & (s["dim"] == 16)).any()
+    with pytest.raises(Exception, match="one sample size"):
+        hd.make(out, ns=[100, 200])

@@ -36,7 +36,7 @@ def test_images_depend_on_the_latents_as_claimed():
     # a rectangle covers w x h pixels' worth of area
     rect = Images(size=16, shape="rectangle")
     r = rect.render(np.array([[0.3, 0.0, 0.6, 1.0]])).reshape(16, 16)
-    assert r.sum() == pytest.approx(2.0 * (0.75 * 16), abs=1e-12)
+    assert r.sum() == pytest.approx(2.0 * 16, abs=1e-12)
 
 
 @pytest.mark.parametrize("kwargs, message", [
