@@ -30,6 +30,7 @@ _LAZY = {
     "estimate": "mibench.userdata.estimate", "read_data": "mibench.userdata.read",
     "mi_matrix": "mibench.userdata.matrix", "MIMatrix": "mibench.userdata.matrix",
     "recommend": "mibench.userdata.recommend",
+    "consistency": "mibench.userdata.consistency", "plot_consistency": "mibench.userdata.consistency",
     "summarize": "mibench.analysis.metrics", "write_report": "mibench.analysis.reports",
 }
 
@@ -48,5 +49,5 @@ __all__ = [
     "UnknownNameError", "as_2d", "check_xy", "register", "unregister", "run", "load_run",
     "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend", "summarize", "write_report",
-    "__version__",
+    "consistency", "plot_consistency", "__version__",
 ]

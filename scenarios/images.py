@@ -138,7 +138,8 @@ class Images(Scenario):
                     a, b, _ = np.polyfit(g, np.log(prof[top - 2:top + 3]), 2)
                     fits.append((-1.0 / (2.0 * a), b))
                 (s2, b0), (_, b1) = fits
-                out[i] = [b0 * s2 / (size - 1), b1 * s2 / (size - 1), (np.sqrt(s2) - 1.0) / (size / 4.0 - 1.0)]
+                out[i] = [b0 * s2 / (size - 1), b1 * s2 / (size - 1),
+                          (np.sqrt(s2) - 1.0) / (size / 4.0 - 1.0)]
             return out
 
         def edges(prof):

@@ -71,14 +71,12 @@ def describe_table(table, path) -> str:
     return f"{path}: n={table.n}{dropped}"
 
 
-def handle(args) -> int:
-    from mibench.contracts import CONTINUOUS, InputError
-    from mibench.userdata.columns import prepare, select_columns, variable
-    from mibench.userdata.estimate import estimate_table
+def load_table(args):
+    """Read ``args.file`` and prepare its ``--x`` and ``--y`` columns: (table, xcols, ycols)."""
+    from mibench.contracts import InputError
+    from mibench.userdata.columns import prepare, select_columns
     from mibench.userdata.read import read_data
-    from mibench.userdata.recommend import calibrate, candidates_with, format_recommendation
 
-    check_common(args)
     df = read_data(args.file)
     xcols = select_columns(df, split_list(args.x), "--x")
     ycols = select_columns(df, split_list(args.y), "--y")
@@ -88,6 +86,17 @@ def handle(args) -> int:
     table = prepare(df, xcols + ycols, dropna=args.dropna, discrete=split_list(args.discrete) or None,
                     continuous=split_list(args.continuous) or None, max_levels=args.max_levels,
                     source=str(args.file))
+    return table, xcols, ycols
+
+
+def handle(args) -> int:
+    from mibench.contracts import CONTINUOUS, InputError
+    from mibench.userdata.columns import variable
+    from mibench.userdata.estimate import estimate_table
+    from mibench.userdata.recommend import calibrate, candidates_with, format_recommendation
+
+    check_common(args)
+    table, xcols, ycols = load_table(args)
     estimators = split_list(args.estimator) or None
     res = estimate_table(table, xcols, ycols, estimators, permutations=args.permutations,
                          resamples=args.resamples, seed=args.seed, jobs=args.jobs)

@@ -9,7 +9,8 @@ from pathlib import Path
 def register(sub) -> None:
     from mibench.figures import FIGURE_SETS
 
-    p = sub.add_parser("figures", help="reproduce a paper's figures (gmm-mi-paper, beyond-normal, high-dimension)",
+    p = sub.add_parser("figures",
+                       help="reproduce a paper's figures (gmm-mi-paper, beyond-normal, high-dimension)",
                        description="Run the trials a paper's figures need (stored, so a re-run "
                                    "recomputes nothing) and draw them as PNG and PDF.")
     p.add_argument("name", choices=sorted(FIGURE_SETS), help="figure set")

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mibench._metrics import summarize
+from mibench.analysis.metrics import summarize
 from mibench.figures._common import label_quick, run_cached, write_csv
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,9 @@ QUICK = dict(seeds=1, n=500)
 def suite_entries(max_dim: int | None = None):
     """[(label, scenario name, params)] of the ``hd`` suite, one per expanded grid point (in the
     dimension sweep only those with dim_x <= ``max_dim`` when given), and the suite's estimators."""
-    from mibench import _registry
-    from mibench._suites import load_suite
-    from mibench._trials import expand_grid
+    from mibench import registry as _registry
+    from mibench.planning.suites import load_suite
+    from mibench.planning.trials import expand_grid
 
     suite = load_suite(SUITE)
     out = []
@@ -48,7 +48,7 @@ def suite_entries(max_dim: int | None = None):
 
 
 def _skipped_table(entries, estimators, n: int) -> pd.DataFrame:
-    from mibench._runner import plan
+    from mibench.planning.plan import plan
 
     _, skipped = plan([(name, params) for _, name, params in entries], None, estimators, [n], [0])
     return pd.DataFrame([{"scenario": s.scenario, "scenario_params": str(s.scenario_params),
@@ -57,19 +57,24 @@ def _skipped_table(entries, estimators, n: int) -> pd.DataFrame:
 
 
 def labelled(trials: pd.DataFrame, entries) -> pd.DataFrame:
-    """Summary with ``label``, ``sweep``, ``family`` and ``dim`` (of X) columns."""
-    from mibench import _registry
-    from mibench._trials import canonical_json
+    """Summary with ``label``, ``sweep``, ``family`` and ``dim`` (of X) columns; a cell that two
+    entries share (the MI sweep's 2-nat point is also the dimension sweep's dim-16 point) appears
+    once under each label."""
+    from mibench import registry as _registry
+    from mibench.contracts.canonical import canonical_json
 
-    keys = {}
+    keys: dict = {}
     for label, name, params in entries:
         cls = _registry.scenario_class(name)
         coerced = _registry.coerce_params(cls, params, name)
-        keys[(name, canonical_json(coerced))] = (label, int(cls(**coerced).dim_x))
+        keys.setdefault((name, canonical_json(coerced)), []).append((label, int(cls(**coerced).dim_x)))
     s = summarize(trials)
-    info = [keys.get((a, b), (None, np.nan)) for a, b in zip(s["scenario"], s["scenario_params"], strict=True)]
-    s["label"] = [i[0] for i in info]
-    s["dim"] = [i[1] for i in info]
+    s["_info"] = [keys.get((a, b), [(None, np.nan)])
+                  for a, b in zip(s["scenario"], s["scenario_params"], strict=True)]
+    s = s.explode("_info", ignore_index=True)
+    s["label"] = [i[0] for i in s["_info"]]
+    s["dim"] = [i[1] for i in s["_info"]]
+    s = s.drop(columns="_info")
     order = {label: i for i, label in enumerate(dict.fromkeys(e[0] for e in entries))}
     s["_order"] = s["label"].map(order)
     s = s[s["label"].notna()].copy()
@@ -78,7 +83,8 @@ def labelled(trials: pd.DataFrame, entries) -> pd.DataFrame:
     return s.reset_index(drop=True)
 
 
-def _panels(summary: pd.DataFrame, sweep: str, x: str, xlabel: str, title: str, logx: bool):
+def _panels(summary: pd.DataFrame, sweep: str, x: str, xlabel: str, title: str, logx: bool,
+            symlog: bool = False):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -103,6 +109,11 @@ def _panels(summary: pd.DataFrame, sweep: str, x: str, xlabel: str, title: str, 
         if logx:
             ax.set_xscale("log", base=2)
             ax.set_xlim(part[x].min() / 1.5, part[x].max() * 1.5)
+        if symlog:  # errors from -10 to +400 nats: linear within +-1 nat, logarithmic beyond
+            ax.set_yscale("symlog", linthresh=1.0)
+            shown = sub.loc[sub["ok"] > 0, "bias"]
+            if len(shown):
+                ax.set_ylim(min(-1.5, 2.0 * shown.min()), max(1.5, 2.0 * shown.max()))
         ax.set_title(fam, fontsize=10)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("mean estimate - true MI (nats)")
@@ -122,8 +133,8 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
 
     ``estimators`` replace the suite's; ``max_dim`` drops the suite's points above that dimension
     (a cheap preview)."""
-    from mibench._contracts import InputError
-    from mibench.reports import figures as rf
+    from mibench.analysis.reports import figures as rf
+    from mibench.contracts import InputError
 
     if complexity_estimators:
         raise InputError("--complexity-estimator applies to beyond-normal only")
@@ -149,7 +160,7 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
         "" if max_dim is None else f"dimension sweep <= {max_dim}") if r)
     fig = _panels(summary, "dim", "dim", "dimension of X and of Y (pixels for images)",
                   label_quick(f"Error vs dimension at 2 nats (n = {s['n']}, {s['seeds']} seeds; "
-                              "bars: standard error over seeds)", quick, reduced), logx=True)
+                              "bars: standard error over seeds)", quick, reduced), logx=True, symlog=True)
     written += rf.save(fig, out / "high_dimension_error_vs_dimension")
     fig = _panels(summary, "mi", "true_mi", "true MI (nats)",
                   label_quick(f"Error vs true MI at dimension 16 (n = {s['n']}, {s['seeds']} seeds)",

@@ -177,7 +177,8 @@ def test_high_dimension_figures(results_dir):
         assert {f"{stem}.png", f"{stem}.pdf"} <= names and (out / f"{stem}.png").stat().st_size > 10_000
     s = pd.read_csv(out / "high_dimension_summary.csv")
     assert set(s["sweep"]) == {"dim", "mi"} and s.loc[s["sweep"] == "dim", "dim"].max() == 4
-    assert set(s.loc[s["sweep"] == "mi", "family"]) == {"normal", "uniform", "log-gamma-exponential", "student"}
+    assert set(s.loc[s["sweep"] == "mi", "family"]) == {"normal", "uniform", "log-gamma-exponential",
+                                                        "student"}
     normal = s[(s["label"] == "mi/normal") & (s["estimator"] == "binning")]
     assert sorted(normal["true_mi"]) == [0.0, 0.5, 1.0, 2.0, 4.0, 8.0]
     # at n = 30 the Gaussian estimator cannot take 16 + 16 dims: skipped with the reason

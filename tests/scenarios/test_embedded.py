@@ -51,7 +51,8 @@ def test_monte_carlo_base_keeps_its_standard_error():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"dim_x": 3}, r"dim_x=3 is below the latent dimension 4 of 'target-mi': an injective map needs dim_x >= 4"),
+    ({"dim_x": 3},
+     r"dim_x=3 is below the latent dimension 4 of 'target-mi': an injective map needs dim_x >= 4"),
     ({"dim_y": 2, "base_params": "mi=1;dim=3"}, r"dim_y=2 is below the latent dimension 3"),
     ({"embedding": "conv"}, r"embedding must be one of linear, mlp"),
     ({"base": "discrete-table", "base_params": ""}, r"embedded needs a continuous base"),
@@ -59,7 +60,7 @@ def test_monte_carlo_base_keeps_its_standard_error():
 ])
 def test_bad_input(kwargs, message):
     with pytest.raises(InputError, match=message):
-        Embedded(**kwargs).true_mi
+        _ = Embedded(**kwargs).true_mi
 
 
 def test_cli_dimension_too_small_exit_2(tmp_path, capsys):

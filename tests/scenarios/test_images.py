@@ -47,7 +47,7 @@ def test_images_depend_on_the_latents_as_claimed():
 ])
 def test_bad_input(kwargs, message):
     with pytest.raises(InputError, match=message):
-        Images(**kwargs).true_mi
+        _ = Images(**kwargs).true_mi
 
 
 def test_cli_bad_size_exit_2(tmp_path, capsys):

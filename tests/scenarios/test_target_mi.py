@@ -60,17 +60,20 @@ def test_student_floor_is_the_chi_square_term():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"mi": 0.1, "dim": 16, "family": "student"}, r"mi=0.1 is unreachable for family 'student' with df=3.0 in dim=16: "
+    ({"mi": 0.1, "dim": 16, "family": "student"},
+     r"mi=0.1 is unreachable for family 'student' with df=3.0 in dim=16: "
                                                   r"the shared chi-square scale alone carries 0.7002 nats"),
-    ({"mi": 3 * MAX_MI_PER_DIM + 1, "dim": 3, "family": "uniform"}, r"unreachable for family 'uniform' in dim=3: at most 20"),
+    ({"mi": 3 * MAX_MI_PER_DIM + 1, "dim": 3, "family": "uniform"},
+     r"unreachable for family 'uniform' in dim=3: at most 20"),
     ({"mi": 1.0, "dim": 0}, r"dim must be >= 1, got 0"),
     ({"mi": -0.5}, r"mi must lie in \[0.0, inf\)"),
-    ({"mi": 1.0, "family": "gaussian"}, r"family must be one of normal, uniform, student, log-gamma-exponential"),
+    ({"mi": 1.0, "family": "gaussian"},
+     r"family must be one of normal, uniform, student, log-gamma-exponential"),
     ({"mi": 1.0, "family": "student", "df": 0}, r"df must lie in \(0.0"),
 ])
 def test_bad_parameters_one_line_errors(kwargs, message):
     with pytest.raises(InputError, match=message) as info:
-        TargetMI(**kwargs).true_mi
+        _ = TargetMI(**kwargs).true_mi
     assert "\n" not in str(info.value)
 
 
