@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from mibench.commands._args import parse_estimators, parse_ints, parse_params
+from mibench.commands._args import parse_estimators, parse_ints, parse_params, split_list
 
 
 def register(sub) -> None:
@@ -23,6 +23,9 @@ def register(sub) -> None:
                       help="scenario parameter values (repeatable); default: the scenario's grid")
     what.add_argument("--estimator", action="append", metavar="NAME[:k=v]",
                       help="estimator(s), repeatable and comma-separated; default: every available one")
+    what.add_argument("--task", action="append", metavar="LABEL[,LABEL]",
+                      help="with --suite: run only the entries with these labels (e.g. bmi task ids "
+                           "such as 1v1-AI)")
     what.add_argument("--n", action="append", metavar="N1,N2", help="sample sizes (default 200,1000)")
     what.add_argument("--seeds", type=int, help="number of seeds per cell (default 5)")
     how = p.add_argument_group("how to run")
@@ -71,6 +74,8 @@ def handle(args) -> int:
         _quiet_dask()
     if bool(args.scenario) == bool(args.suite):
         raise InputError("give either --scenario NAME or --suite NAME|FILE")
+    if args.task and not args.suite:
+        raise InputError("--task selects entries of a suite; use it with --suite")
     how = dict(jobs=args.jobs, executor=args.executor, scheduler=args.scheduler, timeout=args.timeout,
                threads=args.threads, store=args.store, fresh=args.fresh, rerun_failed=args.rerun_failed)
     if args.suite:
@@ -82,6 +87,8 @@ def handle(args) -> int:
             raise InputError("a suite names its own scenarios, estimators, n and seeds; "
                              f"drop {', '.join(given)}")
         suite = load_suite(args.suite)
+        if args.task:
+            suite = suite.select(split_list(args.task))
         trials, skipped = suite.plan()
         label = suite.name
         if args.timeout is None:

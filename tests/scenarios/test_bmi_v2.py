@@ -84,3 +84,15 @@ def test_waves_log_jacobian():
 def test_unknown_task_id():
     with pytest.raises(UnknownNameError, match="^unknown bmi-v2 task id\\(s\\): 1v1-BI$"):
         bmi_v2_scenarios(["1v1-AI", "1v1-BI"])
+
+
+def test_cli_task_selection_and_unknown_task_id(tmp_path, capsys):
+    from mibench.cli import main
+
+    assert main(["run", "--suite", "bmi-v2", "--task", "1v1-BI", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "mibench: error: suite 'bmi-v2' has no entry labelled '1v1-BI'; did you mean 1v1-AI?"
+    assert main(["run", "--scenario", "bmi-ai", "--task", "1v1-AI", "--quiet"]) == 2
+    assert "use it with --suite" in capsys.readouterr().err
+    suite = load_suite("bmi-v2").select(["1v1-X-0.9", "multinormal-dense-5-5-0.5"])
+    assert [s.label for s in suite.scenarios] == ["1v1-X-0.9", "multinormal-dense-5-5-0.5"]
