@@ -154,6 +154,8 @@ def consistency_table(table: Table, xcols: Sequence[str], ycols: Sequence[str], 
     rows = []
     if "independence" in tests:
         null = np.asarray(results["xy"].null, dtype=float)
+        if null.size < 2:
+            raise InputError(f"{name} failed on the shuffled data: {results['xy'].info.get('first_failure')}")
         obs, s = float(null.mean()), float(null.std(ddof=1) / math.sqrt(null.size))
         rows.append(_row("independence", "I(x; shuffled y) = 0", obs, 0.0, s, atol, two_sided=True,
                          detail=f"mean over {null.size} shuffles of y"))
