@@ -18,6 +18,7 @@ from mibench.contracts import (
     UnknownNameError,
     as_2d,
     check_xy,
+    required_n,
 )
 from mibench.registry import register, unregister
 
@@ -46,7 +47,7 @@ def __getattr__(name):
 __all__ = [
     "CONTINUOUS", "DISCRETE", "Capabilities", "Estimate", "Estimator", "EstimatorFailure",
     "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI", "UnavailableError",
-    "UnknownNameError", "as_2d", "check_xy", "register", "unregister", "run", "load_run",
+    "UnknownNameError", "as_2d", "check_xy", "required_n", "register", "unregister", "run", "load_run",
     "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend", "summarize", "write_report",
     "consistency", "plot_consistency", "__version__",

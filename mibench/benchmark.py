@@ -11,6 +11,7 @@ import pandas as pd
 
 from mibench.analysis.reports.run_folder import write_run
 from mibench.contracts import InputError
+from mibench.contracts.files import prepare_dir
 from mibench.execution.runner import default_store_path, execute, load_run
 from mibench.execution.store import Store
 from mibench.planning.plan import DEFAULT_SEEDS, plan
@@ -80,6 +81,8 @@ def run_trials(trials: list[Trial], skipped: Sequence[Skipped] = (), *, jobs: in
     if not trials:
         reasons = "; ".join(f"{s.estimator}: {s.reason}" for s in skipped) or "empty grid"
         raise InputError(f"nothing to run ({reasons})")
+    if out is not None:  # before the first trial: a bad folder must not cost the run
+        prepare_dir(out, "out")
     with Store(store or default_store_path()) as st:
         df = execute(trials, store=st, jobs=jobs, executor=executor, fresh=fresh,
                      rerun_failed=rerun_failed, timeout=timeout, threads=threads, scheduler=scheduler,
@@ -97,7 +100,8 @@ def run_trials(trials: list[Trial], skipped: Sequence[Skipped] = (), *, jobs: in
                                  "description": suite.description,
                                  "labels": [{"scenario": k[0], "scenario_params": k[1], "label": v}
                                             for k, v in suite.labels.items()]}
-        write_run(df, Path(out), manifest=manifest)
+        written = write_run(df, Path(out), manifest=manifest)
+        df.attrs["report_up_to_date"] = bool(written.get("up_to_date"))
     return df
 
 

@@ -7,7 +7,7 @@ ConformanceReport(MyEstimator: 12 passed)
 Each check exercises one clause of the estimator contract (see ``mibench.Estimator``):
 
 - ``api``: a ``mibench.Estimator`` with valid ``capabilities``, ``reports_std`` and ``version``, and a
-  ``min_samples()`` that is a positive int.
+  ``min_samples()`` and a class attribute ``min_n`` that are positive ints.
 - ``params_round_trip``: every ``__init__`` argument is stored unchanged under its own name;
   ``get_params()`` returns exactly them; ``cls(**get_params())`` reproduces them; ``set_params``
   sets them.
@@ -18,7 +18,8 @@ Each check exercises one clause of the estimator contract (see ``mibench.Estimat
 - ``accepts_shapes``: 1-D arrays, ``(n, 1)`` arrays and lists give the same estimate; ``(n, d)`` with
   ``d = 2`` works where the capabilities allow it.
 - ``rejects_bad_input``: NaN, inf, mismatched lengths, non-numeric data, 3-D arrays, ``None``, a
-  constant column and ``n < min_samples()`` raise ``mibench.InputError`` / ``InputTypeError``.
+  constant column and n below the minimum (``mibench.required_n``: ``min_n`` and
+  ``min_samples()``) raise ``mibench.InputError`` / ``InputTypeError``.
 - ``rejects_bad_params``: a non-numeric value for a numeric (or boolean) hyperparameter raises
   ``InputError`` / ``InputTypeError`` naming the parameter.
 - ``deterministic``: the same seed gives the same result, and the input arrays are not modified.

@@ -33,6 +33,7 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
+    from mibench.contracts.files import prepare_dir
     from mibench.execution.progress import Progress
     from mibench.execution.runner import default_out_dir
     from mibench.userdata.columns import prepare, select_columns
@@ -55,10 +56,7 @@ def handle(args) -> int:
                     source=str(args.file))
     pairs, _ = _pairs(rows, cols)  # validates the selection before any work
     out_dir = args.out or default_out_dir(f"matrix-{Path(args.file).name.split('.')[0]}")
-    if out_dir.exists() and not out_dir.is_dir():
-        from mibench.contracts import InputError
-
-        raise InputError(f"--out {out_dir} exists and is not a directory")
+    prepare_dir(out_dir, "--out")  # before any work
     estimators = split_list(args.estimator) or [DEFAULT_ESTIMATOR]
     print(describe_table(table, args.file) + f"; {len(pairs)} pair(s)", file=sys.stderr)
     discrete = [c for c in selected if table.kinds[c] == "discrete"]

@@ -18,7 +18,7 @@ import numpy as np
 
 from mibench import registry as _registry
 from mibench._version import __version__
-from mibench.contracts import InputError
+from mibench.contracts import InputError, required_n
 from mibench.contracts.canonical import canonical_json, stable_int
 
 DATA_STREAM = 0
@@ -122,6 +122,7 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
         if int(n) != n or n < 1:
             raise InputError(f"sample size must be a positive integer, got {n}")
     trials, skipped = [], []
+    too_small: dict[str, int] = {}  # estimator label -> its minimum n, for an n below it
     for sname, sparams in scenarios:
         scenario = _registry.make_scenario(sname, **sparams)
         sparams = _registry.coerce_params(type(scenario), sparams, f"scenario {sname!r}")
@@ -130,23 +131,53 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
             estimator = _registry.make_estimator(ename, **eparams)
             given = _registry.coerce_params(type(estimator), eparams, f"estimator {ename!r}")
             eparams = _registry.drop_defaults(type(estimator), given)
+            _check_estimator(ename, estimator)
             ok, _, reason = estimator.capabilities.match(
                 scenario.x_kind, scenario.y_kind, int(scenario.dim_x), int(scenario.dim_y))
             if not ok:
                 skipped.append(Skipped(sname, sparams, ename, reason))
                 continue
-            need = int(estimator.min_samples_for(int(scenario.dim_x), int(scenario.dim_y)))
+            need = required_n(estimator)
+            if min(ns) < need:
+                too_small[_label(ename, eparams)] = need
+            dim_need = _dimension_need(estimator, scenario)
             for n in ns:
-                if n < need:
+                if need <= n < dim_need:  # enough in general, too few at these dimensions
                     skipped.append(Skipped(sname, sparams, ename,
-                                           f"n={n} < {need} samples it needs at dims "
+                                           f"n={n} < {dim_need} samples it needs at dims "
                                            f"({int(scenario.dim_x)}, {int(scenario.dim_y)})"))
                     continue
                 for seed in seeds:
                     trials.append(Trial(sname, sparams, ename, eparams, int(n), int(seed),
                                         getattr(type(estimator), "version", None),
                                         (given,) if given != eparams else ()))
+    if too_small:
+        worst = ", ".join(f"{label} needs n >= {need}" for label, need in too_small.items())
+        raise InputError(f"n={min(ns)} is too small: {worst} (below that its value is noise); "
+                         "choose larger sample sizes or leave those estimators out")
     return unique_trials(trials), skipped
+
+
+def _dimension_need(estimator, scenario) -> int:
+    """The n ``estimator`` needs at the scenario's dimensions (``min_samples_for``; 0 for a
+    duck-typed plugin without it). Planning skips, with the reason, the n below it."""
+    fn = getattr(estimator, "min_samples_for", None)
+    return 0 if fn is None else int(fn(int(scenario.dim_x), int(scenario.dim_y)))
+
+
+def _check_estimator(name: str, estimator) -> None:
+    """The estimator's own hyperparameter checks, at planning (before any trial runs)."""
+    validate = getattr(estimator, "validate_params", None)
+    if validate is None:
+        return
+    try:
+        validate()
+    except InputError as exc:
+        raise type(exc)(f"estimator {name!r}: {exc}") from None
+
+
+def _label(name: str, params: dict) -> str:
+    return name + "".join(f":{k}={v}" for k, v in params.items())
 
 
 def unique_trials(trials: list[Trial]) -> list[Trial]:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from mibench import registry as _registry
-from mibench.contracts import CONTINUOUS, DISCRETE, InputError, InputTypeError
+from mibench.contracts import CONTINUOUS, DISCRETE, InputError
 from mibench.contracts.canonical import canonical_json
+from mibench.contracts.validation import to_array
 from mibench.userdata.choose import ESTIMATE_DEFAULTS, _accepts, _kinds_key, choose_estimator, normalise_specs
 from mibench.userdata.columns import MAX_LEVELS, Table, prepare, variable
 from mibench.userdata.pairs import RESAMPLES, check_counts, make_work, run_pairs
@@ -24,12 +24,7 @@ def _as_frame(a, prefix: str) -> pd.DataFrame:
         return df.reset_index(drop=True)
     if isinstance(a, pd.Series):
         return pd.DataFrame({str(a.name) if a.name is not None else prefix: a.to_numpy()})
-    arr = np.asarray(a)
-    if arr.dtype == object:
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise InputTypeError(f"{prefix} contains non-numeric values; encode them as numbers") from None
+    arr = to_array(a, prefix)
     if arr.ndim == 0:
         raise InputError(f"{prefix} is a scalar; expected an array of shape (n_samples, dim)")
     if arr.ndim == 1:

@@ -97,6 +97,7 @@ class MIMatrix:
         import seaborn as sns
 
         nr, nc = self.mi.shape
+        own_figure = ax is None
         if ax is None:
             fig, ax = plt.subplots(figsize=(1.3 + 1.05 * nc, 1.0 + 0.7 * nr))
         else:
@@ -117,10 +118,13 @@ class MIMatrix:
                     cbar_kws={"label": "MI [nats]"}, linewidths=0.5, linecolor="white")
         title = f"MI matrix (n = {self.n})"
         if self.p_value is not None:
-            title += "; * p <= 0.05 (permutation)"
-        ax.set_title(title, fontsize=9)
+            title += "\n* p <= 0.05 (permutation)"
         ax.set_xlabel("")
         ax.set_ylabel("")
+        if own_figure:  # the title over the whole figure, so a narrow matrix does not clip it
+            fig.suptitle(title, fontsize=9)
+        else:
+            ax.set_title(title, fontsize=9)
         fig.tight_layout()
         return fig
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mibench import registry as _registry
-from mibench.contracts import InputError, MibenchError
+from mibench.contracts import InputError, MibenchError, required_n
 from mibench.contracts.canonical import stable_int
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ def make_work(label: str, x: np.ndarray, x_kind: str, y: np.ndarray, y_kind: str
     if swap:
         x, y = y, x
     n = x.shape[0]
-    need = est.min_samples()
+    need = required_n(est)
     if n < need:
         raise InputError(f"{label}: {n} rows are too few for {name} (it needs at least {need})")
     half_ok = n // 2 >= need
