@@ -19,6 +19,10 @@ import os
 import subprocess
 import sys
 
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"  # inherited by the child processes
+
 CONFIGS = [
     ("images", {"size": 16, "shape": "gaussian"}),
     ("images", {"size": 32, "shape": "gaussian"}),
