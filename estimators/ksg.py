@@ -12,7 +12,7 @@ from numbers import Integral
 import numpy as np
 from scipy.special import digamma
 
-from estimators._checks import check_bool, check_nonnegative, neighbours_min_samples
+from estimators._checks import check_bool, check_int, check_nonnegative, neighbours_min_samples
 from estimators._knn import chebyshev_extent, count_within, kth_neighbor, max_euclidean_counts
 from mibench import Capabilities, Estimate, Estimator, InputError
 
@@ -108,6 +108,7 @@ class KSG(Estimator):
     reports_std = False
     #: 1: ``metric`` and tuples of k added (chebyshev results unchanged; keys re-made once)
     version = 1
+    fallbacks = ("ksg-mixed",)
 
     def __init__(self, k=3, variant=1, metric="chebyshev", standardize=True, noise=1e-10):
         self.k = k
@@ -120,12 +121,12 @@ class KSG(Estimator):
         return list(self.k) if isinstance(self.k, (tuple, list)) else [self.k]
 
     def validate_params(self) -> None:
-        ks = self._ks()
-        if not ks:
-            raise InputError("k must be an integer >= 1 or a non-empty tuple of them, got ()")
-        for k in ks:
-            if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
-                raise InputError(f"k must be an integer >= 1 or a tuple of them, got {self.k!r}")
+        if not isinstance(self.k, (tuple, list)):
+            check_int(self, "k")
+        elif not self.k or any(isinstance(k, bool) or not isinstance(k, Integral) or k < 1
+                               for k in self.k):
+            raise InputError(f"k must be an integer >= 1 or a non-empty tuple of them, "
+                             f"got {self.k!r}")
         if isinstance(self.variant, bool) or self.variant not in (1, 2):
             raise InputError(f"variant must be 1 or 2 (Kraskov algorithm), got {self.variant!r}")
         if self.metric not in METRICS:

@@ -10,7 +10,7 @@ draws, no error reported) for comparison.
 
 from __future__ import annotations
 
-from mibench._contracts import Scenario, UnknownNameError
+from mibench import Scenario, UnknownNameError
 from scenarios.bmi_v1 import BMI_V1_TASKS
 
 SUITE_NAME = "bmi-v2"
@@ -64,10 +64,10 @@ BMI_V2_REFERENCE = {
 
 def bmi_v2_scenarios(task_ids=None) -> dict[str, Scenario]:
     """Build the bmi v2 scenarios keyed by task id (all 26, or ``task_ids``; unknown ids raise)."""
-    from scenarios.transforms import load_scenario_class
+    from mibench import make_scenario
 
     ids = list(BMI_V2_TASKS) if task_ids is None else list(task_ids)
     unknown = [t for t in ids if t not in BMI_V2_TASKS]
     if unknown:
         raise UnknownNameError(f"unknown bmi-v2 task id(s): {', '.join(unknown)}")
-    return {t: load_scenario_class(BMI_V2_TASKS[t][0])(**BMI_V2_TASKS[t][1]) for t in ids}
+    return {t: make_scenario(BMI_V2_TASKS[t][0], **BMI_V2_TASKS[t][1]) for t in ids}

@@ -30,7 +30,7 @@ import functools
 
 import numpy as np
 
-from mibench._contracts import CONTINUOUS, InputError, Scenario
+from mibench import CONTINUOUS, InputError, Scenario
 from scenarios._base import as_float, as_int
 from scenarios.transforms import WrapsBase
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mibench._contracts import InputError, Scenario
+from mibench import InputError, Scenario
 from scenarios._base import as_float, as_int
 from scenarios.target_mi import FAMILIES, TargetMI
 

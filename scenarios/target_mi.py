@@ -41,7 +41,7 @@ from scipy.optimize import brentq
 from scipy.special import digamma, gammainc, gammaln, lambertw, ndtr
 from scipy.stats import t as student_t_dist
 
-from mibench._contracts import InputError, TrueMI
+from mibench import InputError, TrueMI
 from scenarios._base import DensityScenario, as_float, as_int
 from scenarios.student_t import t_correction
 

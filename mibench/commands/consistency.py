@@ -10,7 +10,10 @@ from mibench.commands._args import split_list
 
 
 def register(sub) -> None:
-    p = sub.add_parser("consistency", help="self-consistency tests of an estimator on your own data",
+    from mibench.commands._args import run_options_parser
+
+    p = sub.add_parser("consistency", parents=[run_options_parser()],
+                       help="self-consistency tests of an estimator on your own data",
                        description="Check one estimator on your data without a known MI: shuffled "
                                    "pairs give about 0 (independence), a lossy map of one side does "
                                    "not raise the MI (data processing), two independent copies give "
@@ -41,25 +44,24 @@ def register(sub) -> None:
                    help="most levels of an auto-detected discrete column (default 20)")
     p.add_argument("--dropna", action="store_true", help="drop rows with NaN/inf (default: refuse them)")
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--out", type=Path, help="folder for consistency.csv and consistency.png/.pdf")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, jobs=1)
 
 
 def handle(args) -> int:
+    from mibench.commands._args import run_options
     from mibench.commands.estimate import load_table
     from mibench.contracts import InputError
     from mibench.userdata.consistency import consistency_table, plot_consistency
 
-    if args.jobs < 1:
-        raise InputError("--jobs must be >= 1")
+    options = run_options(args)  # checks --jobs, --timeout, ...; temporary store unless --store
     if args.max_levels < 2:
         raise InputError("--max-levels must be >= 2")
     table, xcols, ycols = load_table(args)
     res = consistency_table(table, xcols, ycols, args.estimator, tests=split_list([args.tests]),
                             lossy=args.lossy, permutations=args.permutations,
                             resamples=args.resamples, atol=args.atol, rtol=args.rtol,
-                            seed=args.seed, jobs=args.jobs)
+                            seed=args.seed, options=options)
     a = res.attrs
     out = sys.stdout
     std = f" ± {a['mi_std']:.4f}" if math.isfinite(a["mi_std"]) else ""

@@ -126,15 +126,19 @@ def _panels(summary: pd.DataFrame, sweep: str, x: str, xlabel: str, title: str, 
     return fig
 
 
-def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: int | None = None,
-         ns: list[int] | None = None, estimators=None, complexity_estimators=None,
-         progress: bool = False, max_dim: int | None = None) -> list[Path]:
+def make(out: Path, *, quick: bool = False, options=None, jobs: int | None = None, store=None,
+         seeds: int | None = None, ns: list[int] | None = None, estimators=None,
+         complexity_estimators=None, progress: bool = False, stored_only: bool = False,
+         max_dim: int | None = None) -> list[Path]:
     """Run the ``hd`` suite through the store and draw error vs dimension and error vs true MI.
 
     ``estimators`` replace the suite's; ``max_dim`` drops the suite's points above that dimension
-    (a cheap preview)."""
+    (a cheap preview); ``stored_only``: run nothing, draw the trials the store holds."""
     from mibench.analysis.reports import figures as rf
     from mibench.contracts import InputError
+    from mibench.execution.options import options_from
+
+    options = options_from(options, jobs=jobs, store=store)
 
     if complexity_estimators:
         raise InputError("--complexity-estimator applies to beyond-normal only")
@@ -149,8 +153,8 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
     entries, suite_estimators = suite_entries(max_dim)
     est = estimators or suite_estimators
     trials = run_cached([(name, params) for _, name, params in entries], est, [s["n"]],
-                        list(range(s["seeds"])), jobs=jobs, store=store,
-                        progress="high-dimension" if progress else None)
+                        list(range(s["seeds"])), options=options,
+                        progress="high-dimension" if progress else None, stored_only=stored_only)
     summary = labelled(trials, entries)
     written = [write_csv(summary, out / "high_dimension_summary.csv")]
     skipped = _skipped_table(entries, est, s["n"])

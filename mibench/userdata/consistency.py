@@ -23,7 +23,8 @@ terms' in quadrature. A test passes when its violation is within the tolerance
 ``atol + rtol * |reference|`` plus two standard errors (reference: 0 for independence, I(x; y)
 for data processing, I_a + I_b for additivity); ``margin`` is how far inside (> 0) or outside
 (< 0) that allowance the result lies, in nats. The work runs through the user-data executor
-(``userdata.pairs.run_pairs``: ``jobs`` local processes, results independent of ``jobs``).
+(``userdata.pairs.run_pairs``: the trials of the run options' executor, ``--jobs``, Dask, the
+store; results independent of the executor and the number of workers).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import pandas as pd
 from mibench import registry as _registry
 from mibench.contracts import DISCRETE, InputError
 from mibench.contracts.canonical import canonical_json
+from mibench.execution.options import RunOptions, options_from
 from mibench.userdata.choose import _accepts, choose_estimator, normalise_specs
 from mibench.userdata.columns import MAX_LEVELS, Table, encode_discrete, variable
 from mibench.userdata.estimate import table_from_xy
@@ -92,9 +94,12 @@ def _join(a: np.ndarray, b: np.ndarray, kind: str) -> np.ndarray:
 def consistency_table(table: Table, xcols: Sequence[str], ycols: Sequence[str], estimator=None, *,
                       tests: Sequence[str] = TESTS, lossy: str = "auto", permutations: int = 20,
                       resamples: int = RESAMPLES, atol: float = 0.02, rtol: float = 0.1,
-                      seed: int = 0, jobs: int = 1) -> pd.DataFrame:
-    """:func:`consistency` on a prepared :class:`~mibench.userdata.columns.Table` (used by the CLI)."""
-    check_counts(resamples, permutations, jobs)
+                      seed: int = 0, options: RunOptions | None = None,
+                      jobs: int | None = None) -> pd.DataFrame:
+    """:func:`consistency` on a prepared :class:`~mibench.userdata.columns.Table` (used by the CLI);
+    the estimates run as trials of the executor of ``options`` (as ``mibench.estimate``'s)."""
+    options = options_from(options, jobs=jobs)
+    check_counts(resamples, permutations)
     tests = list(dict.fromkeys(tests))
     bad = [t for t in tests if t not in TESTS]
     if bad or not tests:
@@ -140,7 +145,8 @@ def consistency_table(table: Table, xcols: Sequence[str], ycols: Sequence[str], 
         items["b"] = work("b", xv[b], xk, yv[b], yk)
         items["ab"] = work("ab", _join(xv[a], xv[b], xk), xk, _join(yv[a], yv[b], yk), yk)
     keys = list(items)
-    results = dict(zip(keys, run_pairs([items[k] for k in keys], seed=seed, jobs=jobs), strict=True))
+    results = dict(zip(keys, run_pairs([items[k] for k in keys], seed=seed, options=options),
+                       strict=True))
     failed = {k: r for k, r in results.items() if r.status != "ok"}
     if failed:
         k, r = next(iter(failed.items()))
@@ -192,7 +198,8 @@ def _row(test, claim, observed, expected, se, tol, *, two_sided: bool, detail: s
 def consistency(x, y, estimator=None, *, x_kind: str = "auto", y_kind: str = "auto",
                 tests: Sequence[str] = TESTS, lossy: str = "auto", permutations: int = 20,
                 resamples: int = RESAMPLES, atol: float = 0.02, rtol: float = 0.1, seed: int = 0,
-                jobs: int = 1, dropna: bool = False, max_levels: int = MAX_LEVELS) -> pd.DataFrame:
+                jobs: int | None = None, options: RunOptions | None = None, dropna: bool = False,
+                max_levels: int = MAX_LEVELS) -> pd.DataFrame:
     """Self-consistency tests (independence, data processing, additivity) of one estimator on x, y.
 
     Parameters
@@ -205,7 +212,8 @@ def consistency(x, y, estimator=None, *, x_kind: str = "auto", y_kind: str = "au
     permutations : shuffles of y for the independence test (>= 2).
     resamples : half-samples for the error bar of estimators without their own std.
     atol, rtol : tolerance in nats, absolute and relative to the test's reference value.
-    seed, jobs, dropna, max_levels, x_kind, y_kind : as in :func:`mibench.estimate`.
+    seed, jobs, options, dropna, max_levels, x_kind, y_kind : as in :func:`mibench.estimate`
+        (``options``: a :class:`mibench.RunOptions`, e.g. a Dask executor or a store).
 
     Returns
     -------
@@ -217,7 +225,7 @@ def consistency(x, y, estimator=None, *, x_kind: str = "auto", y_kind: str = "au
                                         max_levels=max_levels)
     return consistency_table(table, xcols, ycols, estimator, tests=tests, lossy=lossy,
                              permutations=permutations, resamples=resamples, atol=atol, rtol=rtol,
-                             seed=seed, jobs=jobs)
+                             seed=seed, options=options, jobs=jobs)
 
 
 def consistency_scenario(scenario: str, params: dict | None = None, n: int = 2000, estimator=None, *,

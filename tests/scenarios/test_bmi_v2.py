@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mibench import UnknownNameError
-from mibench._suites import load_suite
+from mibench.planning.suites import load_suite
 from scenarios.bmi_v1 import BMI_V1_TASKS
 from scenarios.bmi_v2 import BMI_V2_REFERENCE, BMI_V2_TASKS, bmi_v2_scenarios
 from scenarios.mixtures import BmiAI, Galaxy, GaussianMixtureScenario, Waves

@@ -56,7 +56,7 @@ def test_monte_carlo_base_keeps_its_standard_error():
     ({"dim_y": 2, "base_params": "mi=1;dim=3"}, r"dim_y=2 is below the latent dimension 3"),
     ({"embedding": "conv"}, r"embedding must be one of linear, mlp"),
     ({"base": "discrete-table", "base_params": ""}, r"embedded needs a continuous base"),
-    ({"base": "nope"}, r"unknown base scenario 'nope'"),
+    ({"base": "nope"}, r"unknown scenario 'nope'; known: "),
 ])
 def test_bad_input(kwargs, message):
     with pytest.raises(InputError, match=message):
