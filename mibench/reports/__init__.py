@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from mibench._metrics import bound_ceilings, summarize
+from mibench.reports import _calibration as calibration
 from mibench.reports import _figures as figures
 from mibench.reports import _tables as tables
 from mibench.reports._html import figure as html_figure
@@ -46,6 +47,14 @@ FIGURES = {
                          "factor 1.5 of the true MI for every larger n tried ('never': not reached).",
     "coverage_vs_n": "Coverage of each estimator's own ±1 std and ±2 std intervals vs n (mean over "
                      "tasks); dashed: nominal 68.3 % and 95.4 % for normal errors.",
+    "calibration": "Calibration of the estimators' own error bars: mean reported std / std of the "
+                   "estimates over seeds vs n (log-log), one panel per task; band: 95 % interval "
+                   "from the sampling error of both stds; green: the goal [0.75, 1.33]; dashed: 1 "
+                   "(honest). Above 1 the error bar is too wide, below too narrow.",
+    "coverage_vs_nominal": "Observed coverage of est ± z·std (reported std) vs its nominal level "
+                           "for normal errors, pooled over tasks and n: left around the true MI, "
+                           "right around the cell's mean estimate (low on the left only: bias; "
+                           "low on both: a too-small error bar); dashed: nominal.",
 }
 
 
@@ -128,7 +137,11 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
                   figures.sample_complexity_data(summary) if len(ns) > 1 else None,
                   FIGURES["sample_complexity"]),
                  ("coverage_vs_n", figures.plot_coverage_vs_n, (summary,), figures.coverage_data(summary),
-                  FIGURES["coverage_vs_n"])]
+                  FIGURES["coverage_vs_n"]),
+                 ("calibration", calibration.plot_calibration, (summary,),
+                  calibration.calibration_data(summary), FIGURES["calibration"]),
+                 ("coverage_vs_nominal", calibration.plot_coverage_nominal, (trials,),
+                  calibration.coverage_nominal_data(trials), FIGURES["coverage_vs_nominal"])]
         for name, fn, args, data, caption in plan:
             fig = _safe(fn, *args)
             if fig is None:
@@ -162,6 +175,11 @@ def _html(summary, paper, mt, figs, out, manifest, title, digits) -> str:
                          tables.html_table(t, digits, bold_col="true MI")))
     for name, caption in figs:
         sections.append((name.replace("_", " "), html_figure(out / f"{name}.png", caption)))
+    goal = calibration.calibration_goal_table(summary)
+    if len(goal):
+        sections.append(("Error-bar calibration at n ≥ 2000",
+                         f"<p class=\"note\">{html.escape(calibration.GOAL_NOTE)}</p>"
+                         + tables.html_table(goal, digits)))
     sections.append(("All metrics", f"<p class=\"note\">{html.escape(tables.UNITS_NOTE)}</p>"
                      + tables.html_table(mt, digits)))
     if manifest:
