@@ -556,6 +556,8 @@ def _seeds(base: int, label: str, role: str, r: int) -> tuple[int, np.random.Gen
 
 def _one(work: PairWork, role: str, r: int, base_seed: int):
     est = _registry.make_estimator(work.estimator, **work.params)
+    if role != "obs" and "uncertainty" in est.get_params():
+        est.set_params(uncertainty="none")  # replicates need the point estimate only
     seed, rng = _seeds(base_seed, work.label, role, r)
     x, y = work.x, work.y
     n = x.shape[0]
@@ -650,7 +652,8 @@ def run_pairs(work_list: Sequence[PairWork], *, seed: int = 0, jobs: int = 1,
             if role == "obs":
                 res.mi, res.info, res.wall_s = mi, info, wall
                 if std is not None and math.isfinite(std):
-                    res.std, res.std_source = std, "estimator"
+                    # the method's name when the estimator says it ("subsample", ...)
+                    res.std, res.std_source = std, str(info.get("uncertainty") or "estimator")
             elif role == "half":
                 res._half.append((r, mi))
             else:
@@ -715,7 +718,9 @@ def make_work(label: str, x: np.ndarray, x_kind: str, y: np.ndarray, y_kind: str
         log.info("%s: n/2=%d is below %s's minimum %d; no half-sampling error bar", label, n // 2,
                  name, need)
     return PairWork(label, x, y, name, params, resamples=resamples if half_ok else 0,
-                    permutations=permutations, own_std=bool(getattr(type(est), "reports_std", False)))
+                    permutations=permutations,
+                    own_std=bool(getattr(type(est), "reports_std", False))
+                    and est.get_params().get("uncertainty") != "none")
 
 
 def check_counts(resamples: int, permutations: int, jobs: int) -> None:
