@@ -31,7 +31,7 @@ import numpy as np
 from mibench import Estimate, InputError
 
 __all__ = ["METHODS", "SUBSAMPLE_SPLITS", "check_uncertainty", "check_subsample_size",
-           "subsample_estimate"]
+           "subsample_estimate", "subsample_min_samples"]
 
 #: every spelling of ``uncertainty`` used by the built-in estimators, with one line each
 METHODS = {
@@ -57,6 +57,13 @@ def check_uncertainty(est, supported: tuple[str, ...]) -> None:
         names = ", ".join(repr(s) for s in supported)
         raise InputError(f"{type(est).__name__}: uncertainty={value!r} is not supported; "
                          f"supported: {names}")
+
+
+def subsample_min_samples(est, need: int, splits: tuple[int, ...] = SUBSAMPLE_SPLITS) -> int:
+    """``min_samples()`` of an estimator whose plain configuration needs ``need`` rows: with
+    ``uncertainty="subsample"`` every part of n / max(splits) rows must have them, so
+    ``need * max(splits)`` (the runner checks it when it plans a run, before any work)."""
+    return int(need) * max(splits) if getattr(est, "uncertainty", None) == "subsample" else int(need)
 
 
 def _plain(est):

@@ -10,7 +10,7 @@ from scipy.stats import rankdata
 
 from estimators._checks import check_bool
 from estimators._plugin import combine_codes, plugin_mi
-from estimators._uncertainty import check_uncertainty, subsample_estimate
+from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 logger = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class Binning(Estimator):
         check_uncertainty(self, ("subsample", "none"))
 
     def min_samples(self) -> int:
-        return 4
+        return subsample_min_samples(self, 4)
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
         if self.uncertainty == "subsample":

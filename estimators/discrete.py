@@ -9,7 +9,7 @@ estimator (:func:`estimators._plugin.plugin_mi`).
 from __future__ import annotations
 
 from estimators._plugin import plugin_mi
-from estimators._uncertainty import check_uncertainty, subsample_estimate
+from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 __all__ = ["PluginDiscrete"]
@@ -50,7 +50,7 @@ class PluginDiscrete(Estimator):
         check_uncertainty(self, ("subsample", "none"))
 
     def min_samples(self) -> int:
-        return 2
+        return subsample_min_samples(self, 2)
 
     def _estimate(self, x, y, *, seed):
         if self.uncertainty == "subsample":

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import digamma
 
 from estimators._checks import check_bool
-from estimators._uncertainty import check_uncertainty, subsample_estimate
+from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 __all__ = ["Gaussian", "logdet_bias"]
@@ -74,7 +74,7 @@ class Gaussian(Estimator):
         check_uncertainty(self, ("analytic", "subsample", "none"))
 
     def min_samples(self) -> int:
-        return 3
+        return subsample_min_samples(self, 3)
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
         if self.uncertainty == "subsample":

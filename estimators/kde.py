@@ -8,7 +8,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from estimators._checks import check_bool
-from estimators._uncertainty import check_uncertainty, subsample_estimate
+from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 __all__ = ["KDE", "kde_log_density", "bandwidth_factor"]
@@ -174,7 +174,7 @@ class KDE(Estimator):
         check_uncertainty(self, ("subsample", "none"))
 
     def min_samples(self) -> int:
-        return 4
+        return subsample_min_samples(self, 4)
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
         if self.uncertainty == "subsample":

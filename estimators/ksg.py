@@ -13,7 +13,7 @@ from scipy.special import digamma
 
 from estimators._checks import check_bool, check_int, check_nonnegative, neighbours_min_samples
 from estimators._knn import chebyshev_extent, count_within, kth_neighbor
-from estimators._uncertainty import check_uncertainty, subsample_estimate
+from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 logger = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ class KSG(Estimator):
         check_uncertainty(self, ("subsample", "none"))
 
     def min_samples(self) -> int:
-        return neighbours_min_samples(self.k)
+        return subsample_min_samples(self, neighbours_min_samples(self.k))
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
         if self.uncertainty == "subsample":

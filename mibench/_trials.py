@@ -148,6 +148,7 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
         _ = scenario.true_mi  # validates the parameters up front (and computes a cached MC truth)
         for ename, eparams in estimators:
             estimator = _registry.make_estimator(ename, **eparams)
+            estimator.validate_params()  # bad hyperparameters: one error before any work
             given = _registry.coerce_params(type(estimator), eparams, f"estimator {ename!r}")
             eparams = _registry.drop_defaults(type(estimator), given)
             ok, _, reason = estimator.capabilities.match(
@@ -155,6 +156,13 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
             if not ok:
                 skipped.append(Skipped(sname, sparams, ename, reason))
                 continue
+            too_small = [int(n) for n in ns if n < estimator.min_samples()]
+            if too_small:  # e.g. k-NN subsamples of n/4 rows need k + 1 of them
+                method = estimator.get_params().get("uncertainty", "none")
+                why = (f" (uncertainty={method!r} computes its error bar on parts of the data; "
+                       "uncertainty='none' needs fewer rows)" if method != "none" else "")
+                raise InputError(f"n={too_small[0]} is too small for {ename} {estimator!r}: it "
+                                 f"needs n >= {estimator.min_samples()}{why}")
             for n in ns:
                 for seed in seeds:
                     trials.append(Trial(sname, sparams, ename, eparams, int(n), int(seed),

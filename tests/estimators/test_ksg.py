@@ -108,7 +108,7 @@ def test_matches_brute_force_exactly(variant, dims, k):
     x, y = _gauss(300, 0.7, rng, *dims)
     x = (x - x.mean(0)) / x.std(0)  # pre-standardised so both sides see identical floats
     y = (y - y.mean(0)) / y.std(0)
-    est = KSG(k=k, variant=variant, standardize=False, noise=0).estimate(x, y)
+    est = KSG(k=k, variant=variant, standardize=False, noise=0, uncertainty="none").estimate(x, y)
     assert est.mi == pytest.approx(brute_ksg(x, y, k, variant), abs=1e-12)
     assert est.info == {"k": k, "variant": variant, "n": 300}
 
@@ -210,7 +210,7 @@ def test_bad_input():
     with pytest.raises(mibench.InputError, match="too small"):
         KSG(k=5).estimate(x, y)
     with pytest.raises(mibench.InputError, match="constant"):
-        KSG().estimate(np.ones(5), y)
+        KSG(uncertainty="none").estimate(np.ones(5), y)
     x[2, 0] = np.nan
     with pytest.raises(mibench.InputError, match="NaN"):
-        KSG().estimate(x, y)
+        KSG(uncertainty="none").estimate(x, y)
