@@ -85,7 +85,9 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
     Files: summary.csv (every metric, one row per task x estimator x n), summary.md and
     summary.tex (the same, formatted), paper_table.md and paper_table.tex (per n: mean ± std,
     true MI in bold), figures as NAME.png and NAME.pdf with the plotted numbers in NAME.csv,
-    and report.html (self-contained). Returns {name: path}.
+    calibration_goal.csv (per estimator, the share of cells at n >= 2000 whose std_ratio lies in
+    [0.75, 1.33]; when some estimator reports a std) and report.html (self-contained).
+    Returns {name: path}.
     """
     from mibench._reporting import atomic_write_text
 
@@ -110,6 +112,9 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
     write("paper_md", "paper_table.md", "\n\n".join(
         f"## n = {n}\n\nMean ± std over seeds (nats); true MI in bold.\n\n{tables.paper_markdown(t, digits)}"
         for n, t in paper.items()) + "\n")
+    goal = calibration.calibration_goal_table(summary)
+    if len(goal):
+        write("calibration_goal", "calibration_goal.csv", goal.to_csv(index=False))
     write("paper_tex", "paper_table.tex", "\n\n".join(tables.paper_latex(t, n, digits)
                                                        for n, t in paper.items()) + "\n")
 
@@ -153,11 +158,12 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
                 write(f"{name}.csv", f"{name}.csv", data.to_csv(index=index))
             figs.append((name, caption))
     paths["html"] = out / "report.html"
-    atomic_write_text(paths["html"], _html(summary, paper, mt, figs, out, manifest, title, digits))
+    atomic_write_text(paths["html"], _html(summary, paper, mt, figs, out, manifest, title, digits,
+                                           goal))
     return paths
 
 
-def _html(summary, paper, mt, figs, out, manifest, title, digits) -> str:
+def _html(summary, paper, mt, figs, out, manifest, title, digits, goal) -> str:
     title = title or (manifest or {}).get("title") or f"mibench report: {out.name}"
     n_trials = int(summary["trials"].sum()) if len(summary) else 0
     n_fail = int((summary["failed"] + summary["timeout"]).sum()) if len(summary) else 0
@@ -175,7 +181,6 @@ def _html(summary, paper, mt, figs, out, manifest, title, digits) -> str:
                          tables.html_table(t, digits, bold_col="true MI")))
     for name, caption in figs:
         sections.append((name.replace("_", " "), html_figure(out / f"{name}.png", caption)))
-    goal = calibration.calibration_goal_table(summary)
     if len(goal):
         sections.append(("Error-bar calibration at n ≥ 2000",
                          f"<p class=\"note\">{html.escape(calibration.GOAL_NOTE)}</p>"

@@ -16,6 +16,7 @@ Numbers come from :func:`mibench._metrics.summarize` (std_ratio columns) and
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ GOAL_NOTE = ("Per estimator: cells (task × n, n ≥ 2000) whose std_ratio (mean
              "over seeds) lies in [0.75, 1.33], the fraction of them, the median std_ratio and the "
              "seeds per cell. The goal is >= 80 % on tasks where the estimator is consistent.")
 #: y-range of the std_ratio panels (values beyond are drawn at the edge)
-RATIO_LIMITS = (0.1, 10.0)
+RATIO_LIMITS = (0.25, 4.0)
 
 
 def calibration_data(summary: pd.DataFrame) -> pd.DataFrame:
@@ -58,7 +59,7 @@ def plot_calibration(summary: pd.DataFrame, max_panels: int = 24, ncols: int = 4
     ncols = min(ncols, len(tasks))
     nrows = math.ceil(len(tasks) / ncols)
     with style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols, 2.6 * nrows), sharex=True,
+        fig, axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols, 2.8 * nrows), sharex=True,
                                  sharey=True, squeeze=False)
         for ax, task in zip(axes.flat, tasks, strict=False):
             ax.axhspan(*GOAL, color="#2ca02c", alpha=0.12, lw=0)
@@ -75,7 +76,7 @@ def plot_calibration(summary: pd.DataFrame, max_panels: int = 24, ncols: int = 4
             ax.set_yscale("log")
             ax.set_ylim(lo, hi)
             n_axis(ax, data["n"])
-            ax.set_title(task, fontsize=8)
+            ax.set_title(textwrap.fill(str(task), 38, break_long_words=True), fontsize=7.5)
         for ax in axes.flat[len(tasks):]:
             ax.set_visible(False)
         for ax in axes[:, 0]:
@@ -83,7 +84,7 @@ def plot_calibration(summary: pd.DataFrame, max_panels: int = 24, ncols: int = 4
         for ax in axes[-1, :]:
             ax.set_xlabel("n (log scale)")
         fig.tight_layout()
-        _legend_right(fig, axes.flat[0])
+        _legend_right(fig)  # every method, wherever it appears
     return fig
 
 
