@@ -25,7 +25,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from mibench._registry import make_estimator  # noqa: E402
+from mibench.registry import make_estimator  # noqa: E402
 
 ESTIMATORS = ["ksg", "ksg-mixed", "ksg-ross", "binning", "kde", "gaussian", "plugin-discrete"]
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mibench._metrics import calibration_goal, coverage_curve, summarize
-from mibench.reports import _calibration as calib
-from mibench.reports import write_report
+from mibench.analysis.metrics import calibration_goal, coverage_curve, summarize
+from mibench.analysis.reports import _calibration as calib
+from mibench.analysis.reports import write_report
 from tests.engine.test_metrics import rows
 
 
