@@ -168,6 +168,7 @@ class Binning(Estimator):
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
     version = 1
+    fallbacks = ("plugin-discrete",)
 
     def __init__(self, bins="auto", strategy="uniform", miller_madow=True, uncertainty="subsample"):
         self.bins = bins

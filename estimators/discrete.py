@@ -39,6 +39,7 @@ class PluginDiscrete(Estimator):
     capabilities = Capabilities(kinds=frozenset({("discrete", "discrete")}), max_dx=1, max_dy=1)
     reports_std = True
     version = 1
+    fallbacks = ("binning",)
 
     def __init__(self, correction="miller-madow", uncertainty="subsample"):
         self.correction = correction

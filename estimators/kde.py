@@ -158,6 +158,7 @@ class KDE(Estimator):
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
     version = 1
+    max_n = 5000  # its cost is O(n^2): calibration leaves it out above
 
     def __init__(self, bandwidth="scott", leave_one_out=True, uncertainty="subsample"):
         self.bandwidth = bandwidth

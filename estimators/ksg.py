@@ -12,7 +12,7 @@ from numbers import Integral
 import numpy as np
 from scipy.special import digamma
 
-from estimators._checks import check_bool, check_nonnegative, neighbours_min_samples
+from estimators._checks import check_bool, check_int, check_nonnegative, neighbours_min_samples
 from estimators._knn import chebyshev_extent, count_within, kth_neighbor, max_euclidean_counts
 from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
@@ -115,6 +115,7 @@ class KSG(Estimator):
     #: 1: ``metric`` and tuples of k added (chebyshev results unchanged; keys re-made once);
     #: 2: ``uncertainty`` added, a subsampling std by default (mi unchanged)
     version = 2
+    fallbacks = ("ksg-mixed",)
 
     def __init__(self, k=3, variant=1, metric="chebyshev", standardize=True, noise=1e-10,
                  uncertainty="subsample"):
@@ -129,12 +130,12 @@ class KSG(Estimator):
         return list(self.k) if isinstance(self.k, (tuple, list)) else [self.k]
 
     def validate_params(self) -> None:
-        ks = self._ks()
-        if not ks:
-            raise InputError("k must be an integer >= 1 or a non-empty tuple of them, got ()")
-        for k in ks:
-            if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
-                raise InputError(f"k must be an integer >= 1 or a tuple of them, got {self.k!r}")
+        if not isinstance(self.k, (tuple, list)):
+            check_int(self, "k")
+        elif not self.k or any(isinstance(k, bool) or not isinstance(k, Integral) or k < 1
+                               for k in self.k):
+            raise InputError(f"k must be an integer >= 1 or a non-empty tuple of them, "
+                             f"got {self.k!r}")
         if isinstance(self.variant, bool) or self.variant not in (1, 2):
             raise InputError(f"variant must be 1 or 2 (Kraskov algorithm), got {self.variant!r}")
         if self.metric not in METRICS:

@@ -150,6 +150,7 @@ class MixedKSG(Estimator):
     capabilities = _KindsByMethod()
     reports_std = True
     version = 1
+    fallbacks = ("ksg",)
 
     def __init__(self, k=3, method="gao", standardize=True, noise=1e-10, uncertainty="subsample"):
         self.k = k
@@ -203,6 +204,7 @@ class RossKSG(MixedKSG):
     """
 
     capabilities = ROSS_CAPABILITIES
+    fallbacks = ("ksg", "ksg-mixed")
     method = "ross"
     version = 1
 

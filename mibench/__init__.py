@@ -20,7 +20,7 @@ from mibench.contracts import (
     check_xy,
     required_n,
 )
-from mibench.registry import register, unregister
+from mibench.registry import make_estimator, make_scenario, register, unregister
 
 _aliases.install()
 
@@ -32,6 +32,8 @@ _LAZY = {
     "mi_matrix": "mibench.userdata.matrix", "MIMatrix": "mibench.userdata.matrix",
     "recommend": "mibench.userdata.recommend",
     "summarize": "mibench.analysis.metrics", "write_report": "mibench.analysis.reports",
+    "RunOptions": "mibench.execution.options",
+    "monte_carlo_mi": "mibench.contracts.groundtruth",
 }
 
 
@@ -49,5 +51,6 @@ __all__ = [
     "UnknownNameError", "as_2d", "check_xy", "required_n", "register", "unregister", "run", "load_run",
     "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend", "summarize", "write_report",
+    "RunOptions", "make_estimator", "make_scenario", "monte_carlo_mi",
     "__version__",
 ]

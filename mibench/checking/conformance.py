@@ -61,7 +61,7 @@ from mibench.checking.kit import (
 )
 
 __all__ = ["ConformanceError", "ConformanceReport", "CheckOutcome", "check_estimator", "CHECKS",
-           "make_pair"]
+           "make_pair", "parametrize_with_checks"]
 
 
 def check_estimator(estimator: type | Estimator, params: dict[str, Any] | None = None, *,
@@ -124,3 +124,39 @@ def check_estimator(estimator: type | Estimator, params: dict[str, Any] | None =
     if raise_on_failure and not report.passed:
         raise ConformanceError(report)
     return report
+
+
+def parametrize_with_checks(estimators, *, params: dict[str, Any] | None = None, **kit):
+    """A ``pytest.mark.parametrize`` over (plugin, check) pairs: one test id per plugin class and
+    check (``KSG-deterministic``), as scikit-learn's ``parametrize_with_checks``::
+
+        @parametrize_with_checks([MyEstimator, MyScenario])
+        def test_contract(estimator, check):
+            check(estimator)
+
+    ``check(plugin)`` runs that one check (``params`` and the keyword arguments of
+    :func:`check_estimator` or ``check_scenario`` apply), raises ConformanceError when it fails
+    and skips the test when the check does not apply.
+    """
+    import pytest
+
+    from mibench.checking.scenario_checks import SCENARIO_CHECKS, check_scenario
+    from mibench.contracts import Scenario
+
+    def runner(checker, name):
+        def check(obj):
+            report = checker(obj, params, checks=[name], raise_on_failure=True, **kit)
+            skipped = [o for o in report.outcomes if o.status == "skipped"]
+            if skipped:
+                pytest.skip(skipped[0].message)
+        check.__name__ = name
+        return check
+
+    cases, ids = [], []
+    for obj in estimators:
+        cls = obj if isinstance(obj, type) else type(obj)
+        scenario = issubclass(cls, Scenario)
+        for name in (SCENARIO_CHECKS if scenario else CHECKS):
+            cases.append((obj, runner(check_scenario if scenario else check_estimator, name)))
+            ids.append(f"{cls.__name__}-{name}")
+    return pytest.mark.parametrize(("estimator", "check"), cases, ids=ids)

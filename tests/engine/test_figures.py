@@ -108,27 +108,29 @@ def test_beyond_normal_heatmap_and_complexity_estimators_differ(results_dir):
 
 
 def test_beyond_normal_reuses_an_earlier_summary(results_dir):
-    # redraw with only KSG run: the other default estimators come from the earlier summary,
-    # cell for cell; a method without every n is left out of the sample-complexity figure
+    # redraw with only KSG run: the other default estimators come from the earlier summary, cell
+    # for cell; stored_only: the sample-complexity figure takes the KSG trials the store holds
+    # (every n for the first two tasks, from the first run; only the heatmap's n for a third)
     bn = figure_set("beyond-normal")
     tasks = ["1v1-normal-0.75", "multinormal-dense-2-2-0.5"]
     first, second = results_dir / "bn-first", results_dir / "bn-second"
-    kw = dict(quick=True, ns=[100, 300], seeds=2, task_ids=tasks)
-    bn.make(first, **kw)
-    (first / "beyond_normal_summary.csv").rename(first / "old.csv")
-    old = pd.read_csv(first / "old.csv")
+    kw = dict(quick=True, ns=[100, 300], seeds=2)
+    bn.make(first, task_ids=tasks, **kw)
     ksg = bn.KSG_BMI[0] + " (k=10, metric=euclidean, noise=0.0)"
-    old = old[old["method"] != ksg]  # as if KSG had never run with these settings
-    old.to_csv(first / "old.csv", index=False)
-    bn.make(second, estimators=[bn.KSG_BMI], complexity_estimators=[], reuse=first / "old.csv", **kw)
+    old = pd.read_csv(first / "beyond_normal_summary.csv")
+    old[old["method"] != ksg].to_csv(first / "old.csv", index=False)  # as if KSG never ran
+    bn.make(second, estimators=[bn.KSG_BMI], complexity_estimators=[bn.KSG_BMI], stored_only=True,
+            reuse=first / "old.csv", task_ids=tasks + ["1v1-additive-0.1"], **kw)
     before = pd.read_csv(first / "beyond_normal_heatmap.csv")
     after = pd.read_csv(second / "beyond_normal_heatmap.csv")
     assert set(after.columns) == set(before.columns)
-    pd.testing.assert_frame_equal(after[before.columns], before)  # same numbers, KSG included
-    cx = pd.read_csv(second / "beyond_normal_sample_complexity.csv")
-    assert ksg not in cx.columns and {"gaussian", "task"} < set(cx.columns) and len(cx.columns) == 3
+    after = after[after["task"].isin(tasks)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(after[before.columns], before)  # same numbers
+    cx = pd.read_csv(second / "beyond_normal_sample_complexity.csv").set_index("task")
+    assert cx.loc[tasks, [ksg, "gaussian"]].notna().all().all()
+    assert pd.isna(cx[ksg].get("1v1-additive-0.1", math.nan))  # no KSG trial at n = 100
     summary = pd.read_csv(second / "beyond_normal_summary.csv")
-    assert set(summary.loc[summary["method"] == ksg, "n"]) == {300}
+    assert set(summary.loc[summary["task"] == "1v1-additive-0.1", "n"]) == {300}
     assert not summary.duplicated(["task", "method", "n"]).any()
 
 

@@ -30,8 +30,9 @@ __all__ = ["write_report", "figures", "tables", "FIGURES", "task_names_from_mani
 
 #: added to the estimate-vs-true caption when lower-bound estimators are in the run
 CEILINGS_NOTE = (" Dotted: ln of the rows a lower bound is evaluated on (n, or its test split "
-                 "n_test), above which no such bound can certify MI; dash-dotted: InfoNCE's "
-                 "ln(batch) ceiling; each drawn only in panels where it can bind.")
+                 "n_test), above which no such bound can certify MI; dash-dotted: an estimator's own "
+                 "ceiling (InfoNCE: ln of its batch size); each drawn only in panels where it can "
+                 "bind.")
 
 #: report figures: file stem -> caption
 FIGURES = {
