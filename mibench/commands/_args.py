@@ -54,7 +54,7 @@ def parse_estimators(values: list[str] | None) -> list[tuple[str, dict]] | None:
     return estimator_specs(names) if names else None
 
 
-DEFAULT_STORE_HELP = "default $MIBENCH_RESULTS/runs/store.sqlite"
+DEFAULT_STORE_HELP = "default $MIBENCH_RESULTS/runs/store.sqlite, MIBENCH_RESULTS defaulting to ./results"
 
 
 def run_options_parser(store_default: str = DEFAULT_STORE_HELP) -> argparse.ArgumentParser:
