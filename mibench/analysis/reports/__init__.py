@@ -163,7 +163,9 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
     return paths
 
 
-def _html(summary, paper, mt, figs, out, manifest, title, digits, goal) -> str:
+def _html(summary, paper, mt, figs, out, manifest, title, digits, goal=None) -> str:
+    if goal is None:
+        goal = calibration.calibration_goal_table(summary)
     title = title or (manifest or {}).get("title") or f"mibench report: {out.name}"
     n_trials = int(summary["trials"].sum()) if len(summary) else 0
     n_fail = int((summary["failed"] + summary["timeout"]).sum()) if len(summary) else 0
