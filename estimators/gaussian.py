@@ -76,6 +76,9 @@ class Gaussian(Estimator):
     def min_samples(self) -> int:
         return subsample_min_samples(self, 3)
 
+    def min_samples_for(self, dim_x: int, dim_y: int) -> int:
+        return max(self.min_samples(), dim_x + dim_y + 1)  # a non-singular covariance
+
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
         if self.uncertainty == "subsample":
             return subsample_estimate(self, x, y, seed)

@@ -55,6 +55,8 @@ class PairResult:
     std_source: str = ""
     p_value: float = math.nan
     permutations: int = 0
+    #: the estimates on the permuted data, in replicate order (the null distribution)
+    null: list = field(default_factory=list)
     resamples: int = 0
     wall_s: float = math.nan
     status: str = "ok"
@@ -260,6 +262,7 @@ def _finish(w: PairWork, res: PairResult) -> None:
         res.std_source = f"half-sampling ({len(half)})"
     perm = np.array([v for _, v in sorted(res._perm)], dtype=float)
     res.permutations = int(perm.size)
+    res.null = perm.tolist()
     if perm.size:
         res.p_value = float((1 + np.sum(perm >= res.mi)) / (1 + perm.size))
     if res._errors:
