@@ -30,6 +30,7 @@ from mibench.analysis.metrics import summarize
 from mibench.analysis.reports import figures as rf
 from mibench.analysis.reports._labels import add_labels
 from mibench.contracts.canonical import canonical_json
+from mibench.execution.options import RunOptions, options_from
 from mibench.figures._common import label_quick, run_cached, write_csv
 
 log = logging.getLogger(__name__)
@@ -101,16 +102,16 @@ def task_names(tasks) -> dict[tuple[str, str], str]:
     return out
 
 
-def compute(s: dict, tasks, *, jobs=1, store=None, progress=False,
+def compute(s: dict, tasks, *, options: RunOptions = RunOptions(), progress=False,
             stored_only: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Trials of the heatmap (``estimators`` at ``heatmap_n``) and of the sample-complexity figure
     (``complexity_estimators`` at every n; empty with a single n). Shared trials run once.
     ``stored_only``: the sample-complexity trials the store holds, none run."""
     scen = [(name, params) for _, name, params in tasks]
     seeds = list(range(s["seeds"]))
-    trials = run_cached(scen, s["estimators"], [int(s["heatmap_n"])], seeds, jobs=jobs, store=store,
+    trials = run_cached(scen, s["estimators"], [int(s["heatmap_n"])], seeds, options=options,
                         progress="heatmap" if progress else None)
-    cx = (run_cached(scen, s["complexity_estimators"], s["ns"], seeds, jobs=jobs, store=store,
+    cx = (run_cached(scen, s["complexity_estimators"], s["ns"], seeds, options=options,
                      progress="sample complexity" if progress else None, stored_only=stored_only)
           if len(s["ns"]) > 1 and s["complexity_estimators"] else trials.iloc[:0])
     return trials, cx
@@ -173,7 +174,8 @@ def _complete(summary: pd.DataFrame, ns) -> pd.DataFrame:
     return summary[keep]
 
 
-def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: int | None = None,
+def make(out: Path, *, quick: bool = False, options: RunOptions | None = None,
+         jobs: int | None = None, store=None, seeds: int | None = None,
          ns: list[int] | None = None, estimators=None, complexity_estimators=None,
          task_ids: list[str] | None = None, progress: bool = False,
          reuse: Path | None = None, stored_only: bool = False) -> list[Path]:
@@ -191,6 +193,7 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
     sample-complexity figure. ``stored_only``: the sample-complexity figure runs no trial and
     draws the ``complexity_estimators`` trials the store already holds (a partial run).
     """
+    options = options_from(options, jobs=jobs, store=store)
     out = Path(out)
     s = settings(quick, seeds=seeds, ns=ns, estimators=estimators,
                  complexity_estimators=complexity_estimators)
@@ -210,7 +213,7 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
         reused, found = reused_rows(Path(reuse), s, tasks, fresh)
         note = (f"\n[run now: {', '.join(sorted({e for e, _ in fresh}))}; other estimators' cells "
                 f"reused from an earlier {Path(reuse).name}]")
-    heat_trials, cx_trials = compute(s, tasks, jobs=jobs, store=store, progress=progress,
+    heat_trials, cx_trials = compute(s, tasks, options=options, progress=progress,
                                      stored_only=stored_only)
     heat = labelled_summary(heat_trials, tasks)
     n = int(s["heatmap_n"])
