@@ -43,7 +43,6 @@ from typing import Any
 
 from mibench.contracts import (
     Estimator,
-    InputError,
     MibenchError,
 )
 
@@ -58,6 +57,7 @@ from mibench.checking.kit import (
     _first_line,
     _Skip,
     make_pair,
+    resolve,
 )
 
 __all__ = ["ConformanceError", "ConformanceReport", "CheckOutcome", "check_estimator", "CHECKS",
@@ -85,15 +85,7 @@ def check_estimator(estimator: type | Estimator, params: dict[str, Any] | None =
     -------
     ConformanceReport listing every check as passed, failed (with the reason) or skipped.
     """
-    if isinstance(estimator, type):
-        cls, base = estimator, {}
-    else:
-        cls, base = type(estimator), dict(estimator.get_params())
-    params = {**base, **(params or {})}
-    names = list(CHECKS) if checks is None else list(checks)
-    unknown = [c for c in names if c not in CHECKS]
-    if unknown:
-        raise InputError(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECKS)}")
+    cls, params, names = resolve(estimator, params, checks, CHECKS)
     ctx = _Context(cls, params, int(n), int(seed), float(independent_max), float(dependent_min))
     report = ConformanceReport(getattr(cls, "__name__", repr(cls)), dict(params))
     api_ok = True

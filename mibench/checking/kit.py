@@ -13,6 +13,7 @@ from mibench.contracts import (
     DISCRETE,
     Estimate,
     Estimator,
+    InputError,
 )
 
 
@@ -178,3 +179,17 @@ def _first_line(exc: BaseException) -> str:
 
 
 # --------------------------------------------------------------------------- checks
+
+
+def resolve(plugin, params: dict | None, checks, known: dict) -> tuple[type, dict, list[str]]:
+    """(class, parameters, check names) of a kit call: ``plugin`` is a class or an instance (its
+    ``get_params()`` under ``params``); ``checks`` default to every one of ``known``."""
+    if isinstance(plugin, type):
+        cls, base = plugin, {}
+    else:
+        cls, base = type(plugin), dict(plugin.get_params())
+    names = list(known) if checks is None else list(checks)
+    unknown = [c for c in names if c not in known]
+    if unknown:
+        raise InputError(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    return cls, {**base, **(params or {})}, names

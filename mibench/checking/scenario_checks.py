@@ -26,8 +26,9 @@ from mibench.checking.kit import (
     ConformanceReport,
     _Fail,
     _first_line,
+    resolve,
 )
-from mibench.contracts import DISCRETE, KINDS, InputError, MibenchError, Scenario, TrueMI
+from mibench.contracts import DISCRETE, KINDS, MibenchError, Scenario, TrueMI
 
 
 class _ScenarioContext:
@@ -127,15 +128,7 @@ def check_scenario(scenario: type | Scenario, params: dict[str, Any] | None = No
     scenario's defaults). Returns a ConformanceReport; raises ConformanceError when a check fails
     and ``raise_on_failure``.
     """
-    if isinstance(scenario, type):
-        cls, base = scenario, {}
-    else:
-        cls, base = type(scenario), dict(scenario.get_params())
-    params = {**base, **(params or {})}
-    names = list(SCENARIO_CHECKS) if checks is None else list(checks)
-    unknown = [c for c in names if c not in SCENARIO_CHECKS]
-    if unknown:
-        raise InputError(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(SCENARIO_CHECKS)}")
+    cls, params, names = resolve(scenario, params, checks, SCENARIO_CHECKS)
     ctx = _ScenarioContext(cls, params, int(n), int(seed))
     report = ConformanceReport(getattr(cls, "__name__", repr(cls)), dict(params),
                                checker="check_scenario")

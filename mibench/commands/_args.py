@@ -54,10 +54,14 @@ def parse_estimators(values: list[str] | None) -> list[tuple[str, dict]] | None:
     return estimator_specs(names) if names else None
 
 
-def run_options_parser() -> argparse.ArgumentParser:
+DEFAULT_STORE_HELP = "default $MIBENCH_RESULTS/runs/store.sqlite, MIBENCH_RESULTS defaulting to ./results"
+
+
+def run_options_parser(store_default: str = DEFAULT_STORE_HELP) -> argparse.ArgumentParser:
     """The options of how trials run, shared by every command that runs estimators (a parent
     parser: ``add_parser(..., parents=[run_options_parser()])``). Each command sets its own
-    ``--jobs`` default with ``set_defaults``. A new run flag is one argument here plus one field
+    ``--jobs`` default with ``set_defaults``; ``store_default`` says its default store in the
+    help. A new run flag is one argument here plus one field
     of :class:`mibench.execution.options.RunOptions`."""
     p = argparse.ArgumentParser(add_help=False)
     how = p.add_argument_group("how to run")
@@ -72,9 +76,8 @@ def run_options_parser() -> argparse.ArgumentParser:
     how.add_argument("--threads", type=int, default=1,
                      help="BLAS/OpenMP threads per estimate (default 1; pinned in every worker)")
     how.add_argument("--store", type=Path, metavar="FILE",
-                     help="result store (default $MIBENCH_RESULTS/runs/store.sqlite, MIBENCH_RESULTS "
-                          "defaulting to ./results); re-running the same command recomputes only "
-                          "what is missing")
+                     help=f"result store ({store_default}); re-running the same command "
+                          "recomputes only what is missing")
     how.add_argument("--fresh", action="store_true", help="recompute what the store already holds")
     how.add_argument("--rerun-failed", action="store_true",
                      help="retry stored estimates that failed or timed out (the rest stay cached)")

@@ -11,7 +11,7 @@ from mibench.commands._args import parse_estimators, run_options, run_options_pa
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "check", parents=[run_options_parser()],
+        "check", parents=[run_options_parser("default: a temporary one, so everything is recomputed")],
         help="accuracy regression check: run a suite and compare with a baseline",
         description="Run a suite (default: ci) with fresh trials, compare each cell's mean estimate "
                     "and failure count with the baseline CSV, and check each cell against the "

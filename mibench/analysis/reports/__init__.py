@@ -164,8 +164,6 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
 
 
 def _html(summary, paper, mt, figs, out, manifest, title, digits, goal=None) -> str:
-    if goal is None:
-        goal = calibration.calibration_goal_table(summary)
     title = title or (manifest or {}).get("title") or f"mibench report: {out.name}"
     n_trials = int(summary["trials"].sum()) if len(summary) else 0
     n_fail = int((summary["failed"] + summary["timeout"]).sum()) if len(summary) else 0
@@ -187,7 +185,7 @@ def _html(summary, paper, mt, figs, out, manifest, title, digits, goal=None) -> 
                          tables.html_table(t, digits, bold_col="true MI")))
     for name, caption in figs:
         sections.append((name.replace("_", " "), html_figure(out / f"{name}.png", caption)))
-    if len(goal):
+    if goal is not None and len(goal):
         sections.append(("Error-bar calibration at n ≥ 2000",
                          f"<p class=\"note\">{html.escape(calibration.GOAL_NOTE)}</p>"
                          + tables.html_table(goal, digits)))
