@@ -212,6 +212,13 @@ class EMResult:
     #: (P,) relative level (x per-dimension variance) of the raised reg_covar; 0 where not raised
     reg_level: np.ndarray
 
+    def put(self, idx, other: EMResult) -> None:
+        """Overwrite the fits at indices ``idx`` with those of ``other`` (one per index), in place."""
+        for a in ("w", "mu", "cov"):
+            getattr(self.mix, a)[idx] = getattr(other.mix, a)
+        for a in ("n_iter", "converged", "failed", "loglik", "reg_level"):
+            getattr(self, a)[idx] = getattr(other, a)
+
     @property
     def not_converged(self) -> np.ndarray:
         """(P,) fits that ran max_iter iterations without the stopping rule firing."""
@@ -298,13 +305,8 @@ def fit_em_fallback(X, W, init: Mixture, *, reg_covar: float, tol: float, max_it
         retry = fit_em(X if shared else X[idx], W[idx], init.take(idx),
                        reg_covar=np.broadcast_to(reg, (idx.size, reg.size)), tol=tol,
                        max_iter=max_iter)
-        for a in ("w", "mu", "cov"):
-            getattr(res.mix, a)[idx] = getattr(retry.mix, a)
-        res.n_iter[idx] = retry.n_iter
-        res.converged[idx] = retry.converged
-        res.failed[idx] = retry.failed
-        res.loglik[idx] = retry.loglik
-        res.reg_level[idx] = level
+        retry.reg_level[:] = level
+        res.put(idx, retry)
         if not res.failed.any():
             break
     return res
