@@ -153,8 +153,8 @@ class Binning(Estimator):
         Gaussian pair) for uniform bins of a pair of columns, capped in more dimensions by
         Cellucci (>= 5 expected points per joint cell, so the bins per axis shrink with
         dx + dy), and Cellucci for quantile bins, where every joint cell is populated and the
-        bias at independence is larger. Density-display rules (sqrt, scott, fd, rice) over-bin for MI and give a large
-        positive bias at independence.
+        bias at independence is larger. Density-display rules (sqrt, scott, fd, rice)
+        over-bin for MI and give a large positive bias at independence.
     strategy : {"uniform", "quantile"}, default "uniform"
         Equal-width bins between each column's min and max, or equiprobable bins from the
         ranks (edges at empirical quantiles; ties share a bin). Quantile bins make the
@@ -174,8 +174,9 @@ class Binning(Estimator):
     their joint cell / n), ``n``, and ``flags``: ``["sparse_cells"]`` when more than half of the
     points are alone in their joint cell, with a logged warning (with every point alone, the
     joint entropy is ln n and the MI reads h_x + h_y - ln n whatever the dependence: about ln n
-    once the marginal cells are mostly singletons too). Even with the cap, 2 bins per axis are too many past about
-    log2(n / 5) columns (dx + dy >= 9 at n = 2000): such estimates carry the flag.
+    once the marginal cells are mostly singletons too). Even with the cap, 2 bins per axis are
+    too many past about log2(n / 5) columns (dx + dy >= 9 at n = 2000): such estimates carry
+    the flag.
     """
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))

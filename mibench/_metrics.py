@@ -122,7 +122,8 @@ def summarize(trials: pd.DataFrame, include_flagged: bool = False) -> pd.DataFra
     is then 0). ``ok`` counts the trials the numbers are over.
 
     Columns: the cell keys, ``true_mi`` and its MC ``true_mi_stderr``, counts (``trials``,
-    ``ok``, ``excluded``, ``failed``, ``timeout``), over the successful seeds: ``mean``, ``bias`` = mean - true,
+    ``ok``, ``excluded``, ``failed``, ``timeout``), over the successful seeds: ``mean``,
+    ``bias`` = mean - true,
     ``rel_bias`` = bias / true (NaN when the truth is 0), ``std`` (ddof=1) and ``sem`` of the
     estimates, ``rmse`` = sqrt(mean((est - true)^2)), ``median``, ``iqr`` (75th - 25th
     percentile), ``with_std`` (successful seeds that reported a std), and over those seeds

@@ -214,7 +214,7 @@ class GMMMI(Estimator):
         cross-validation folds of the best init seed at K*): the number of held-out points in
         the fitted mixture's own low-density tail (below the level that holds 1% and 0.2% of its
         mass) is compared with the expected count by a binomial test; when it is significantly
-        (adjusted p < 1e-3) and at least 2x too large, ``info["flags"]`` contains ``"misfit"``
+        (adjusted p < 1e-3) and at least 1.5x too large, ``info["flags"]`` contains ``"misfit"``
         and a warning is logged: the data have heavier tails than any mixture the selection
         found, and the estimate can be off by many times its bootstrap std, which measures
         sampling error only (Student-t, asinh-Student). ``info``: ``misfit``, ``misfit_p``,

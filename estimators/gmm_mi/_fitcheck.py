@@ -32,7 +32,7 @@ ALPHAS = (0.01, 0.002)
 #: Bonferroni-adjusted p-value below which the excess of held-out tail points is significant
 P_LEVEL = 1e-3
 #: ... and the smallest excess ratio (observed / expected count) that raises the flag
-MIN_RATIO = 2.0
+MIN_RATIO = 1.5
 #: model draws per fold for the quantiles (MC error of the 0.2% level: about 7% in mass)
 DRAWS = 100_000
 
