@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mibench import run  # noqa: E402
-from mibench._metrics import summarize  # noqa: E402
+from mibench.analysis.metrics import summarize  # noqa: E402
 from scenarios.bmi_v1 import BMI_V1_TASKS  # noqa: E402
 
 CHEAP = ["gaussian", "ksg", "ksg-mixed", "binning", "kde", "gmm-mi"]
@@ -94,11 +94,11 @@ def main(argv=None) -> int:
         ap.error(f"unknown bmi v1 task(s): {', '.join(unknown)}")
     scen = [BMI_V1_TASKS[t] for t in tasks]
     args.store.parent.mkdir(parents=True, exist_ok=True)
-    from mibench._runner import plan
+    from mibench.planning.plan import plan
 
     trials_planned, skipped = plan(scen, None, args.estimators, args.n, args.seeds)
     if args.report_only:
-        from mibench._store import Store
+        from mibench.execution.store import Store
 
         with Store(args.store) as st:
             trials = st.load([t.key for t in trials_planned])

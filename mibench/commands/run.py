@@ -40,18 +40,24 @@ def register(sub) -> None:
     how.add_argument("--rerun-failed", action="store_true",
                      help="retry stored trials that failed or timed out (the rest stay cached)")
     how.add_argument("--fresh", action="store_true", help="recompute trials already in the store")
-    how.add_argument("--out", type=Path, help="output folder (default results/runs/SCENARIO or SUITE)")
-    how.add_argument("--store", type=Path, help="result store (default results/runs/store.sqlite)")
+    how.add_argument("--out", type=Path,
+                     help="output folder, overwritten if it holds an earlier run (default: "
+                          "$MIBENCH_RESULTS/runs/NAME-HASH, one folder per set of trials, NAME the "
+                          "scenario or suite, with the link runs/NAME pointing at the latest)")
+    how.add_argument("--store", type=Path,
+                     help="result store (default $MIBENCH_RESULTS/runs/store.sqlite)")
     how.add_argument("--quiet", action="store_true", help="no progress bar or tables")
     p.set_defaults(handler=handle)
 
 
 def handle(args) -> int:
-    from mibench._contracts import InputError
-    from mibench._metrics import summarize
-    from mibench._progress import Progress
-    from mibench._reporting import format_tables
-    from mibench._runner import DEFAULT_SEEDS, default_out_dir, plan, run_trials
+    from mibench.analysis.metrics import summarize
+    from mibench.analysis.reports.terminal import format_tables
+    from mibench.benchmark import run_trials
+    from mibench.contracts import InputError
+    from mibench.execution.progress import Progress
+    from mibench.execution.runner import link_latest, run_dir_for
+    from mibench.planning.plan import DEFAULT_SEEDS, plan, unavailable_estimators
 
     if args.seeds is not None and args.seeds < 1:
         raise InputError("--seeds must be >= 1")
@@ -72,7 +78,7 @@ def handle(args) -> int:
     how = dict(jobs=args.jobs, executor=args.executor, scheduler=args.scheduler, timeout=args.timeout,
                threads=args.threads, store=args.store, fresh=args.fresh, rerun_failed=args.rerun_failed)
     if args.suite:
-        from mibench._suites import load_suite
+        from mibench.planning.suites import load_suite
 
         given = [o for o, v in (("--param", args.param), ("--estimator", args.estimator),
                                 ("--n", args.n), ("--seeds", args.seeds)) if v]
@@ -91,15 +97,21 @@ def handle(args) -> int:
         seeds = args.seeds or DEFAULT_SEEDS
         trials, skipped = plan(args.scenario, params, estimators, ns, seeds)
         label, suite = args.scenario, None
+        if estimators is None:  # "every available one": say which are not, and how to get them
+            for reason, names in unavailable_estimators().items():
+                print(f"left out (unavailable): {', '.join(names)}: {reason}", file=sys.stderr)
     progress = Progress(len(trials), label=f"{label} ", enabled=None if not args.quiet else False)
     _report_skipped(skipped)
-    out = args.out or default_out_dir(label)
+    out = args.out or run_dir_for(label, trials)
     try:
         df = run_trials(trials, skipped, **how, out=out, suite=suite, on_cached=progress.skip,
                         on_result=progress.update)
     finally:
         progress.close()
     if not args.quiet:
+        if progress.cached:
+            print(f"{progress.cached}/{len(trials)} trials cached in the store, {progress.done} computed "
+                  "(--fresh recomputes them)", file=sys.stderr)
         print(format_tables(summarize(df)))
         bad = df[df["status"] != "ok"]
         if len(bad):
@@ -109,7 +121,22 @@ def handle(args) -> int:
                   f"out); first: {first['estimator']} n={first['n']}: "
                   f"{str(first['error']).splitlines()[0] if first['error'] else first['status']}")
             print("retry them with the same command and --rerun-failed")
-        print(f"\nwrote {out}/: report.html, trials.csv, summary.csv/.md/.tex, paper_table.md/.tex, figures")
+        if df.attrs.get("report_up_to_date"):
+            print(f"\n{out}/: report already up to date (same trials); `mibench report {out}` redraws it")
+        else:
+            print(f"\nwrote {out}/: report.html, trials.csv, summary.csv/.md/.tex, paper_table.md/.tex, "
+                  "figures")
+    if args.out is None:
+        link = link_latest(out, label)
+        if link is not None and not args.quiet:
+            print(f"{link} -> {out.name} (the latest run of {label})")
+    if len(df) and (df["status"] != "ok").all():  # a run with no result at all must not look fine
+        counts = df["status"].value_counts()
+        first = df.iloc[0]
+        why = str(first["error"]).splitlines()[0] if first["error"] else first["status"]
+        print(f"mibench: no trial succeeded ({', '.join(f'{v} {k}' for k, v in counts.items())}); "
+              f"first: {first['estimator']} n={first['n']}: {why}", file=sys.stderr)
+        return 1
     return 0
 
 
