@@ -21,6 +21,10 @@ STRATEGIES = ("uniform", "quantile")
 MIN_EXPECTED_PER_CELL = 5
 #: flag ``sparse_cells`` when more than this fraction of the points sit alone in their joint cell
 SPARSE_SINGLETON_FRACTION = 0.5
+#: flag ``concentrated`` (uniform bins) when one bin of a column holds more than this fraction of
+#: the points, or more than min(0.9, 3 / B) of them with B bins (a Gaussian column's fullest of
+#: 13 bins holds about 0.2, of 2 bins 0.5-0.7; a Cauchy column's fullest bin almost all points)
+CONCENTRATED_FRACTION = 0.5
 #: accepted bin-number rule names (plus "auto" and any int >= 2)
 BIN_RULES = ("sturges", "sqrt", "rice", "scott", "fd", "hacine-gharbi", "hacine-gharbi-ravier",
              "cellucci")
@@ -176,11 +180,19 @@ class Binning(Estimator):
     joint entropy is ln n and the MI reads h_x + h_y - ln n whatever the dependence: about ln n
     once the marginal cells are mostly singletons too). Even with the cap, 2 bins per axis are
     too many past about log2(n / 5) columns (dx + dy >= 9 at n = 2000): such estimates carry
-    the flag.
+    the flag. ``coarse_bins``: the auto rule's dimension cap gave fewer bins per axis than the
+    rule for a pair asks for, so the grid cannot resolve the dependence and the estimate is
+    biased, usually down (at n = 2000 on 3 + 3 Gaussian columns: 0.21 against 0.41).
+    ``concentrated`` (uniform bins): one bin holds more than half of a column's points (more
+    than min(0.9, 3 / B) of them with B bins): heavy tails or outliers stretch the equal-width
+    grid so that the bulk of the data falls in one or two bins (Student-t: 0.02 against 0.22);
+    quantile bins avoid it. ``max_bin_fraction``: per column, the fraction of points in its fullest bin.
     """
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = False
+    #: 2: the auto rule shrinks the bins per axis in more than 2 dimensions; flags (issue 20)
+    version = 2
 
     def __init__(self, bins="auto", strategy="uniform", miller_madow=True):
         self.bins = bins
@@ -204,9 +216,11 @@ class Binning(Estimator):
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
         n, dx = x.shape
         bins = n_bins(self.bins, x, y, self.strategy)
-        cx, _ = combine_codes(_codes(x, bins[:dx], self.strategy))
-        cy, _ = combine_codes(_codes(y, bins[dx:], self.strategy))
+        codes_x, codes_y = _codes(x, bins[:dx], self.strategy), _codes(y, bins[dx:], self.strategy)
+        cx, _ = combine_codes(codes_x)
+        cy, _ = combine_codes(codes_y)
         res = plugin_mi(cx, cy, miller_madow=bool(self.miller_madow))
+        flags = []
         rule = self.bins if isinstance(self.bins, str) else "fixed"
         if rule == "auto":
             rule = ("cellucci" if self.strategy == "quantile" else "hacine-gharbi-ravier"
@@ -218,8 +232,20 @@ class Binning(Estimator):
                            "for n=%d): the estimate is dominated by bias (about ln n); use fewer "
                            "bins or another estimator", 100 * singleton_fraction,
                            int(np.prod(np.asarray(bins, dtype=float))), n)
+        if sparse:
+            flags.append("sparse_cells")
+        # the dimension cap gave fewer bins per axis than the rule for a pair asks for
+        if (self.bins == "auto" and self.strategy == "uniform" and len(bins) > 2
+                and any(b < h for b, h in zip(bins, n_bins("hacine-gharbi-ravier", x, y, "uniform"),
+                                              strict=True))):
+            flags.append("coarse_bins")
+        # equal-width bins stretched over heavy tails or outliers: one bin holds most of a column
+        top = np.array([np.bincount(c).max() / n for c in np.hstack((codes_x, codes_y)).T])
+        if self.strategy == "uniform" and bool(
+                (top > np.clip(3.0 / np.asarray(bins), CONCENTRATED_FRACTION, 0.9)).any()):
+            flags.append("concentrated")
         info = {"bins": bins, "strategy": str(self.strategy), "rule": rule,
                 "mi_plugin": res.mi_plugin, "cells_x": res.cells_x, "cells_y": res.cells_y,
                 "cells_xy": res.cells_xy, "singleton_fraction": float(singleton_fraction),
-                "n": int(n), "flags": ["sparse_cells"] if sparse else []}
+                "max_bin_fraction": [float(v) for v in top], "n": int(n), "flags": flags}
         return Estimate(mi=res.mi, std=None, info=info)
