@@ -279,7 +279,7 @@ def test_ci_suite_and_baseline_cover_every_builtin_estimator():
 
 @pytest.mark.parametrize("argv, message", [
     (["--estimator", "nope"], "--estimator nope: unknown estimator 'nope'"),
-    (["--estimator", "ksg:k=0"], "--estimator ksg: k must be an integer >= 1, got 0"),
+    (["--estimator", "ksg:k=0"], "--estimator ksg: k must be an integer >= 1 or a tuple of them, got 0"),
     (["--bound", "1"], "expected ATOL,RTOL"),
     (["--suite", "no-such-suite"], "no suite 'no-such-suite'"),
     (["--jobs", "0"], "--jobs must be >= 1"),
