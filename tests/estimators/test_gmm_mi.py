@@ -120,9 +120,9 @@ def test_stuck_fit_definition():
 
 
 def test_misfit_flag_on_heavy_tails_not_on_a_gaussian():
-    # issue 20: on Student-t 5x5 (df 3, truth 0.448) the mixture misses the tails and GMM-MI
-    # reads 0.57-0.77 with a bootstrap std of 0.025; the held-out tail check flags it (10 of 10
-    # seeds at n = 2000, 0 false alarms in 60 Gaussian/mixture data sets; see _fitcheck).
+    # issue 20: on Student-t 5x5 the mixture misses the tails (df 2, truth 0.448: GMM-MI read
+    # 0.57-0.77 with a bootstrap std of 0.025); the held-out tail check flags df 3 (truth 0.299)
+    # on 10 of 10 seeds at n = 2000, with 0 false alarms in 60 Gaussian/mixture data sets.
     from scenarios.student_t import StudentT
 
     kw = dict(n_bootstrap=0, mc_samples=2000)
