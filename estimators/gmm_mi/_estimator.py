@@ -281,6 +281,7 @@ class GMMMI(Estimator):
     reports_std = True
     #: 2: k-means initialisation and restarts of stuck CV fits by default (issue 20)
     version = 2
+    fallbacks = ("gmm-mi-categorical",)
 
     def __init__(self, init_type: str = "kmeans_sklearn", scale: float | None = None,
                  threshold_fit: float = 1e-5, reg_covar: float = 1e-15, max_iter: int = 10000,

@@ -6,12 +6,20 @@ import os
 import sys
 from pathlib import Path
 
-from mibench.commands._args import parse_estimators, parse_ints, parse_params
+from mibench.commands._args import (
+    parse_estimators,
+    parse_ints,
+    parse_params,
+    run_options,
+    run_options_parser,
+    split_list,
+)
 
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "run", help="run estimators on a scenario (or a suite) and report bias, spread, runtime",
+        "run", parents=[run_options_parser()],
+        help="run estimators on a scenario (or a suite) and report bias, spread, runtime",
         description="Run estimators on a scenario grid or a suite; results are stored as they "
                     "finish, and re-running the same command recomputes only what is missing "
                     "(a killed run resumes).")
@@ -23,31 +31,18 @@ def register(sub) -> None:
                       help="scenario parameter values (repeatable); default: the scenario's grid")
     what.add_argument("--estimator", action="append", metavar="NAME[:k=v]",
                       help="estimator(s), repeatable and comma-separated; default: every available one")
+    what.add_argument("--task", action="append", metavar="LABEL[,LABEL]",
+                      help="with --suite: run only the entries with these labels (e.g. bmi task ids "
+                           "such as 1v1-AI)")
     what.add_argument("--n", action="append", metavar="N1,N2", help="sample sizes (default 200,1000)")
     what.add_argument("--seeds", type=int, help="number of seeds per cell (default 5)")
-    how = p.add_argument_group("how to run")
-    how.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                     help="worker processes, or Dask workers of a local cluster (default: all cores); "
-                          "1 runs serially")
-    how.add_argument("--executor", choices=["serial", "processes", "dask"],
-                     help="serial, local processes, or Dask (default: serial for --jobs 1, else processes)")
-    how.add_argument("--scheduler", metavar="ADDRESS",
-                     help="run on an existing Dask cluster (e.g. tcp://host:8786); implies --executor dask")
-    how.add_argument("--timeout", type=float, metavar="SECONDS",
-                     help="stop a trial after this many seconds and record it as timed out")
-    how.add_argument("--threads", type=int, default=1,
-                     help="BLAS/OpenMP threads per trial (default 1; pinned in every worker)")
-    how.add_argument("--rerun-failed", action="store_true",
-                     help="retry stored trials that failed or timed out (the rest stay cached)")
-    how.add_argument("--fresh", action="store_true", help="recompute trials already in the store")
+    how = p.add_argument_group("output")
     how.add_argument("--out", type=Path,
                      help="output folder, overwritten if it holds an earlier run (default: "
                           "$MIBENCH_RESULTS/runs/NAME-HASH, one folder per set of trials, NAME the "
                           "scenario or suite, with the link runs/NAME pointing at the latest)")
-    how.add_argument("--store", type=Path,
-                     help="result store (default $MIBENCH_RESULTS/runs/store.sqlite)")
     how.add_argument("--quiet", action="store_true", help="no progress bar or tables")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, jobs=os.cpu_count() or 1)
 
 
 def handle(args) -> int:
@@ -61,22 +56,11 @@ def handle(args) -> int:
 
     if args.seeds is not None and args.seeds < 1:
         raise InputError("--seeds must be >= 1")
-    if args.jobs < 1:
-        raise InputError("--jobs must be >= 1")
-    if args.threads < 1:
-        raise InputError("--threads must be >= 1")
-    if args.timeout is not None and not args.timeout > 0:
-        raise InputError("--timeout must be a positive number of seconds")
-    if args.scheduler and args.executor not in (None, "dask"):
-        raise InputError("--scheduler runs on a Dask cluster; drop --executor or use --executor dask")
-    if args.fresh and args.rerun_failed:
-        raise InputError("--fresh already recomputes everything; use one of --fresh, --rerun-failed")
-    if (args.executor == "dask" or args.scheduler) and getattr(args, "verbose", 0) < 1:
-        _quiet_dask()
+    options = run_options(args)
     if bool(args.scenario) == bool(args.suite):
         raise InputError("give either --scenario NAME or --suite NAME|FILE")
-    how = dict(jobs=args.jobs, executor=args.executor, scheduler=args.scheduler, timeout=args.timeout,
-               threads=args.threads, store=args.store, fresh=args.fresh, rerun_failed=args.rerun_failed)
+    if args.task and not args.suite:
+        raise InputError("--task selects entries of a suite; use it with --suite")
     if args.suite:
         from mibench.planning.suites import load_suite
 
@@ -86,10 +70,10 @@ def handle(args) -> int:
             raise InputError("a suite names its own scenarios, estimators, n and seeds; "
                              f"drop {', '.join(given)}")
         suite = load_suite(args.suite)
+        if args.task:
+            suite = suite.select(split_list(args.task))
         trials, skipped = suite.plan()
         label = suite.name
-        if args.timeout is None:
-            how["timeout"] = suite.timeout
     else:
         params = parse_params(args.param)
         estimators = parse_estimators(args.estimator)
@@ -104,7 +88,7 @@ def handle(args) -> int:
     _report_skipped(skipped)
     out = args.out or run_dir_for(label, trials)
     try:
-        df = run_trials(trials, skipped, **how, out=out, suite=suite, on_cached=progress.skip,
+        df = run_trials(trials, skipped, options, out=out, suite=suite, on_cached=progress.skip,
                         on_result=progress.update)
     finally:
         progress.close()
@@ -138,23 +122,6 @@ def handle(args) -> int:
               f"first: {first['estimator']} n={first['n']}: {why}", file=sys.stderr)
         return 1
     return 0
-
-
-def _quiet_dask() -> None:
-    """Dask logs its cluster's start-up and shutdown at INFO; keep the terminal for the progress
-    bar (``-v`` shows them). Its logging is configured on import, so import it first."""
-    import logging
-
-    try:
-        import distributed  # noqa: F401
-    except ImportError:  # the executor reports the missing extra
-        return
-    for name in list(logging.root.manager.loggerDict):
-        if name == "distributed" or name.startswith("distributed."):
-            logger = logging.getLogger(name)
-            if logger.level and logger.level < logging.WARNING:
-                logger.setLevel(logging.WARNING)
-    logging.getLogger("distributed").setLevel(logging.WARNING)
 
 
 def _report_skipped(skipped) -> None:

@@ -10,17 +10,18 @@ import logging
 import math
 import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from mibench.contracts import InputError
-from mibench.contracts.canonical import canonical_json
 from mibench.execution.executors import make_executor
+from mibench.execution.options import RunOptions
 from mibench.execution.store import Store
 from mibench.planning.trials import Trial, unique_trials
 
@@ -71,24 +72,23 @@ def link_latest(run_dir: Path, name: str) -> Path | None:
 RERUN_STATUSES = ("failed", "timeout")
 
 
-def execute(trials: list[Trial], *, store: Store, jobs: int = 1, executor: str | None = None,
-            fresh: bool = False, rerun_failed: bool = False, timeout: float | None = None,
-            threads: int = 1, scheduler: str | None = None,
+def execute(trials: list[Trial], *, store: Store, options: RunOptions = RunOptions(),
             on_cached: Callable[[int], None] | None = None,
             on_result: Callable[[dict], None] | None = None) -> pd.DataFrame:
     """Run the trials the store does not hold yet and return all their rows from the store.
 
-    ``fresh`` recomputes every trial; ``rerun_failed`` recomputes the stored trials whose status
-    is "failed" or "timeout" (and those not stored). Each row is committed as it arrives, so a
-    run killed at any moment resumes with the same call.
+    ``options.fresh`` recomputes every trial; ``options.rerun_failed`` recomputes the stored
+    trials whose status is "failed" or "timeout" (and those not stored). Each row is committed as
+    it arrives, so a run killed at any moment resumes with the same call. ``options.store`` is
+    not used here (the caller opens ``store``: see :func:`open_store`).
     """
     trials = unique_trials(trials)
     keys = [t.key for t in trials]
-    runner = make_executor(executor, jobs, timeout=timeout, threads=threads, scheduler=scheduler)
+    runner = make_executor(options)
+    fresh, rerun_failed = options.fresh, options.rerun_failed
     if fresh:
-        store.delete(keys + [k for t in trials for k in t.legacy_keys])
+        store.delete(keys)
     stored = store.statuses(keys)
-    _adopt_legacy(trials, stored, store)
     if rerun_failed:
         stored = {k: s for k, s in stored.items() if s not in RERUN_STATUSES}
     todo = [t for t in trials if t.key not in stored]
@@ -97,7 +97,7 @@ def execute(trials: list[Trial], *, store: Store, jobs: int = 1, executor: str |
     todo.sort(key=lambda t: (t.scenario_id, t.n, t.seed, t.estimator_id))
     log.info("%d trials, %d stored, %d to run (%s executor)", len(trials), len(trials) - len(todo),
              len(todo), runner.name)
-    _run_claimed(todo, store, runner, jobs, rerun_failed, on_cached, on_result)
+    _run_claimed(todo, store, runner, options.jobs, rerun_failed, on_cached, on_result)
     return store.load(keys)
 
 
@@ -114,7 +114,9 @@ def _run_claimed(todo: list[Trial], store: Store, runner, jobs: int, rerun_faile
     computed here if its claim lapses). Concurrent identical runs thus split the work and store
     each trial once."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    chunk = min(64, max(4 * jobs, math.ceil(len(todo) / 8)))
+    # local executors start cheaply, so claim in chunks that concurrent runs can split; a Dask
+    # cluster starts once per call, so a dask run claims everything at once
+    chunk = len(todo) if runner.name == "dask" else min(64, max(4 * jobs, math.ceil(len(todo) / 8)))
     done_elsewhere = 0
     stop = threading.Event()
     heartbeat = threading.Thread(target=_renew_leases, args=(store.path, owner, stop), daemon=True)
@@ -172,21 +174,16 @@ def _renew_leases(path, owner: str, stop: threading.Event) -> None:
         log.debug("lease heartbeat stopped", exc_info=True)
 
 
-def _adopt_legacy(trials: list[Trial], stored: dict[str, str], store: Store) -> None:
-    """Trials stored by an older mibench under their legacy key (parameters as given, defaults
-    spelled out) are copied to their current key instead of being recomputed; ``stored`` is
-    updated in place."""
-    legacy = {old: t for t in trials if t.key not in stored for old in t.legacy_keys}
-    if not legacy:
+@contextlib.contextmanager
+def open_store(options: RunOptions, default: str | Path | None) -> Iterator[Store]:
+    """The store of ``options``, else ``default``, else a temporary one (deleted afterwards)."""
+    path = options.store or default
+    if path is not None:
+        with Store(path) as st:
+            yield st
         return
-    found: dict[str, tuple[str, str]] = {}  # new key -> (old key, status): the first spelling found
-    for old, status in store.statuses(legacy).items():
-        found.setdefault(legacy[old].key, (old, status))
-    store.copy_rows((old, new, canonical_json(legacy[old].estimator_params))
-                    for new, (old, _) in found.items())
-    stored.update({new: status for new, (_, status) in found.items()})
-    if found:
-        log.info("%d trials stored under their pre-2026-11-27 keys reused", len(found))
+    with tempfile.TemporaryDirectory(prefix="mibench-store-") as tmp, Store(Path(tmp) / "store.sqlite") as st:
+        yield st
 
 
 def load_run(run_dir: str | Path) -> pd.DataFrame:

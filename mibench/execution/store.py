@@ -1,9 +1,8 @@
 """The result store: one SQLite row per trial, written as each trial finishes.
 
 Rows are keyed by the trial's content hash, so re-running recomputes nothing that is stored and
-a killed run resumes. Each row is committed in its own transaction (WAL journal; rows copied to
-new keys by ``copy_rows`` in one transaction per batch), so a crash at any moment leaves a
-consistent database without duplicates.
+a killed run resumes. Each row is committed in its own transaction (WAL journal), so a crash at
+any moment leaves a consistent database without duplicates.
 """
 
 from __future__ import annotations
@@ -104,20 +103,6 @@ class Store:
             q = f"SELECT key, status FROM trials WHERE key IN ({', '.join('?' for _ in chunk)})"
             out.update(dict(self._con.execute(q, chunk).fetchall()))
         return out
-
-    def copy_rows(self, pairs: Iterable[tuple[str, str, str]]) -> None:
-        """Store each row ``old_key`` again under ``new_key`` with ``estimator_params`` replaced,
-        for (old_key, new_key, estimator_params) triples, in one transaction; a new key already
-        stored is left as it is. The old rows stay (older run folders list their keys)."""
-        cols = [r[1] for r in self._con.execute("PRAGMA table_info(trials)")]
-        select = ", ".join("?" if c in ("key", "estimator_params") else c for c in cols)
-        sql = (f"INSERT OR IGNORE INTO trials ({', '.join(cols)}) "
-               f"SELECT {select} FROM trials WHERE key = ?")
-        order = [c for c in cols if c in ("key", "estimator_params")]
-        args = [[new if c == "key" else params for c in order] + [old] for old, new, params in pairs]
-        with self._con:
-            self._con.execute("BEGIN")
-            self._con.executemany(sql, args)
 
     def delete(self, keys: Iterable[str]) -> None:
         keys = list(keys)

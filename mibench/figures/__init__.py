@@ -2,7 +2,8 @@
 re-run recomputes nothing) and draw a paper's figures.
 
 ``FIGURE_SETS`` maps a name (``mibench figures NAME``) to the module that draws it; each module
-has ``make(out, *, quick=False, jobs=1, store=None, progress=False, ...) -> list[Path]``
+has ``make(out, *, quick=False, options=None, progress=False, ...) -> list[Path]`` (``options``:
+a :class:`mibench.RunOptions`; ``jobs=`` and ``store=`` override its fields)
 (``progress``: report each run's progress on stderr).
 """
 
@@ -11,7 +12,8 @@ from __future__ import annotations
 import importlib
 
 FIGURE_SETS = {"gmm-mi-paper": "mibench.figures.gmm_mi_paper",
-               "beyond-normal": "mibench.figures.beyond_normal"}
+               "beyond-normal": "mibench.figures.beyond_normal",
+               "high-dimension": "mibench.figures.high_dimension"}
 
 
 def figure_set(name: str):

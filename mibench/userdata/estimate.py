@@ -12,6 +12,7 @@ from mibench import registry as _registry
 from mibench.contracts import CONTINUOUS, DISCRETE, InputError
 from mibench.contracts.canonical import canonical_json
 from mibench.contracts.validation import to_array
+from mibench.execution.options import Callbacks, RunOptions, options_from
 from mibench.userdata.choose import ESTIMATE_DEFAULTS, _accepts, _kinds_key, choose_estimator, normalise_specs
 from mibench.userdata.columns import MAX_LEVELS, Table, prepare, variable
 from mibench.userdata.pairs import RESAMPLES, check_counts, make_work, run_pairs
@@ -46,7 +47,8 @@ def _kind_arg(kind, columns, what):
 
 def estimate(x, y, estimators=None, *, x_kind: str = "auto", y_kind: str = "auto",
              max_levels: int = MAX_LEVELS, permutations: int = 0, resamples: int = RESAMPLES,
-             seed: int = 0, jobs: int = 1, dropna: bool = False) -> pd.DataFrame:
+             seed: int = 0, jobs: int | None = None, dropna: bool = False,
+             options: RunOptions | None = None) -> pd.DataFrame:
     """Estimate I(X;Y) in nats on your own data with one or several estimators.
 
     Parameters
@@ -62,7 +64,10 @@ def estimate(x, y, estimators=None, *, x_kind: str = "auto", y_kind: str = "auto
     max_levels : most levels of an auto-detected discrete column.
     permutations : permutation-test replicates per estimator (0: no test).
     resamples : half-samples for the error bar of estimators without their own std.
-    seed : base seed; jobs : local worker processes; dropna : drop rows with NaN/inf.
+    seed : base seed; dropna : drop rows with NaN/inf.
+    options : how the estimates run (a :class:`mibench.RunOptions`: jobs, executor, timeout,
+        store, ...; default serial, in a temporary store); ``jobs`` overrides its field. The
+        numbers depend on ``seed`` only, not on how they run.
 
     Returns
     -------
@@ -70,7 +75,18 @@ def estimate(x, y, estimators=None, *, x_kind: str = "auto", y_kind: str = "auto
     permutations, n, x_kind, y_kind, dim_x, dim_y, wall_s, status, error, info`` (mi and std in
     nats). ``df.attrs`` holds ``dropped`` (rows dropped), ``skipped`` and ``kinds``.
     """
-    check_counts(resamples, permutations, jobs)
+    options = options_from(options, jobs=jobs)
+    check_counts(resamples, permutations)
+    table, xcols, ycols = table_from_xy(x, y, x_kind=x_kind, y_kind=y_kind, dropna=dropna,
+                                        max_levels=max_levels)
+    return estimate_table(table, xcols, ycols, estimators, permutations=permutations,
+                          resamples=resamples, seed=seed, options=options)
+
+
+def table_from_xy(x, y, *, x_kind: str = "auto", y_kind: str = "auto", dropna: bool = False,
+                  max_levels: int = MAX_LEVELS) -> tuple[Table, list[str], list[str]]:
+    """The :class:`Table` of arrays or frames ``x`` and ``y`` (same rows) with the X and Y column
+    names; kinds "auto", "continuous" or "discrete" for each side."""
     fx, fy = _as_frame(x, "x"), _as_frame(y, "y")
     if len(fx) != len(fy):
         raise InputError(f"x and y have different numbers of rows: {len(fx)} != {len(fy)}")
@@ -85,15 +101,15 @@ def estimate(x, y, estimators=None, *, x_kind: str = "auto", y_kind: str = "auto
     cont += _kind_arg(y_kind, ycols, "y_kind") if y_kind == CONTINUOUS else []
     table = prepare(df, xcols + ycols, dropna=dropna, discrete=disc or None, continuous=cont or None,
                     max_levels=max_levels, source="x, y")
-    return estimate_table(table, xcols, ycols, estimators, permutations=permutations,
-                          resamples=resamples, seed=seed, jobs=jobs)
+    return table, xcols, ycols
 
 
 def estimate_table(table: Table, xcols: Sequence[str], ycols: Sequence[str], estimators=None, *,
                    permutations: int = 0, resamples: int = RESAMPLES, seed: int = 0,
-                   jobs: int = 1) -> pd.DataFrame:
+                   options: RunOptions = RunOptions(),
+                   callbacks: Callbacks | None = None) -> pd.DataFrame:
     """:func:`estimate` on a prepared :class:`Table` (used by the CLI)."""
-    check_counts(resamples, permutations, jobs)
+    check_counts(resamples, permutations)
     xv, xk = variable(table, xcols)
     yv, yk = variable(table, ycols)
     specs = normalise_specs(estimators)
@@ -120,7 +136,7 @@ def estimate_table(table: Table, xcols: Sequence[str], ycols: Sequence[str], est
     if not work:
         reasons = "; ".join(f"{s['estimator']}: {s['reason']}" for s in skipped)
         raise InputError(f"no estimator accepts these variables ({reasons})")
-    results = run_pairs(work, seed=seed, jobs=jobs)
+    results = run_pairs(work, seed=seed, options=options, callbacks=callbacks)
     rows = []
     for w, r in zip(work, results, strict=True):
         rows.append({
