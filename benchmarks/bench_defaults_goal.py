@@ -110,8 +110,8 @@ def main(argv=None) -> int:
     cells, off = off_table(trials, args.sigma)
     status = trials["status"].value_counts().to_dict()
     print(f"trials: {len(trials)} ({', '.join(f'{k} {v}' for k, v in status.items())}); "
-          f"cells with a value: {len(cells)}; refused by capabilities: {len(skipped)} "
-          f"(estimator x task x n x seed)")
+          f"cells with a value: {len(cells)}; (estimator, task) pairs refused by capabilities: "
+          f"{len(skipped)}")
     refused = {}
     for sk in skipped:
         refused.setdefault(sk.estimator, set()).add(_task_of(sk.scenario, sk.scenario_params))
