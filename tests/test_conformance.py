@@ -15,6 +15,7 @@ CHEAP = {
     "gmm-mi-categorical": {"n_bootstrap": 5, "mc_samples": 5000},
     "gmm-mi-reference": {},
     "mine": NEURAL, "nwj": NEURAL, "infonce": NEURAL, "smile": NEURAL,
+    "classifier": {"max_iter": 30, "patience": 2},
 }
 #: the neural estimators report the spread over test batches: n = 800 gives several batches
 SAMPLES = {"mine": 800, "nwj": 800, "infonce": 800, "smile": 800}
