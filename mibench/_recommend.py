@@ -39,9 +39,13 @@ from mibench._contracts import CONTINUOUS, InputError, Scenario, TrueMI
 log = logging.getLogger(__name__)
 
 #: estimators calibrated by default (those available and accepting the data)
-DEFAULT_CANDIDATES = ["gaussian", "ksg", "kde", "binning", "gmm-mi"]
+DEFAULT_CANDIDATES = ["gaussian", "ksg", "kde", "binning", "gmm-mi", "lnc", "classifier",
+                      "latent-ksg", "flow"]
 #: largest n at which the O(n^2) KDE estimator is a default candidate
 KDE_MAX_N = 5000
+#: largest n at which the costly estimators are default candidates (the calibration runs each
+#: on every seed): KDE is O(n^2); a flow trains for ~10-30 s per estimate at n = 10 000 on CPU
+MAX_N = {"kde": KDE_MAX_N, "flow": 5000}
 #: number of quantile points kept per margin
 MAX_GRID = 4096
 DEFAULT_SEEDS = 5
@@ -178,8 +182,9 @@ def default_candidates(n: int, dx: int, dy: int) -> list[tuple[str, dict]]:
         plugin = _registry.estimators().get(name)
         if plugin is None or not plugin.available:
             continue
-        if name == "kde" and n > KDE_MAX_N:
-            log.info("kde left out of the calibration at n=%d (> %d; its cost is O(n^2))", n, KDE_MAX_N)
+        if name in MAX_N and n > MAX_N[name]:
+            log.info("%s left out of the calibration at n=%d (> %d; too costly per seed)", name, n,
+                     MAX_N[name])
             continue
         ok, _, _ = plugin.cls.capabilities.match(CONTINUOUS, CONTINUOUS, dx, dy)
         if ok:

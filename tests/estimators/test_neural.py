@@ -260,6 +260,7 @@ def test_registry_lists_neural_as_unavailable_without_torch():
         assert "pip install 'mibench[neural]'" in error, name
     assert not {"mine", "nwj", "infonce", "smile", "flow"} & set(res["available"])
     assert "ksg" in res["available"] and math.isfinite(res["ksg"])  # everything else still works
+    assert "latent-ksg" in res["available"]  # falls back to PCA
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
