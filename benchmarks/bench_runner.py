@@ -41,7 +41,8 @@ import numpy as np  # noqa: E402
 
 import mibench  # noqa: E402
 from mibench import Estimate, Estimator  # noqa: E402
-from mibench._runner import plan, run_trials  # noqa: E402
+from mibench.benchmark import run_trials  # noqa: E402
+from mibench.planning.plan import plan  # noqa: E402
 
 CPU_SUITE = dict(scenario="multinormal-dense", params={"dim_x": [5], "dim_y": [5], "correlation": [0.3, 0.5]},
                  estimators=[("ksg", {"k": 3})], n=[10000], seeds=6)

@@ -1,6 +1,8 @@
 """mibench: benchmark mutual-information estimators on scenarios with known MI."""
 
-from mibench._contracts import (
+from mibench import _aliases
+from mibench._version import __version__
+from mibench.contracts import (
     CONTINUOUS,
     DISCRETE,
     Capabilities,
@@ -14,18 +16,21 @@ from mibench._contracts import (
     TrueMI,
     UnavailableError,
     UnknownNameError,
+    as_2d,
+    check_xy,
 )
-from mibench._registry import register, unregister
-from mibench._validation import as_2d, check_xy
+from mibench.registry import register, unregister
+
+_aliases.install()
 
 # The heavier APIs (pandas, scipy.stats) load on first use, so `import mibench` stays light.
 _LAZY = {
-    "run": "mibench._runner", "load_run": "mibench._runner", "run_suite": "mibench._runner",
-    "load_suite": "mibench._suites", "Suite": "mibench._suites",
-    "estimate": "mibench._userdata", "read_data": "mibench._userdata",
-    "mi_matrix": "mibench._matrix", "MIMatrix": "mibench._matrix",
-    "recommend": "mibench._recommend",
-    "summarize": "mibench._metrics", "write_report": "mibench.reports",
+    "run": "mibench.benchmark", "load_run": "mibench.execution.runner", "run_suite": "mibench.benchmark",
+    "load_suite": "mibench.planning.suites", "Suite": "mibench.planning.suites",
+    "estimate": "mibench.userdata.estimate", "read_data": "mibench.userdata.read",
+    "mi_matrix": "mibench.userdata.matrix", "MIMatrix": "mibench.userdata.matrix",
+    "recommend": "mibench.userdata.recommend",
+    "summarize": "mibench.analysis.metrics", "write_report": "mibench.analysis.reports",
 }
 
 
@@ -36,7 +41,6 @@ def __getattr__(name):
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'mibench' has no attribute {name!r}")
 
-__version__ = "0.1.0"
 
 __all__ = [
     "CONTINUOUS", "DISCRETE", "Capabilities", "Estimate", "Estimator", "EstimatorFailure",

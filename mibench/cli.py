@@ -10,8 +10,8 @@ import logging
 import pkgutil
 import sys
 
-from mibench import __version__
-from mibench._contracts import MibenchError
+from mibench._version import __version__
+from mibench.contracts import MibenchError
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -30,7 +30,7 @@ def discrete_pair(n: int, classes: int = 8, seed: int = 0) -> tuple[np.ndarray, 
 
 def make(name: str, **params):
     """A registered estimator, or NotImplementedError (asv skips the benchmark) when unavailable."""
-    from mibench import _registry
+    from mibench import registry as _registry
 
     plugin = _registry.estimators().get(name)
     if plugin is None or not plugin.available:

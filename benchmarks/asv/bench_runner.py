@@ -30,7 +30,7 @@ class RunnerOverhead:
     repeat = 5
 
     def setup(self):
-        from mibench._trials import Trial
+        from mibench.planning.trials import Trial
 
         mibench.register("estimator", "asv-null", NullEstimator)
         self.tmp = Path(tempfile.mkdtemp(prefix="mibench-asv-"))
@@ -49,20 +49,20 @@ class RunnerOverhead:
         NullEstimator().estimate(self.x, self.y, seed=0)
 
     def time_sample_only(self):
-        from mibench import _registry
+        from mibench import registry as _registry
 
         _registry.make_scenario("gaussian-correlated", rho=0.6).sample(1000, self.one.data_rng())
 
     def time_run_trial(self):
         """One trial in-process: scenario, truth, data, estimator, timing, row."""
-        from mibench._execute import run_trial
+        from mibench.execution.trial import run_trial
 
         run_trial(self.one)
 
     def time_execute_50_trials_with_store(self):
         """50 trials through the serial executor into a fresh SQLite store (divide by 50)."""
-        from mibench._runner import execute
-        from mibench._store import Store
+        from mibench.execution.runner import execute
+        from mibench.execution.store import Store
 
         self.count += 1
         with Store(self.tmp / f"store{self.count}.sqlite") as store:

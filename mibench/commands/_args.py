@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mibench._contracts import InputError
+from mibench.contracts import InputError
 
 
 def split_list(values: list[str] | None) -> list[str]:
@@ -44,7 +44,7 @@ def parse_params(values: list[str] | None, option: str = "--param") -> dict[str,
 
 def parse_estimators(values: list[str] | None) -> list[tuple[str, dict]] | None:
     """['ksg:k=5,gaussian', 'kde'] -> [('ksg', {'k': '5'}), ('gaussian', {}), ('kde', {})]."""
-    from mibench._registry import estimator_specs
+    from mibench.registry import estimator_specs
 
     names = split_list(values)
     return estimator_specs(names) if names else None

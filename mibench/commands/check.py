@@ -40,8 +40,8 @@ def register(sub) -> None:
 
 
 def _parse_bound(text: str | None):
-    from mibench._check import Bound
-    from mibench._contracts import InputError
+    from mibench.checking.baseline import Bound
+    from mibench.contracts import InputError
 
     if text is None:
         return None
@@ -56,9 +56,10 @@ def _parse_bound(text: str | None):
 
 
 def handle(args) -> int:
-    from mibench._check import DEFAULT_BASELINE, Tolerance, check, format_diff
-    from mibench._contracts import InputError
-    from mibench._progress import Progress
+    from mibench.checking.baseline import DEFAULT_BASELINE, Tolerance, format_diff
+    from mibench.checking.check import check
+    from mibench.contracts import InputError
+    from mibench.execution.progress import Progress
 
     if args.jobs < 1:
         raise InputError("--jobs must be >= 1")

@@ -52,7 +52,7 @@ def register(sub) -> None:
 
 
 def check_common(args) -> None:
-    from mibench._contracts import InputError
+    from mibench.contracts import InputError
 
     if args.jobs < 1:
         raise InputError("--jobs must be >= 1")
@@ -72,9 +72,11 @@ def describe_table(table, path) -> str:
 
 
 def handle(args) -> int:
-    from mibench._contracts import CONTINUOUS, InputError
-    from mibench._recommend import calibrate, candidates_with, format_recommendation
-    from mibench._userdata import estimate_table, prepare, read_data, select_columns, variable
+    from mibench.contracts import CONTINUOUS, InputError
+    from mibench.userdata.columns import prepare, select_columns, variable
+    from mibench.userdata.estimate import estimate_table
+    from mibench.userdata.read import read_data
+    from mibench.userdata.recommend import calibrate, candidates_with, format_recommendation
 
     check_common(args)
     df = read_data(args.file)

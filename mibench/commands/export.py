@@ -19,8 +19,8 @@ def register(sub) -> None:
 
 def export_run(run_dir: Path, fmt: str = "csv", output: Path | None = None) -> Path | None:
     """Export a run folder's trials; returns the path written (None for stdout)."""
-    from mibench._contracts import InputError, UnavailableError
-    from mibench._runner import load_run
+    from mibench.contracts import InputError, UnavailableError
+    from mibench.execution.runner import load_run
 
     if fmt not in ("csv", "parquet"):
         raise InputError(f"--format must be csv or parquet, got {fmt!r}")

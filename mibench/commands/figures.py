@@ -34,9 +34,9 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from mibench._contracts import InputError
-    from mibench._runner import results_root
     from mibench.commands._args import parse_estimators, parse_ints, split_list
+    from mibench.contracts import InputError
+    from mibench.execution.runner import results_root
     from mibench.figures import figure_set
 
     if args.jobs < 1:

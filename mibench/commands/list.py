@@ -39,7 +39,7 @@ def _truth(cls) -> str:
 
 
 def handle(args) -> int:
-    from mibench import _registry
+    from mibench import registry as _registry
 
     out = sys.stdout
     if args.what in ("all", "estimators"):
@@ -66,7 +66,7 @@ def handle(args) -> int:
 
 
 def _list_suites(out) -> None:
-    from mibench._suites import builtin_suites, load_suite
+    from mibench.planning.suites import builtin_suites, load_suite
 
     out.write("Suites (mibench run --suite NAME)\n")
     for name, path in builtin_suites().items():

@@ -33,16 +33,17 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from mibench._matrix import DEFAULT_ESTIMATOR, _pairs, failed_summary, matrix_from_table
-    from mibench._progress import Progress
-    from mibench._recommend import (
+    from mibench.execution.progress import Progress
+    from mibench.execution.runner import default_out_dir
+    from mibench.userdata.columns import prepare, select_columns
+    from mibench.userdata.matrix import DEFAULT_ESTIMATOR, _pairs, failed_summary, matrix_from_table
+    from mibench.userdata.read import read_data
+    from mibench.userdata.recommend import (
         calibrate,
         candidates_with,
         format_recommendation,
         representative_pairs,
     )
-    from mibench._runner import default_out_dir
-    from mibench._userdata import prepare, read_data, select_columns
 
     check_common(args)
     df = read_data(args.file)
@@ -55,7 +56,7 @@ def handle(args) -> int:
     pairs, _ = _pairs(rows, cols)  # validates the selection before any work
     out_dir = args.out or default_out_dir(f"matrix-{Path(args.file).name.split('.')[0]}")
     if out_dir.exists() and not out_dir.is_dir():
-        from mibench._contracts import InputError
+        from mibench.contracts import InputError
 
         raise InputError(f"--out {out_dir} exists and is not a directory")
     estimators = split_list(args.estimator) or [DEFAULT_ESTIMATOR]

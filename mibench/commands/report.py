@@ -20,9 +20,9 @@ def register(sub) -> None:
 def handle(args) -> int:
     import json
 
-    from mibench._contracts import InputError
-    from mibench._runner import load_run
-    from mibench.reports import write_report
+    from mibench.analysis.reports import write_report
+    from mibench.contracts import InputError
+    from mibench.execution.runner import load_run
 
     trials = load_run(args.run)
     if trials.empty:

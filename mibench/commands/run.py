@@ -47,11 +47,13 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from mibench._contracts import InputError
-    from mibench._metrics import summarize
-    from mibench._progress import Progress
-    from mibench._reporting import format_tables
-    from mibench._runner import DEFAULT_SEEDS, default_out_dir, plan, run_trials
+    from mibench.analysis.metrics import summarize
+    from mibench.analysis.reports.terminal import format_tables
+    from mibench.benchmark import run_trials
+    from mibench.contracts import InputError
+    from mibench.execution.progress import Progress
+    from mibench.execution.runner import default_out_dir
+    from mibench.planning.plan import DEFAULT_SEEDS, plan
 
     if args.seeds is not None and args.seeds < 1:
         raise InputError("--seeds must be >= 1")
@@ -72,7 +74,7 @@ def handle(args) -> int:
     how = dict(jobs=args.jobs, executor=args.executor, scheduler=args.scheduler, timeout=args.timeout,
                threads=args.threads, store=args.store, fresh=args.fresh, rerun_failed=args.rerun_failed)
     if args.suite:
-        from mibench._suites import load_suite
+        from mibench.planning.suites import load_suite
 
         given = [o for o, v in (("--param", args.param), ("--estimator", args.estimator),
                                 ("--n", args.n), ("--seeds", args.seeds)) if v]

@@ -16,7 +16,7 @@ FIGURE_SETS = {"gmm-mi-paper": "mibench.figures.gmm_mi_paper",
 
 def figure_set(name: str):
     """The module drawing figure set ``name`` (UnknownNameError for other names)."""
-    from mibench._contracts import UnknownNameError
+    from mibench.contracts import UnknownNameError
 
     if name not in FIGURE_SETS:
         raise UnknownNameError(f"unknown figure set {name!r}; known: {', '.join(FIGURE_SETS)}")

@@ -15,8 +15,9 @@ def run_cached(scenarios, estimators, n, seeds, *, jobs, store, on_result=None,
                progress: str | None = None) -> pd.DataFrame:
     """mibench.run on a list of (scenario, params) pairs through the store (cached). With a
     ``progress`` label, progress goes to stderr (a live bar on a terminal, plain lines in a log)."""
-    from mibench._progress import Progress
-    from mibench._runner import plan, run_trials
+    from mibench.benchmark import run_trials
+    from mibench.execution.progress import Progress
+    from mibench.planning.plan import plan
 
     trials, skipped = plan(list(scenarios), None, estimators, n, seeds)
     if progress is None:
@@ -39,7 +40,7 @@ def param(params_json: str, name: str):
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
-    from mibench._io import atomic_write_text
+    from mibench.contracts.files import atomic_write_text
 
     atomic_write_text(path, df.to_csv(index=False))
     return path

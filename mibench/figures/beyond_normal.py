@@ -5,8 +5,7 @@ of the truth).
 
 Settings follow scenarios.md sections 13 and 15: the 40 bmi v1 tasks, n in {100, 500, 1000,
 3000, 5000, 10000}, seeds 0-9; the heatmap is drawn at n = 5000 (the v1 suite's n). The tasks
-come from the ``bmi-v1`` suite file when it exists (its scenario labels are the bmi task ids),
-otherwise from ``scenarios.bmi_v1.BMI_V1_TASKS``.
+come from the ``bmi-v1`` suite file (its scenario labels are the bmi task ids).
 
 Estimators (estimators.md sections 1.5, 4.2 and 7.2): bmi's KSG-10 (k = 10) and histogram (5
 equal-width bins per dimension, no bias correction), the Gaussian (CCA) baseline, and mibench's
@@ -25,11 +24,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from mibench._metrics import summarize
-from mibench._trials import canonical_json
+from mibench.analysis.metrics import summarize
+from mibench.analysis.reports import figures as rf
+from mibench.analysis.reports._labels import add_labels
+from mibench.contracts.canonical import canonical_json
 from mibench.figures._common import label_quick, run_cached, write_csv
-from mibench.reports import figures as rf
-from mibench.reports._labels import add_labels
 
 log = logging.getLogger(__name__)
 
@@ -77,28 +76,18 @@ def _reduced(s: dict, estimators, ns) -> str:
 
 
 def bmi_v1_tasks() -> list[tuple[str, str, dict]]:
-    """[(bmi task id, scenario name, params)] in bmi's order, from the suite file if present."""
-    try:
-        from mibench._suites import builtin_suites, load_suite
+    """[(bmi task id, scenario name, params)] in bmi's order, from the bmi-v1 suite file."""
+    from mibench.planning.suites import load_suite
 
-        if "bmi-v1" in builtin_suites():
-            suite = load_suite("bmi-v1")
-            out = []
-            for spec in suite.scenarios:
-                params = {k: (v[0] if isinstance(v, list) else v) for k, v in spec.params.items()}
-                out.append((spec.label or spec.name, spec.name, params))
-            if out:
-                return out
-    except Exception as exc:  # a broken suite file must not hide the fallback
-        log.warning("bmi-v1 suite not usable (%s); using scenarios.bmi_v1", exc)
-    from scenarios.bmi_v1 import BMI_V1_TASKS
-
-    return [(task, name, dict(params)) for task, (name, params) in BMI_V1_TASKS.items()]
+    suite = load_suite("bmi-v1")
+    return [(spec.label or spec.name, spec.name,
+             {k: (v[0] if isinstance(v, list) else v) for k, v in spec.params.items()})
+            for spec in suite.scenarios]
 
 
 def task_names(tasks) -> dict[tuple[str, str], str]:
     """(scenario, canonical params JSON as stored) -> bmi task id."""
-    from mibench import _registry
+    from mibench import registry as _registry
 
     out = {}
     for task, name, params in tasks:
@@ -147,7 +136,7 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
     if task_ids is not None:
         unknown = set(task_ids) - {t for t, _, _ in tasks}
         if unknown:
-            from mibench._contracts import UnknownNameError
+            from mibench.contracts import UnknownNameError
 
             raise UnknownNameError(f"unknown bmi-v1 task(s): {', '.join(sorted(unknown))}")
         tasks = [t for t in tasks if t[0] in set(task_ids)]

@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mibench._metrics import summarize
+from mibench.analysis.metrics import summarize
+from mibench.analysis.reports import figures as rf
 from mibench.figures._common import label_quick, param, run_cached, write_csv
-from mibench.reports import figures as rf
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, realisati
         written.append(write_csv(data, out / "gmm_mi_fig2_invariance.csv"))
         written += rf.save(plot_invariance(data, s["realisations"], quick), out / "gmm_mi_fig2_invariance")
     if "bootstrap" in parts:
-        from mibench import _registry
+        from mibench import registry as _registry
 
         data = compute_bootstrap(s, jobs=jobs, store=store, progress=progress)
         truth = _registry.make_scenario("gaussian-correlated", rho=0.6).true_mi.value

@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 
 from mibench import Estimate, InputError
-from mibench._check import (
+from mibench.checking.baseline import (
     BASELINE_COLUMNS,
     Bound,
     Tolerance,
     bound_for,
     cells,
-    check,
     compare,
     read_baseline,
 )
+from mibench.checking.check import check
 from mibench.cli import main
 from tests.conftest import PearsonMI
 
@@ -249,10 +249,11 @@ def test_ci_suite_and_baseline_cover_every_builtin_estimator():
     exactly the cells the ci suite plans (a suite edit without `mibench check --update` fails)."""
     from pathlib import Path
 
-    from mibench import _registry
-    from mibench._check import DEFAULT_BASELINE, unavailable_estimators
-    from mibench._suites import load_suite
-    from mibench._trials import canonical_json
+    from mibench import registry as _registry
+    from mibench.checking.baseline import DEFAULT_BASELINE
+    from mibench.checking.check import unavailable_estimators
+    from mibench.contracts.canonical import canonical_json
+    from mibench.planning.suites import load_suite
 
     root = Path(__file__).resolve().parents[2]
     suite = load_suite("ci")

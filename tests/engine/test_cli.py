@@ -56,6 +56,6 @@ def test_verbose_raises_only_mibench_loggers(toy_plugins, capsys, monkeypatch):
     for logger in (root, *(logging.getLogger(n) for n in ("mibench", "estimators", "scenarios"))):
         monkeypatch.setattr(logger, "level", logger.level)  # restored after the test
     assert main(["-v", "list"]) == 0
-    assert logging.getLogger("mibench._runner").getEffectiveLevel() == logging.INFO
+    assert logging.getLogger("mibench.execution.runner").getEffectiveLevel() == logging.INFO
     assert root.level == logging.WARNING  # so other libraries (fontTools, matplotlib) stay quiet
     assert logging.getLogger("fontTools.subset").getEffectiveLevel() == logging.WARNING

@@ -54,7 +54,7 @@ def test_gaussian_scenarios():
 
 
 def test_cli_parameter_strings_take_the_defaults_types():
-    from mibench import _registry
+    from mibench import registry as _registry
 
     specs = _registry.estimator_specs(["binning:bins=5:miller_madow=false", "kde:bandwidth=0.4",
                                        "binning:bins=fd"])

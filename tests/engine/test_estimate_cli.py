@@ -8,8 +8,8 @@ from scipy import stats
 
 import mibench
 from mibench import InputError
-from mibench._recommend import calibrate, gaussian_mi, matched_scenario, normal_scores, recommend
 from mibench.cli import main
+from mibench.userdata.recommend import calibrate, gaussian_mi, matched_scenario, normal_scores, recommend
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_matched_scenario_multivariate_truth():
 
 
 def test_calibrate_ranks_by_rmse_and_unregisters(toy_plugins):
-    _have = mibench._registry.estimators()
+    _have = mibench.registry.estimators()
     if "gaussian" not in _have:
         pytest.skip("gaussian estimator not available")
     rng = np.random.default_rng(7)
@@ -165,20 +165,20 @@ def test_calibrate_ranks_by_rmse_and_unregisters(toy_plugins):
     g = trials[trials["estimator"] == "gaussian"]
     expected = np.sqrt(np.mean((g["mi"] - g["true_mi"]) ** 2))
     assert summary.at["gaussian", "rmse"] == pytest.approx(expected)
-    assert not any(name.startswith("gaussian-copula-matched") for name in mibench._registry.scenarios())
+    assert not any(name.startswith("gaussian-copula-matched") for name in mibench.registry.scenarios())
     with pytest.raises(InputError, match="same n"):
         calibrate([(x[:, None], y[:, None]), (x[:50, None], y[:50, None])])
 
 
 def test_recommend_cli(toy_plugins, data_file, capsys, monkeypatch):
     # calibration set: the defaults (cut to ksg here, for speed) plus the named estimators
-    monkeypatch.setattr("mibench._recommend.DEFAULT_CANDIDATES", ["ksg"])
+    monkeypatch.setattr("mibench.userdata.recommend.DEFAULT_CANDIDATES", ["ksg"])
     assert main(["estimate", str(data_file), "--x", "z0", "--y", "mass", "--estimator", "toy-pearson",
                  "--recommend", "--calibration-seeds", "2"]) == 0
     out = capsys.readouterr().out
     assert "matched scenario: Gaussian copula, n=400" in out
     table = out.split("calibration (2 seeds):")[1]
-    assert "toy-pearson" in table and ("\nksg " in table) == ("ksg" in mibench._registry.estimators())
+    assert "toy-pearson" in table and ("\nksg " in table) == ("ksg" in mibench.registry.estimators())
     assert "most accurate: " in out and "fastest:" in out
     assert main(["matrix", str(data_file), "--rows", "z0,z1,mass", "--estimator", "toy-pearson",
                  "--recommend", "--calibration-seeds", "2", "--quiet", "--out",

@@ -9,9 +9,9 @@ import pytest
 
 import mibench
 from mibench import InputError
-from mibench._executors import make_executor
-from mibench._runner import run_suite
-from mibench._suites import parse_suite
+from mibench.benchmark import run_suite
+from mibench.execution.executors import make_executor
+from mibench.planning.suites import parse_suite
 from tests.engine import _toys
 
 

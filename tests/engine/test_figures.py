@@ -52,7 +52,7 @@ def test_gmm_mi_paper_figures(results_dir):
     assert calls == [] and len(again) == 27
     # Fig. 3 goes through the store too: GMM-MI's replicates are those of its stored trial on the
     # fixed dataset, and a second computation adds no trial
-    from mibench._store import Store
+    from mibench.execution.store import Store
 
     with Store(results_dir / "runs" / "store.sqlite") as st:
         before = st.count()
@@ -119,7 +119,7 @@ def test_figures_cli_errors(results_dir, capsys):
 def test_beyond_normal_cli_writes_figures_and_tables(results_dir, capsys):
     # the real command over all 40 bmi-v1 tasks (it has no task option), kept small: the Gaussian
     # baseline, n in {100, 200}, 2 seeds = 160 fast trials (~5 s on one busy core)
-    from mibench._store import Store
+    from mibench.execution.store import Store
     from mibench.figures.beyond_normal import bmi_v1_tasks
 
     out, store = results_dir / "cli-bn", results_dir / "own" / "s.sqlite"
@@ -150,7 +150,7 @@ def test_beyond_normal_cli_writes_figures_and_tables(results_dir, capsys):
 def test_beyond_normal_cli_default_folders(tmp_path, monkeypatch):
     # without --out and --store everything goes under $MIBENCH_RESULTS, nothing into the cwd;
     # a single n draws the heatmap only (the sample-complexity figure needs several n)
-    from mibench._store import Store
+    from mibench.execution.store import Store
 
     results, cwd = tmp_path / "elsewhere", tmp_path / "cwd"
     cwd.mkdir()

@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from mibench._io import atomic_write_text
+from mibench.contracts.files import atomic_write_text
 
 
 def test_atomic_write_follows_umask_and_replaces(tmp_path):

@@ -9,12 +9,12 @@ from scipy.special import ndtr
 
 import mibench
 from mibench import InputError
-from mibench._matrix import MIMatrix, mi_matrix
+from mibench.userdata.matrix import MIMatrix, mi_matrix
 
 
 def _need(*names):
-    missing = [n for n in names if n not in mibench._registry.estimators()
-               or not mibench._registry.estimators()[n].available]
+    missing = [n for n in names if n not in mibench.registry.estimators()
+               or not mibench.registry.estimators()[n].available]
     if missing:
         pytest.skip(f"estimator(s) {missing} not available")
 
@@ -116,23 +116,23 @@ def test_default_estimator_and_discrete_fallback_by_capabilities(toy_plugins, mo
         calls.extend((w.label, w.estimator) for w in work)
         raise InputError("stop here")
 
-    monkeypatch.setattr("mibench._matrix.run_pairs", fake_run_pairs)
+    monkeypatch.setattr("mibench.userdata.matrix.run_pairs", fake_run_pairs)
     with pytest.raises(InputError, match="stop here"):
         mi_matrix(df, ["z0", "label"], ["mass", "level"], estimator="toy-pearson")
     chosen = dict(calls)
     assert chosen["z0|mass"] == "toy-pearson"
     for label in ("z0|level", "label|mass"):
-        cls = mibench._registry.estimator_class(chosen[label])
+        cls = mibench.registry.estimator_class(chosen[label])
         assert cls.capabilities.match("continuous", "discrete", 1, 1)[0]
-    cls = mibench._registry.estimator_class(chosen["label|level"])
+    cls = mibench.registry.estimator_class(chosen["label|level"])
     assert cls.capabilities.match("discrete", "discrete", 1, 1)[0]
     calls.clear()
     with pytest.raises(InputError, match="stop here"):
         mi_matrix(df, ["z0", "label"], ["mass"])  # the default: gmm-mi, by the issue
     chosen = dict(calls)
-    if "gmm-mi" in mibench._registry.estimators():
+    if "gmm-mi" in mibench.registry.estimators():
         assert chosen["z0|mass"] == "gmm-mi"
-        if "gmm-mi-categorical" in mibench._registry.estimators():
+        if "gmm-mi-categorical" in mibench.registry.estimators():
             assert chosen["label|mass"] == "gmm-mi-categorical"
     calls.clear()
     with pytest.raises(InputError, match="stop here"):

@@ -7,9 +7,9 @@ import sqlite3
 import pytest
 
 import mibench
-from mibench._execute import current_memory_mb, reset_peak_memory
-from mibench._metrics import summarize
-from mibench._store import Store
+from mibench.analysis.metrics import summarize
+from mibench.execution.store import Store
+from mibench.execution.trial import current_memory_mb, reset_peak_memory
 from tests.engine._toys import ToyEstimator
 
 needs_proc = pytest.mark.skipif(

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mibench._metrics import bound_ceilings, log_relative_error, sample_complexity, summarize
+from mibench.analysis.metrics import bound_ceilings, log_relative_error, sample_complexity, summarize
 
 
 def rows(estimates, truth=2.0, std=None, n=100, estimator="e", scenario="s", params='{"a":1}',

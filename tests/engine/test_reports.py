@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import mibench
-from mibench._metrics import summarize
+from mibench.analysis.metrics import summarize
+from mibench.analysis.reports import figures, tables, write_report
+from mibench.analysis.reports._labels import add_labels
 from mibench.cli import main
-from mibench.reports import figures, tables, write_report
-from mibench.reports._labels import add_labels
 
 TASKS = [("toy", '{"rho":0.5}', 1.0), ("toy", '{"rho":0.9}', 2.0)]
 
@@ -148,7 +148,7 @@ def test_sample_complexity_says_why_a_cell_is_empty():
 
 
 def test_ceilings_drawn_only_where_they_can_bind():
-    from mibench._metrics import bound_ceilings
+    from mibench.analysis.metrics import bound_ceilings
 
     c = bound_ceilings(synthetic_trials())
     c["method"] = c["estimator"]
@@ -194,7 +194,7 @@ def test_estimate_vs_true_draws_sweeps_as_bands_and_shared_truths_as_error_bars(
 
 def test_ceiling_lines_are_drawn(summary):
     """The ln(batch) ceiling of the lower bound is a horizontal line in the n = 100 panel."""
-    from mibench._metrics import bound_ceilings
+    from mibench.analysis.metrics import bound_ceilings
 
     c = bound_ceilings(synthetic_trials())
     c["method"] = c["estimator"]

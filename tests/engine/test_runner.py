@@ -6,10 +6,11 @@ import pytest
 
 import mibench
 from mibench import InputError, UnknownNameError
-from mibench._execute import sample_cell
-from mibench._runner import execute, plan
-from mibench._store import Store
-from mibench._trials import Trial, code_version
+from mibench.execution.runner import execute
+from mibench.execution.store import Store
+from mibench.execution.trial import sample_cell
+from mibench.planning.plan import plan
+from mibench.planning.trials import Trial, code_version
 
 
 def test_run_returns_trials_and_writes_outputs(toy_plugins, results_dir):
@@ -203,7 +204,7 @@ class _Tty:
 
 
 def test_progress_counts_and_writes_plain_lines_off_terminal(monkeypatch):
-    from mibench._progress import Progress
+    from mibench.execution.progress import Progress
 
     term = _Tty(True)
     p = Progress(6, stream=term)
@@ -218,7 +219,7 @@ def test_progress_counts_and_writes_plain_lines_off_terminal(monkeypatch):
     mid._draw(force=True)
     assert "9 left" in mid.stream.text and "ETA" in mid.stream.text
     # off a terminal: no bar redrawn in place; a plain line per `every` seconds, and a last one
-    import mibench._progress as prog
+    import mibench.execution.progress as prog
 
     clock = [1000.0]
     monkeypatch.setattr(prog.time, "monotonic", lambda: clock[0])

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from mibench import UnknownNameError
-from mibench._registry import estimators, scenarios
-from mibench._suites import SuiteError, builtin_suites, load_suite, parse_suite
-from mibench._trials import canonical_json
 from mibench.cli import main
+from mibench.contracts.canonical import canonical_json
+from mibench.planning.suites import SuiteError, builtin_suites, load_suite, parse_suite
+from mibench.registry import estimators, scenarios
 
 GOOD = """\
 name = "mini"

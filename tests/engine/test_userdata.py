@@ -7,18 +7,11 @@ import pytest
 
 import mibench
 from mibench import Capabilities, Estimate, Estimator, InputError, InputTypeError
-from mibench._userdata import (
-    FALLBACK,
-    choose_estimator,
-    detect_kind,
-    encode_discrete,
-    estimate,
-    make_work,
-    prepare,
-    read_data,
-    run_pairs,
-    select_columns,
-)
+from mibench.userdata.choose import FALLBACK, choose_estimator
+from mibench.userdata.columns import detect_kind, encode_discrete, prepare, select_columns
+from mibench.userdata.estimate import estimate
+from mibench.userdata.pairs import make_work, run_pairs
+from mibench.userdata.read import read_data
 
 
 @pytest.fixture
@@ -185,10 +178,10 @@ def test_choice_by_declared_capabilities(more_toys):
     assert choose_estimator(prefs, "discrete", "continuous", 1, 1) == ("toy-mixed", {"k": 5}, True)
     # no preference fits two discrete variables: the first available fallback that accepts them
     name, _, _ = choose_estimator(prefs, "discrete", "discrete", 1, 1)
-    cls = mibench._registry.estimator_class(name)
+    cls = mibench.registry.estimator_class(name)
     assert cls.capabilities.match("discrete", "discrete", 1, 1)[0]
     available = [n for n in FALLBACK[("discrete", "discrete")]
-                 if n in mibench._registry.estimators() and mibench._registry.estimators()[n].available]
+                 if n in mibench.registry.estimators() and mibench.registry.estimators()[n].available]
     if available:
         assert name == available[0]
 
@@ -215,7 +208,7 @@ def test_estimate_api_values_and_uncertainty(toy_plugins):
     # delta method: sd(MI_hat) = rho / sqrt(n) for the Pearson plug-in; 4 sd
     assert abs(row["mi"] - truth) < 4 * rho / np.sqrt(n)
     assert row["std"] == 0.05 and row["std_source"] == "estimator"  # the toy's own std is kept
-    if "gaussian" in mibench._registry.estimators():
+    if "gaussian" in mibench.registry.estimators():
         res = estimate(pd.DataFrame({"a": x}), pd.Series(y, name="b"), "gaussian", resamples=20)
         row = res.iloc[0]
         assert row["std_source"] == "half-sampling (20)"
@@ -236,7 +229,7 @@ def test_permutation_test_keeps_its_level(toy_plugins, name):
     observed statistic is exchangeable with the permuted ones, each with its own estimator seed).
     Over R = 300 replicates the rejection count is Binomial(300, 0.1): sd 5.2, so [13, 47] is a
     +-3.3 sd band."""
-    if name not in mibench._registry.estimators():
+    if name not in mibench.registry.estimators():
         pytest.skip(f"{name} not available")
     rng = np.random.default_rng(11)
     works = [_work(rng.normal(size=(30, 1)), rng.normal(size=(30, 1)), name, i, 19)
@@ -299,7 +292,7 @@ def test_half_sampling_std_matches_the_spread_over_data_sets(name):
     """The delete-half jackknife std vs the empirical sd of the estimate over 60 data sets
     (n = 500, rho = 0.6). The empirical sd has ~9% relative error (1/sqrt(2*59)), the mean of 60
     reported stds ~2%; measured ratios are 0.87-1.08, so [0.7, 1.4] leaves > 3 sd of room."""
-    if name not in mibench._registry.estimators():
+    if name not in mibench.registry.estimators():
         pytest.skip(f"{name} not available")
     rng = np.random.default_rng(123)
     works = []
@@ -312,7 +305,7 @@ def test_half_sampling_std_matches_the_spread_over_data_sets(name):
 
 
 def _available(*names):
-    ests = mibench._registry.estimators()
+    ests = mibench.registry.estimators()
     return all(n in ests and ests[n].available for n in names)
 
 

@@ -240,7 +240,7 @@ class BlockTorch(importlib.abc.MetaPathFinder):  # behaves as if torch were not 
         return None
 
 sys.meta_path.insert(0, BlockTorch())
-from mibench import _registry
+from mibench import registry as _registry
 table = _registry.estimators()
 x = np.random.default_rng(0).standard_normal((200, 2))
 ksg = table["ksg"].load()().estimate(x[:, :1], x[:, 1:], seed=0).mi

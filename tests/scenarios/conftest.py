@@ -2,7 +2,7 @@
 
 import pytest
 
-from mibench import _groundtruth
+from mibench.contracts import groundtruth as _groundtruth
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -10,7 +10,7 @@ so the test is deterministic). A wrong formula of the size of the known publishe
 import numpy as np
 import pytest
 
-from mibench._groundtruth import pmi_mean
+from mibench.contracts.groundtruth import pmi_mean
 from scenarios.discrete import (
     CategoricalGaussian,
     CategoricalUniform,

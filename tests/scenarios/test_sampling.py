@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mibench import DISCRETE, Scenario, TrueMI
-from mibench._contracts import KINDS
+from mibench.contracts import KINDS
 from scenarios._names import BUILTIN_SCENARIOS
 
 

@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from mibench import _registry
-from mibench._contracts import CONTINUOUS, InputError, Scenario, TrueMI
+from mibench import registry as _registry
+from mibench.contracts import CONTINUOUS, InputError, Scenario, TrueMI
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ def default_candidates(n: int, dx: int, dy: int) -> list[tuple[str, dict]]:
 
 def candidates_with(named, n: int, dx: int, dy: int) -> list[tuple[str, dict]]:
     """The default candidates plus the estimators the user named (the CLI's calibration set)."""
-    from mibench._userdata import normalise_specs
+    from mibench.userdata.choose import normalise_specs
 
     out = default_candidates(n, dx, dy)
     for spec in normalise_specs(named):
@@ -222,8 +222,8 @@ def calibrate(datasets: Sequence[tuple[np.ndarray, np.ndarray]], estimators=None
     bias in nats over all scenarios and seeds. ``attrs``: ``most_accurate``, ``fastest`` (names or
     None), ``scenarios`` (one dict per matched scenario: n, dims, rho, true MI) and ``trials``.
     """
-    from mibench._runner import run
-    from mibench._userdata import normalise_specs
+    from mibench.benchmark import run
+    from mibench.userdata.choose import normalise_specs
 
     if not datasets:
         raise InputError("no continuous data to calibrate on")
@@ -299,7 +299,7 @@ def recommend(x, y, estimators=None, *, seeds: int = DEFAULT_SEEDS, jobs: int = 
     (arrays (n,) or (n, d), Series or DataFrames) and report RMSE, bias, spread and runtime.
     See :func:`calibrate` for the returned table; ``attrs["most_accurate"]`` and
     ``attrs["fastest"]`` name the winners."""
-    from mibench._validation import as_2d
+    from mibench.contracts.validation import as_2d
 
     return calibrate([(as_2d(x, "x"), as_2d(y, "y"))], estimators, seeds=seeds, jobs=jobs)
 

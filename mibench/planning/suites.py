@@ -36,9 +36,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mibench import _registry
-from mibench._contracts import InputError, MibenchError, UnavailableError, UnknownNameError
-from mibench._trials import Skipped, Trial, build_trials, canonical_json, expand_grid, unique_trials
+from mibench import registry as _registry
+from mibench.contracts import InputError, MibenchError, UnavailableError, UnknownNameError
+from mibench.planning.trials import Skipped, Trial, build_trials, canonical_json, expand_grid, unique_trials
 
 TOP_KEYS = {"name", "description", "seeds", "n", "timeout", "scenario", "estimator"}
 SCENARIO_KEYS = {"name", "params", "label", "n", "seeds"}

@@ -12,40 +12,20 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
-import json
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from mibench import _registry
-from mibench._contracts import InputError
+from mibench import registry as _registry
+from mibench._version import __version__
+from mibench.contracts import InputError
+from mibench.contracts.canonical import canonical_json, stable_int
 
 DATA_STREAM = 0
 ESTIMATOR_STREAM = 1
 
 
-def canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_jsonable)
-
-
-def _jsonable(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    return repr(obj)
-
-
-def stable_int(text: str) -> int:
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
-
-
 def code_version() -> str:
-    from mibench import __version__
-
     return f"mibench-{__version__}"
 
 
@@ -133,7 +113,7 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
 
     ``scenarios`` and ``estimators`` are (registered name, params) pairs; params are already
     expanded (one value each). Estimator parameters equal to their defaults are dropped
-    (:func:`mibench._registry.drop_defaults`), so spelling out a default names the same trial.
+    (:func:`mibench.registry.drop_defaults`), so spelling out a default names the same trial.
     Returns the trials and the skipped pairs with their reasons.
     """
     if not ns:

@@ -14,7 +14,7 @@ import numbers
 from importlib.metadata import entry_points
 from typing import Any
 
-from mibench._contracts import (
+from mibench.contracts import (
     Estimator,
     InputError,
     InputTypeError,
@@ -167,7 +167,7 @@ def drop_defaults(cls: type, params: dict[str, Any]) -> dict[str, Any]:
     ``("mine", {"threads": 1})`` (the default) are the same trial and share one stored result.
     Scenario parameters are not canonicalised: they seed the data.
     """
-    from mibench._trials import canonical_json
+    from mibench.contracts.canonical import canonical_json
 
     def same(v, d) -> bool:
         if canonical_json(v) == canonical_json(d):

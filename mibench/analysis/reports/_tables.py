@@ -1,4 +1,4 @@
-"""Tables from a summary (see mibench._metrics.summarize): CSV, Markdown, LaTeX and HTML.
+"""Tables from a summary (see mibench.analysis.metrics.summarize): CSV, Markdown, LaTeX and HTML.
 
 Two shapes:
 
@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from mibench.reports._labels import add_labels, ordered
+from mibench.analysis.reports._labels import add_labels, ordered
 
 #: metrics-table columns: (summary column, display header)
 METRIC_COLUMNS = [

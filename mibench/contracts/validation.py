@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from mibench._contracts import (
-    CONTINUOUS,
-    DISCRETE,
-    Estimator,
-    InputError,
-    InputTypeError,
-)
+from mibench.contracts.errors import CONTINUOUS, DISCRETE, InputError, InputTypeError
+
+if TYPE_CHECKING:
+    from mibench.contracts.base import Estimator
 
 
 def as_2d(a, name: str) -> np.ndarray:

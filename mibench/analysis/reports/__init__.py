@@ -2,7 +2,7 @@
 true MI in bold), figures (PNG and PDF) and one self-contained HTML page.
 
 ``write_report(trials, out_dir)`` writes everything; the pieces are importable on their own:
-``mibench.reports.tables`` and ``mibench.reports.figures`` (each figure has a ``*_data``
+``mibench.analysis.reports.tables`` and ``mibench.analysis.reports.figures`` (each figure has a ``*_data``
 function returning the plotted numbers).
 """
 
@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from mibench._metrics import bound_ceilings, summarize
-from mibench.reports import _figures as figures
-from mibench.reports import _tables as tables
-from mibench.reports._html import figure as html_figure
-from mibench.reports._html import page
-from mibench.reports._labels import add_labels, method_label
+from mibench.analysis.metrics import bound_ceilings, summarize
+from mibench.analysis.reports import _figures as figures
+from mibench.analysis.reports import _tables as tables
+from mibench.analysis.reports._html import figure as html_figure
+from mibench.analysis.reports._html import page
+from mibench.analysis.reports._labels import add_labels, method_label
+from mibench.contracts.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,6 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
     true MI in bold), figures as NAME.png and NAME.pdf with the plotted numbers in NAME.csv,
     and report.html (self-contained). Returns {name: path}.
     """
-    from mibench._reporting import atomic_write_text
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     names = task_names if task_names is not None else task_names_from_manifest(manifest)

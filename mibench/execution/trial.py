@@ -36,9 +36,9 @@ import traceback
 
 import numpy as np
 
-from mibench import _registry
-from mibench._contracts import Estimate, MibenchError
-from mibench._trials import Trial, canonical_json
+from mibench import registry as _registry
+from mibench.contracts import Estimate, MibenchError
+from mibench.planning.trials import Trial, canonical_json
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +248,10 @@ def run_trial(trial: Trial) -> dict:
     row["peak_mem_mb"] = peak_memory_mb()
     row["finished_at"] = time.time()
     return row
+
+
+def timeout_error(seconds: float) -> str:
+    return f"timed out: stopped after the {seconds:g} s per-trial timeout"
 
 
 def stopped_row(trial: Trial, status: str, error: str, *, wall_s: float = math.nan,

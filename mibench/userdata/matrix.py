@@ -16,22 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mibench._contracts import InputError
-from mibench._io import new_file_mode, stage_text
-from mibench._userdata import (
-    MAX_LEVELS,
-    RESAMPLES,
-    Table,
-    check_counts,
-    choose_estimator,
-    make_work,
-    normalise_specs,
-    prepare,
-    read_data,
-    run_pairs,
-    select_columns,
-    variable,
-)
+from mibench.contracts import InputError
+from mibench.contracts.files import new_file_mode, stage_text
+from mibench.userdata.choose import choose_estimator, normalise_specs
+from mibench.userdata.columns import MAX_LEVELS, Table, prepare, select_columns, variable
+from mibench.userdata.pairs import RESAMPLES, check_counts, make_work, run_pairs
+from mibench.userdata.read import read_data
 
 log = logging.getLogger(__name__)
 

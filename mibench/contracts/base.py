@@ -1,7 +1,7 @@
 """The two contracts of mibench: Estimator and Scenario, with their small value types.
 
-This module is a leaf: it imports nothing from mibench, so every other module (and every
-plugin) may depend on it without import cycles.
+The contracts package is a leaf: it imports nothing from the rest of mibench, so every other
+module (and every plugin) may depend on it without import cycles.
 
 Array conventions: ``x`` is ``(n_samples, dim_x)``, ``y`` is ``(n_samples, dim_y)``,
 float64, C-contiguous. MI is in nats.
@@ -15,34 +15,8 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-CONTINUOUS = "continuous"
-DISCRETE = "discrete"
-KINDS = (CONTINUOUS, DISCRETE)
-
-
-# --------------------------------------------------------------------------- errors
-class MibenchError(Exception):
-    """Base class of every error mibench raises on purpose."""
-
-
-class InputError(MibenchError, ValueError):
-    """Bad input values: NaN, wrong shape, too few samples, constant column, bad parameter."""
-
-
-class InputTypeError(MibenchError, TypeError):
-    """Input of the wrong type (non-numeric data, a string where a number is expected)."""
-
-
-class UnknownNameError(InputError):
-    """An unknown scenario, estimator, suite or parameter name."""
-
-
-class UnavailableError(MibenchError, ImportError):
-    """A plugin whose optional dependency is missing."""
-
-
-class EstimatorFailure(MibenchError, RuntimeError):
-    """The estimator ran but could not produce a value (divergence, degenerate fit)."""
+from mibench.contracts.errors import CONTINUOUS, UnknownNameError
+from mibench.contracts.validation import check_xy
 
 
 # --------------------------------------------------------------------------- values
@@ -177,8 +151,6 @@ class Estimator(_Params):
 
     def estimate(self, x, y, *, seed: int | None = None) -> Estimate:
         """Estimate I(X;Y) in nats. ``x``: (n, dim_x), ``y``: (n, dim_y); 1-D is one column."""
-        from mibench._validation import check_xy  # local: keep this module a leaf at import
-
         self.validate_params()
         x, y, swap = check_xy(x, y, estimator=self)
         if swap:

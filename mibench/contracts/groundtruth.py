@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mibench._contracts import InputError, TrueMI
-from mibench._io import atomic_write_text
+from mibench.contracts import InputError, TrueMI
+from mibench.contracts.files import atomic_write_text
 
 logger = logging.getLogger(__name__)
 

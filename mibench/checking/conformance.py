@@ -1,0 +1,122 @@
+"""Conformance kit for estimator plugins, in the spirit of scikit-learn's ``check_estimator``.
+
+>>> from mibench.testing import check_estimator
+>>> check_estimator(MyEstimator, params={"k": 5})          # raises ConformanceError if broken
+ConformanceReport(MyEstimator: 12 passed)
+
+Each check exercises one clause of the estimator contract (see ``mibench.Estimator``):
+
+- ``api``: a ``mibench.Estimator`` with valid ``capabilities``, ``reports_std`` and ``version``, and a
+  ``min_samples()`` that is a positive int.
+- ``params_round_trip``: every ``__init__`` argument is stored unchanged under its own name;
+  ``get_params()`` returns exactly them; ``cls(**get_params())`` reproduces them; ``set_params``
+  sets them.
+- ``init_does_no_work``: ``__init__`` accepts any value without validating it and sets no other
+  attribute (hyperparameters are validated in ``validate_params`` when the work starts).
+- ``output_types``: ``estimate`` returns an ``Estimate`` with a finite float ``mi``, ``std`` a finite
+  float >= 0 when ``reports_std`` and None otherwise, and a JSON-serialisable ``info``.
+- ``accepts_shapes``: 1-D arrays, ``(n, 1)`` arrays and lists give the same estimate; ``(n, d)`` with
+  ``d = 2`` works where the capabilities allow it.
+- ``rejects_bad_input``: NaN, inf, mismatched lengths, non-numeric data, 3-D arrays, ``None``, a
+  constant column and ``n < min_samples()`` raise ``mibench.InputError`` / ``InputTypeError``.
+- ``rejects_bad_params``: a non-numeric value for a numeric (or boolean) hyperparameter raises
+  ``InputError`` / ``InputTypeError`` naming the parameter.
+- ``deterministic``: the same seed gives the same result, and the input arrays are not modified.
+- ``independent_small``: independent data gives ``|mi| < independent_max`` (default 0.15 nats).
+- ``dependent_large``: a strongly dependent pair (about 1.4-1.6 nats) gives ``mi > dependent_min``
+  (default 0.5 nats) and well above the independent estimate.
+- ``capabilities_honoured``: data of every declared kind pair gives a finite estimate; more columns
+  than ``max_dx`` / ``max_dy`` are rejected with ``InputError``; without a limit, 3 columns work.
+
+The data are small (``n`` = 400 by default) and seeded, so the kit runs in seconds for the
+classical estimators; pass cheap hyperparameters (few training steps) for expensive ones.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from mibench.contracts import (
+    Estimator,
+    InputError,
+    MibenchError,
+)
+
+__all__ = ["ConformanceError", "ConformanceReport", "CheckOutcome", "check_estimator", "CHECKS"]
+from mibench.checking.estimator_checks import _NEEDS_API, CHECKS
+from mibench.checking.kit import (
+    CheckOutcome,
+    ConformanceError,
+    ConformanceReport,
+    _Context,
+    _Fail,
+    _first_line,
+    _Skip,
+    make_pair,
+)
+
+__all__ = ["ConformanceError", "ConformanceReport", "CheckOutcome", "check_estimator", "CHECKS",
+           "make_pair"]
+
+
+def check_estimator(estimator: type | Estimator, params: dict[str, Any] | None = None, *,
+                    n: int = 400, seed: int = 0, independent_max: float = 0.15,
+                    dependent_min: float = 0.5, checks: list[str] | None = None,
+                    raise_on_failure: bool = True) -> ConformanceReport:
+    """Check an estimator class against the mibench contract.
+
+    Parameters
+    ----------
+    estimator : Estimator subclass (or an instance: its class and ``get_params()`` are used).
+    params : hyperparameters for every instance the kit builds (e.g. few training steps).
+    n : sample size of the test data. seed : the seed passed to ``estimate``.
+    independent_max : largest ``|mi|`` (nats) accepted on independent data.
+    dependent_min : smallest ``mi`` (nats) accepted on the strongly dependent pair.
+    checks : names of the checks to run (default: all of :data:`CHECKS`).
+    raise_on_failure : raise :class:`ConformanceError` (an AssertionError whose message is the
+        readable report) when a check fails; otherwise return the report.
+
+    Returns
+    -------
+    ConformanceReport listing every check as passed, failed (with the reason) or skipped.
+    """
+    if isinstance(estimator, type):
+        cls, base = estimator, {}
+    else:
+        cls, base = type(estimator), dict(estimator.get_params())
+    params = {**base, **(params or {})}
+    names = list(CHECKS) if checks is None else list(checks)
+    unknown = [c for c in names if c not in CHECKS]
+    if unknown:
+        raise InputError(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECKS)}")
+    ctx = _Context(cls, params, int(n), int(seed), float(independent_max), float(dependent_min))
+    report = ConformanceReport(getattr(cls, "__name__", repr(cls)), dict(params))
+    api_ok = True
+    for name in names:
+        if name in _NEEDS_API and not api_ok:
+            report.outcomes.append(CheckOutcome(name, "skipped", "the api check failed"))
+            continue
+        try:
+            CHECKS[name](ctx)
+        except _Skip as exc:
+            report.outcomes.append(CheckOutcome(name, "skipped", str(exc)))
+        except _Fail as exc:
+            report.outcomes.append(CheckOutcome(name, "failed", str(exc)))
+            api_ok = api_ok and not (name == "api" and ctx.fatal)
+        except MibenchError as exc:
+            report.outcomes.append(CheckOutcome(
+                name, "failed", f"unexpected {type(exc).__name__}: {_first_line(exc)}"))
+            api_ok = api_ok and name != "api"
+        except Exception as exc:
+            tb = traceback.format_exc(limit=-2).strip().splitlines()
+            where = next((line.strip() for line in reversed(tb) if line.strip().startswith("File")), "")
+            report.outcomes.append(CheckOutcome(
+                name, "failed", f"unexpected {type(exc).__name__}: {_first_line(exc)}"
+                + (f"\n{where}" if where else "")))
+            api_ok = api_ok and name != "api"
+        else:
+            report.outcomes.append(CheckOutcome(name, "passed"))
+    if raise_on_failure and not report.passed:
+        raise ConformanceError(report)
+    return report

@@ -1,0 +1,57 @@
+"""Planning a run: from a scenario grid (or a list of scenarios) and estimator specs to the
+list of trials (the suite files take the same path through :meth:`Suite.plan`)."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+from mibench import registry as _registry
+from mibench.contracts import InputError
+from mibench.planning.trials import Skipped, Trial, build_trials, expand_grid
+
+DEFAULT_NS = (200, 1000)
+DEFAULT_SEEDS = 5
+
+
+def available_estimators() -> list[str]:
+    return [name for name, p in _registry.estimators().items() if p.available]
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (str, dict, tuple, numbers.Number)):  # one value: n=1000, seeds as given
+        return [value]
+    return list(value)
+
+
+def _normalise_estimators(estimators) -> list[tuple[str, dict]]:
+    """Names, ``name:k=v`` strings, (name, params) pairs or {name: params}; None: every available."""
+    if estimators is None:
+        names = available_estimators()
+        if not names:
+            raise InputError("no estimator is available; check `mibench list estimators`")
+        return [(n, {}) for n in names]
+    return _registry.estimator_specs(estimators)
+
+
+def plan(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | None = None,
+         estimators=None, n: Sequence[int] | int | None = None,
+         seeds: int | Sequence[int] = DEFAULT_SEEDS) -> tuple[list[Trial], list[Skipped]]:
+    """The trials of a run. ``scenario`` is a registered name (its grid is ``params``, default
+    the scenario's ``default_grid``) or a list of (name, params) pairs already expanded."""
+    if isinstance(scenario, str):
+        cls = _registry.scenario_class(scenario)
+        grid = dict(getattr(cls, "default_grid", {}) or {})
+        for key, values in (params or {}).items():
+            grid[key] = _as_list(values)
+        _registry.coerce_params(cls, {k: v[0] for k, v in grid.items() if v}, f"scenario {scenario!r}")
+        scenarios = [(scenario, p) for p in expand_grid(grid)]
+    else:
+        scenarios = [(name, dict(p)) for name, p in scenario]
+    ns = _as_list(n) or list(DEFAULT_NS)
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seed_list:
+        raise InputError("no seeds given")
+    return build_trials(scenarios, _normalise_estimators(estimators), [int(v) for v in ns], seed_list)
