@@ -30,7 +30,7 @@ import numbers
 
 import numpy as np
 
-from mibench._contracts import (
+from mibench.contracts import (
     Capabilities,
     Estimate,
     Estimator,
