@@ -121,8 +121,8 @@ class LNC(Estimator):
         How ``std`` is computed. "halves": the estimator is rerun on ``repeats`` random splits
         into two disjoint halves and ``std = sqrt(mean (a - b)^2 / 4)`` (the spread of two
         independent half-samples, scaled to n by the 1/n variance of kNN estimators; see
-        :mod:`estimators._resample`); costs about ``repeats`` extra full estimates. "none":
-        ``std`` is None.
+        :mod:`estimators._resample`); costs about ``repeats`` extra full estimates. "none" (or
+        None, as the CLI spells ``uncertainty=none``): ``std`` is None.
     repeats : int, default 5
         Number of half splits for ``uncertainty="halves"``.
 
@@ -159,8 +159,9 @@ class LNC(Estimator):
             raise InputError(f"alpha must be None or a number in (0, 1), got {a!r}")
         check_bool(self, "standardize")
         check_nonnegative(self, "noise")
-        if self.uncertainty not in ("halves", "none"):
-            raise InputError(f"uncertainty must be 'halves' or 'none', got {self.uncertainty!r}")
+        if self.uncertainty not in ("halves", "none", None):
+            raise InputError(f"uncertainty must be 'halves' or 'none' (or None), got "
+                             f"{self.uncertainty!r}")
         check_int(self, "repeats")
 
     def _k(self, d: int) -> int:

@@ -18,6 +18,7 @@ CHEAP = {
     "classifier": {"max_iter": 30, "patience": 2},
     "flow": {"max_epochs": 8, "hidden": (16,), "transforms": 1},
     "latent-ksg": {"max_epochs": 3, "hidden": 16},
+    "latentmi-reference": {"epochs": 2, "patience": 1, "n_dims": 2},
 }
 #: the neural estimators report the spread over test batches: n = 800 gives several batches
 SAMPLES = {"mine": 800, "nwj": 800, "infonce": 800, "smile": 800}
