@@ -118,7 +118,7 @@ def _identity_init(flow) -> None:
             torch.nn.init.zeros_(p)
         hyper = getattr(t, "hyper", None)
         if hyper is not None:
-            last = [m for m in hyper.modules() if isinstance(m, torch.nn.Linear)][-1]
+            last = [m for m in hyper.modules() if hasattr(m, "weight") and hasattr(m, "bias")][-1]
             torch.nn.init.zeros_(last.weight)
             torch.nn.init.zeros_(last.bias)
 
