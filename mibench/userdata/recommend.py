@@ -40,12 +40,12 @@ log = logging.getLogger(__name__)
 
 #: estimators calibrated by default (those available and accepting the data)
 DEFAULT_CANDIDATES = ["gaussian", "ksg", "kde", "binning", "gmm-mi", "lnc", "classifier",
-                      "latent-ksg", "flow"]
+                      "latent-ksg", "flow", "doe"]
 #: largest n at which the O(n^2) KDE estimator is a default candidate
 KDE_MAX_N = 5000
 #: largest n at which the costly estimators are default candidates (the calibration runs each
-#: on every seed): KDE is O(n^2); a flow trains for ~10-30 s per estimate at n = 10 000 on CPU
-MAX_N = {"kde": KDE_MAX_N, "flow": 5000}
+#: on every seed): KDE is O(n^2); flows train for ~10-30 s per estimate at n = 10 000 on CPU
+MAX_N = {"kde": KDE_MAX_N, "flow": 5000, "doe": 5000}
 #: number of quantile points kept per margin
 MAX_GRID = 4096
 DEFAULT_SEEDS = 5
