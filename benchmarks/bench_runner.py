@@ -42,6 +42,7 @@ import numpy as np  # noqa: E402
 import mibench  # noqa: E402
 from mibench import Estimate, Estimator  # noqa: E402
 from mibench.benchmark import run_trials  # noqa: E402
+from mibench.execution.options import RunOptions  # noqa: E402
 from mibench.planning.plan import plan  # noqa: E402
 
 CPU_SUITE = dict(scenario="multinormal-dense", params={"dim_x": [5], "dim_y": [5], "correlation": [0.3, 0.5]},
@@ -70,7 +71,7 @@ def bench_overhead(tmp: Path, trials: int) -> None:
     planned, skipped = plan("gaussian-correlated", {"rho": [0.3, 0.6]}, ["trivial"], [100], seeds)
     t_plan = time.perf_counter() - t0
     t0 = time.perf_counter()
-    df = run_trials(planned, skipped, jobs=1, store=tmp / "overhead.sqlite")
+    df = run_trials(planned, skipped, RunOptions(jobs=1, store=tmp / "overhead.sqlite"))
     wall = time.perf_counter() - t0
     inside = float(df["wall_s"].sum())
     per = (wall - inside) / len(df) * 1e3
@@ -79,7 +80,7 @@ def bench_overhead(tmp: Path, trials: int) -> None:
     print(f"[overhead] harness overhead per trial: {per:.2f} ms (target < 5 ms); "
           f"planning {t_plan / len(df) * 1e3:.2f} ms per trial on top")
     t0 = time.perf_counter()
-    run_trials(planned, skipped, jobs=1, store=tmp / "overhead.sqlite")
+    run_trials(planned, skipped, RunOptions(jobs=1, store=tmp / "overhead.sqlite"))
     print(f"[overhead] re-run (everything cached): {(time.perf_counter() - t0) / len(df) * 1e3:.3f} ms "
           f"per trial")
 
@@ -96,7 +97,7 @@ def bench_speedup(tmp: Path) -> np.ndarray:
     results = {}
     for jobs in (1, 2):
         t0 = time.perf_counter()
-        df = run_trials(trials, skipped, jobs=jobs, store=tmp / f"speed{jobs}.sqlite")
+        df = run_trials(trials, skipped, RunOptions(jobs=jobs, store=tmp / f"speed{jobs}.sqlite"))
         times[jobs] = time.perf_counter() - t0
         results[jobs] = df.sort_values("key")
         cpu = df["cpu_s"].sum()
@@ -120,7 +121,7 @@ def _free_port() -> int:
 def bench_dask(tmp: Path, serial_mi: np.ndarray) -> None:
     trials, skipped = _cpu_plan()
     t0 = time.perf_counter()
-    df = run_trials(trials, skipped, jobs=2, executor="dask", store=tmp / "dask-local.sqlite")
+    df = run_trials(trials, skipped, RunOptions(jobs=2, executor="dask", store=tmp / "dask-local.sqlite"))
     took = time.perf_counter() - t0
     mi = df.sort_values("key")["mi"].to_numpy()
     print(f"[dask] local cluster, 2 worker processes: {took:.2f} s (cluster start-up included); "

@@ -1,4 +1,4 @@
-"""Shared k-nearest-neighbour primitives for the KSG family (max-norm, exact counting).
+"""Shared k-nearest-neighbour primitives for the KSG family (exact counting).
 
 Small API, reused by :mod:`estimators.ksg` and the mixed / Ross estimators:
 
@@ -16,6 +16,9 @@ Small API, reused by :mod:`estimators.ksg` and the mixed / Ross estimators:
     Dispatches to ``count_1d`` for one column and ``count_nd`` otherwise.
 ``chebyshev_extent(x, neighbors)``
     Per-point max-norm distance to the farthest of the given neighbours (KSG algorithm 2).
+``max_euclidean_counts(x, y, ks, *, variant)``
+    The same radii and counts when each marginal uses the Euclidean norm (joint: the max of the
+    two), by exact blocked brute force.
 
 Every count **includes the point itself** (so a KSG strict count equals ``n_x(i) + 1``).
 Distances are computed exactly as ``abs(x_j - x_i)`` in float64 (per coordinate, then the
@@ -30,7 +33,8 @@ import numpy as np
 from scipy.spatial import cKDTree
 from sklearn.neighbors import KDTree
 
-__all__ = ["kth_neighbor", "count_1d", "count_nd", "count_within", "chebyshev_extent"]
+__all__ = ["kth_neighbor", "count_1d", "count_nd", "count_within", "chebyshev_extent",
+           "max_euclidean_counts"]
 
 
 def _as_2d(x: np.ndarray) -> np.ndarray:
@@ -221,3 +225,73 @@ def count_within(x: np.ndarray, radius: np.ndarray, *, strict: bool) -> np.ndarr
     if x.shape[1] == 1:
         return count_1d(x[:, 0], radius, strict=strict)
     return count_nd(x, radius, strict=strict)
+
+
+def max_euclidean_counts(x: np.ndarray, y: np.ndarray, ks, *, variant: int = 1,
+                         block_elements: int = 1 << 21) -> dict[int, tuple[np.ndarray, ...]]:
+    """KSG radii and marginal counts when each marginal uses the Euclidean norm (bmi's default).
+
+    The joint distance is ``max(||x_i - x_j||_2, ||y_i - y_j||_2)``. That is not a Minkowski
+    norm of the joint space, so no single KD-tree query finds its neighbours; this computes the
+    distances exactly instead, ``block`` rows at a time with ``scipy.spatial.distance.cdist``
+    (sqrt of the sum of squared differences), and takes the radius and the counts from the same
+    numbers, so a neighbour at exactly the radius is classified exactly. Every k in ``ks`` is
+    served by the same pass.
+
+    Parameters
+    ----------
+    x, y : ndarray, shapes (n, dx), (n, dy)
+    ks : sequence of int
+        Neighbour orders, each ``1 <= k < n``.
+    variant : {1, 2}
+        1: for each point, ``eps`` is the distance to its k-th joint neighbour (self excluded:
+        the (k+1)-th smallest of its row, self included, as in a self-query) and the counts are
+        strict, ``#{j : d_x(i, j) < eps_i}`` (self included: ``n_x(i) + 1``). 2: the counts
+        are non-strict in the per-marginal extents of the k+1 nearest joint points (self
+        included), ``#{j : d_x(i, j) <= max_l d_x(i, j_l)}`` (self included: ``n_x(i) + 1``).
+    block_elements : int
+        Size of the (rows x n) blocks held in memory at once (three float64 blocks).
+
+    Returns
+    -------
+    dict k -> (eps, count_x, count_y), arrays of shape (n,); counts int64, self included.
+
+    Notes
+    -----
+    Cost O(n^2 (dx + dy)) time, O(n * block rows) memory: the brute force bmi's
+    ``KSGEnsembleFirstEstimator`` runs, without its argsort of every row (a partition suffices).
+    """
+    from scipy.spatial.distance import cdist
+
+    x, y = _as_2d(x), _as_2d(y)
+    n = x.shape[0]
+    ks = [int(k) for k in ks]
+    for k in ks:
+        if not 1 <= k < n:
+            raise ValueError(f"k={k} must satisfy 1 <= k < n={n}")
+    out = {k: (np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)) for k in ks}
+    rows = max(1, min(n, block_elements // max(n, 1)))
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        dx = cdist(x[start:stop], x)
+        dy = cdist(y[start:stop], y)
+        dz = np.maximum(dx, dy)
+        if variant == 1:
+            part = np.partition(dz, ks, axis=1)
+            for k in ks:
+                eps, cx, cy = out[k]
+                e = part[:, k]
+                eps[start:stop] = e
+                cx[start:stop] = np.count_nonzero(dx < e[:, None], axis=1)
+                cy[start:stop] = np.count_nonzero(dy < e[:, None], axis=1)
+        else:
+            r = np.arange(stop - start)[:, None]
+            for k in ks:
+                eps, cx, cy = out[k]
+                idx = np.argpartition(dz, k, axis=1)[:, :k + 1]  # the k+1 nearest, self included
+                eps[start:stop] = dz[r, idx].max(axis=1)
+                ex = dx[r, idx].max(axis=1)
+                ey = dy[r, idx].max(axis=1)
+                cx[start:stop] = np.count_nonzero(dx <= ex[:, None], axis=1)
+                cy[start:stop] = np.count_nonzero(dy <= ey[:, None], axis=1)
+    return out

@@ -160,6 +160,7 @@ class Binning(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = False
+    fallbacks = ("plugin-discrete",)
 
     def __init__(self, bins="auto", strategy="uniform", miller_madow=True):
         self.bins = bins

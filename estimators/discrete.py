@@ -31,6 +31,7 @@ class PluginDiscrete(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("discrete", "discrete")}), max_dx=1, max_dy=1)
     reports_std = False
+    fallbacks = ("binning",)
 
     def __init__(self, correction="miller-madow"):
         self.correction = correction

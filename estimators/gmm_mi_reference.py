@@ -45,6 +45,7 @@ class GMMMIReference(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}), max_dx=1, max_dy=1)
     reports_std = True
+    fallbacks = ("gmm-mi-categorical",)
 
     def __init__(self, init_type: str = "random_sklearn", scale: float | None = None,
                  threshold_fit: float = 1e-5, reg_covar: float = 1e-15, max_iter: int = 10000,

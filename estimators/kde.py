@@ -150,6 +150,7 @@ class KDE(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = False
+    max_n = 5000  # its cost is O(n^2): calibration leaves it out above
 
     def __init__(self, bandwidth="scott", leave_one_out=True):
         self.bandwidth = bandwidth

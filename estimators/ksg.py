@@ -7,17 +7,20 @@ Phys. Rev. E 69, 066138 (2004).
 from __future__ import annotations
 
 import logging
+from numbers import Integral
 
 import numpy as np
 from scipy.special import digamma
 
-from estimators._checks import check_bool, check_int, check_nonnegative, neighbours_min_samples
-from estimators._knn import chebyshev_extent, count_within, kth_neighbor
+from estimators._checks import check_bool, check_nonnegative, neighbours_min_samples
+from estimators._knn import chebyshev_extent, count_within, kth_neighbor, max_euclidean_counts
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["KSG", "ksg_preprocess"]
+
+METRICS = ("chebyshev", "euclidean")
 
 
 def ksg_preprocess(x: np.ndarray, y: np.ndarray, *, standardize: bool, noise: float,
@@ -53,21 +56,28 @@ def ksg_preprocess(x: np.ndarray, y: np.ndarray, *, standardize: bool, noise: fl
 class KSG(Estimator):
     """KSG estimator of I(X;Y) in nats (Kraskov et al. 2004), algorithm 1 or 2.
 
-    Marginal norms and the joint norm are max-norms. Counting is exact (no ``eps - 1e-15``):
-    strict counts for algorithm 1, non-strict counts on the per-marginal extents for
-    algorithm 2, both agreeing with a brute-force O(n^2) computation on every point.
+    The joint distance is the max of the two marginal distances; each marginal distance is the
+    max-norm (``metric="chebyshev"``, Kraskov's choice) or the Euclidean norm
+    (``metric="euclidean"``, bmi's ``KSGEnsembleFirstEstimator``). Counting is exact for both
+    (no ``eps - 1e-15``): strict counts for algorithm 1, non-strict counts on the per-marginal
+    extents for algorithm 2, both agreeing with a brute-force O(n^2) computation on every point.
 
     Parameters
     ----------
-    k : int, default 3
+    k : int or tuple of int, default 3
         Number of joint-space neighbours (``1 <= k < n``). Larger k: lower variance, more bias
-        towards independence for strong dependence.
+        towards independence for strong dependence. A tuple (e.g. ``(5, 10)``, bmi's
+        ``neighborhoods`` default) returns the mean of the estimates at each k.
     variant : {1, 2}, default 1
         Kraskov algorithm. 1: ``psi(k) + psi(n) - <psi(n_x + 1) + psi(n_y + 1)>`` with strict
         counts in the joint k-NN radius. 2: ``psi(k) - 1/k + psi(n) - <psi(n_x) + psi(n_y)>``
         with non-strict counts in the per-marginal extents of the k neighbours.
+    metric : {"chebyshev", "euclidean"}, default "chebyshev"
+        Norm within each marginal space (X and Y each). The marginal counts use the ball of
+        the same norm, so the estimator stays KSG's for either; the two agree in one dimension
+        and differ in several (bmi's beyond-normal figures use "euclidean").
     standardize : bool, default True
-        Centre and scale each column to zero mean and unit variance first. The max-norm mixes
+        Centre and scale each column to zero mean and unit variance first. The joint max mixes
         X and Y distance scales, so without it the estimate depends on the units.
     noise : float, default 1e-10
         Standard deviation of seeded Gaussian jitter added to every column, relative to the
@@ -77,59 +87,96 @@ class KSG(Estimator):
 
     Notes
     -----
-    Cost O(n log n) in low dimension: one Chebyshev KD-tree query of k+1 neighbours in the
-    joint space; sorted-array counting (two binary searches plus an exact trim) for 1-D
-    marginals; count-only tree radius queries for marginals of dimension >= 2.
+    Chebyshev: O(n log n) in low dimension: one KD-tree query of k+1 neighbours in the joint
+    space; sorted-array counting (two binary searches plus an exact trim) for 1-D marginals;
+    count-only tree radius queries for marginals of dimension >= 2 (once per k of a tuple).
+    Euclidean: the joint distance max(||dx||_2, ||dy||_2) is no norm a KD-tree can query, so
+    the distances are computed exactly by blocked brute force, O(n^2 (dx + dy)) time and
+    O(n) memory per block row, all k of a tuple in one pass (bmi's own implementation is the
+    same brute force).
 
     The estimate saturates near ``psi(n) - psi(k) ~ ln(n/k)`` for near-deterministic relations.
-    Negative values are returned as they are (never clamped).
+    Negative values are returned as they are (never clamped; bmi clamps each k at 0).
 
     Data with k+1 or more identical joint points (zero k-NN radius) are rejected when
     ``noise=0``: KSG is undefined there; add noise or use ``ksg-mixed`` for data with atoms.
 
-    ``info``: ``k``, ``variant``, ``n``.
+    ``info``: ``k``, ``variant``, ``metric``, ``n``; with a tuple of k, ``mi_per_k`` too.
     """
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = False
+    #: 1: ``metric`` and tuples of k added (chebyshev results unchanged; keys re-made once)
+    version = 1
+    fallbacks = ("ksg-mixed",)
 
-    def __init__(self, k=3, variant=1, standardize=True, noise=1e-10):
+    def __init__(self, k=3, variant=1, metric="chebyshev", standardize=True, noise=1e-10):
         self.k = k
         self.variant = variant
+        self.metric = metric
         self.standardize = standardize
         self.noise = noise
 
+    def _ks(self) -> list[int]:
+        return list(self.k) if isinstance(self.k, (tuple, list)) else [self.k]
+
     def validate_params(self) -> None:
-        check_int(self, "k")
+        ks = self._ks()
+        if not ks:
+            raise InputError("k must be an integer >= 1 or a non-empty tuple of them, got ()")
+        for k in ks:
+            if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
+                raise InputError(f"k must be an integer >= 1 or a tuple of them, got {self.k!r}")
         if isinstance(self.variant, bool) or self.variant not in (1, 2):
             raise InputError(f"variant must be 1 or 2 (Kraskov algorithm), got {self.variant!r}")
+        if self.metric not in METRICS:
+            raise InputError(f"metric must be one of {', '.join(map(repr, METRICS))}, "
+                             f"got {self.metric!r}")
         check_bool(self, "standardize")
         check_nonnegative(self, "noise")
 
     def min_samples(self) -> int:
-        return neighbours_min_samples(self.k)
+        ks = self._ks()
+        return max(neighbours_min_samples(k) for k in ks) if ks else 2
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
-        k = int(self.k)
+        ks = [int(k) for k in self._ks()]
         n = x.shape[0]
         rng = np.random.default_rng(seed)
         x, y = ksg_preprocess(x, y, standardize=bool(self.standardize), noise=float(self.noise),
                               rng=rng)
-        z = np.hstack((x, y))
-        if self.variant == 1:
-            eps = kth_neighbor(z, k)
-            _check_radius(eps, k)
-            nx = count_within(x, eps, strict=True)  # n_x(i) + 1
-            ny = count_within(y, eps, strict=True)
-            mi = digamma(k) + digamma(n) - np.mean(digamma(nx) + digamma(ny))
+        variant = int(self.variant)
+        if self.metric == "euclidean":
+            counts = max_euclidean_counts(x, y, ks, variant=variant)
         else:
-            eps, idx = kth_neighbor(z, k, return_indices=True)
+            counts = {k: _chebyshev_counts(x, y, k, variant) for k in ks}
+        per_k = []
+        for k in ks:
+            eps, cx, cy = counts[k]
             _check_radius(eps, k)
-            nx = count_within(x, chebyshev_extent(x, idx), strict=False) - 1  # n_x(i)
-            ny = count_within(y, chebyshev_extent(y, idx), strict=False) - 1
-            mi = digamma(k) - 1.0 / k + digamma(n) - np.mean(digamma(nx) + digamma(ny))
-        return Estimate(mi=float(mi), std=None,
-                        info={"k": k, "variant": int(self.variant), "n": int(n)})
+            if variant == 1:  # cx = n_x(i) + 1
+                mi = digamma(k) + digamma(n) - np.mean(digamma(cx) + digamma(cy))
+            else:  # cx - 1 = n_x(i)
+                mi = digamma(k) - 1.0 / k + digamma(n) - np.mean(digamma(cx - 1) + digamma(cy - 1))
+            per_k.append(float(mi))
+        info = {"k": ks[0] if not isinstance(self.k, (tuple, list)) else ks, "variant": variant,
+                "metric": self.metric, "n": int(n)}
+        if isinstance(self.k, (tuple, list)):
+            info["mi_per_k"] = per_k
+        return Estimate(mi=float(np.mean(per_k)), std=None, info=info)
+
+
+def _chebyshev_counts(x: np.ndarray, y: np.ndarray, k: int, variant: int):
+    """(eps, count_x, count_y), counts self included, with max-norm marginals (KD-trees)."""
+    z = np.hstack((x, y))
+    if variant == 1:
+        eps = kth_neighbor(z, k)
+        if np.any(eps <= 0):
+            return eps, None, None
+        return eps, count_within(x, eps, strict=True), count_within(y, eps, strict=True)
+    eps, idx = kth_neighbor(z, k, return_indices=True)
+    return (eps, count_within(x, chebyshev_extent(x, idx), strict=False),
+            count_within(y, chebyshev_extent(y, idx), strict=False))
 
 
 def _check_radius(eps: np.ndarray, k: int) -> None:

@@ -143,6 +143,7 @@ class MixedKSG(Estimator):
 
     capabilities = _KindsByMethod()
     reports_std = False
+    fallbacks = ("ksg",)
 
     def __init__(self, k=3, method="gao", standardize=True, noise=1e-10):
         self.k = k
@@ -191,6 +192,7 @@ class RossKSG(MixedKSG):
     """
 
     capabilities = ROSS_CAPABILITIES
+    fallbacks = ("ksg", "ksg-mixed")
     method = "ross"
 
     def __init__(self, k=3, standardize=True, noise=1e-10):

@@ -18,8 +18,9 @@ from mibench.contracts import (
     UnknownNameError,
     as_2d,
     check_xy,
+    required_n,
 )
-from mibench.registry import register, unregister
+from mibench.registry import make_estimator, make_scenario, register, unregister
 
 _aliases.install()
 
@@ -31,6 +32,8 @@ _LAZY = {
     "mi_matrix": "mibench.userdata.matrix", "MIMatrix": "mibench.userdata.matrix",
     "recommend": "mibench.userdata.recommend",
     "summarize": "mibench.analysis.metrics", "write_report": "mibench.analysis.reports",
+    "RunOptions": "mibench.execution.options",
+    "monte_carlo_mi": "mibench.contracts.groundtruth",
 }
 
 
@@ -45,8 +48,9 @@ def __getattr__(name):
 __all__ = [
     "CONTINUOUS", "DISCRETE", "Capabilities", "Estimate", "Estimator", "EstimatorFailure",
     "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI", "UnavailableError",
-    "UnknownNameError", "as_2d", "check_xy", "register", "unregister", "run", "load_run",
+    "UnknownNameError", "as_2d", "check_xy", "required_n", "register", "unregister", "run", "load_run",
     "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend", "summarize", "write_report",
+    "RunOptions", "make_estimator", "make_scenario", "monte_carlo_mi",
     "__version__",
 ]

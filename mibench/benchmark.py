@@ -11,8 +11,9 @@ import pandas as pd
 
 from mibench.analysis.reports.run_folder import write_run
 from mibench.contracts import InputError
-from mibench.execution.runner import default_store_path, execute, load_run
-from mibench.execution.store import Store
+from mibench.contracts.files import prepare_dir
+from mibench.execution.options import RunOptions, options_from
+from mibench.execution.runner import default_store_path, execute, load_run, open_store
 from mibench.planning.plan import DEFAULT_SEEDS, plan
 from mibench.planning.suites import Suite, load_suite
 from mibench.planning.trials import Skipped, Trial
@@ -24,10 +25,10 @@ __all__ = ["run", "run_trials", "run_suite", "load_run", "plan"]
 
 def run(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | None = None,
         estimators=None, n: Sequence[int] | int | None = None,
-        seeds: int | Sequence[int] = DEFAULT_SEEDS, *, jobs: int = 1, executor: str | None = None,
-        store: str | Path | None = None, out: str | Path | None = None, fresh: bool = False,
-        rerun_failed: bool = False, timeout: float | None = None, threads: int = 1,
-        scheduler: str | None = None,
+        seeds: int | Sequence[int] = DEFAULT_SEEDS, *, options: RunOptions | None = None,
+        jobs: int | None = None, executor: str | None = None, store: str | Path | None = None,
+        out: str | Path | None = None, fresh: bool | None = None, rerun_failed: bool | None = None,
+        timeout: float | None = None, threads: int | None = None, scheduler: str | None = None,
         on_cached: Callable[[int], None] | None = None,
         on_result: Callable[[dict], None] | None = None) -> pd.DataFrame:
     """Run a benchmark and return one row per trial as a DataFrame.
@@ -40,50 +41,53 @@ def run(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | No
     params : grid of scenario parameters, ``{"rho": [0.3, 0.6]}``; defaults to the scenario's grid.
     estimators : names, (name, params) pairs or {name: params}; default every available one.
     n : sample size(s). seeds : number of seeds (0..seeds-1) or an explicit list.
-    jobs : worker processes (or Dask workers of a local cluster).
+    options : a :class:`mibench.RunOptions` (how to run); the keyword arguments below override
+        its fields:
+    jobs : worker processes (or Dask workers of a local cluster); default 1.
     executor : "serial", "processes" or "dask" (default: serial for one job, else processes;
         dask when ``scheduler`` is given).
     store : SQLite file (default results/runs/store.sqlite).
-    out : if given, write trials.csv, summary.csv, a figure and run.json there.
     fresh : recompute even what the store holds. rerun_failed : recompute stored trials that
         failed or timed out.
     timeout : seconds per trial; a trial past it is stopped and stored with status "timeout".
         For a suite, default the suite's ``timeout``.
     threads : BLAS/OpenMP threads per trial (default 1, whatever the executor).
     scheduler : address of a running Dask scheduler (``tcp://host:8786``).
+    out : if given, write trials.csv, summary.csv, a figure and run.json there.
     on_cached, on_result : progress callbacks (count of stored trials; each new row).
     """
+    options = options_from(options, jobs=jobs, executor=executor, store=store, fresh=fresh,
+                           rerun_failed=rerun_failed, timeout=timeout, threads=threads,
+                           scheduler=scheduler)
     suite = _as_suite(scenario)
     if suite is not None:
         if params is not None or estimators is not None or n is not None or seeds != DEFAULT_SEEDS:
             raise InputError("a suite names its own scenarios, estimators, n and seeds; "
                              "do not pass params, estimators, n or seeds with it")
         trials, skipped = suite.plan()
-        if timeout is None:
-            timeout = suite.timeout
     else:
         trials, skipped = plan(scenario, params, estimators, n, seeds)
-    return run_trials(trials, skipped, jobs=jobs, executor=executor, store=store, out=out,
-                      fresh=fresh, rerun_failed=rerun_failed, timeout=timeout, threads=threads,
-                      scheduler=scheduler, on_cached=on_cached, on_result=on_result, suite=suite)
+    return run_trials(trials, skipped, options, out=out, on_cached=on_cached, on_result=on_result,
+                      suite=suite)
 
 
-def run_trials(trials: list[Trial], skipped: Sequence[Skipped] = (), *, jobs: int = 1,
-               executor: str | None = None, store: str | Path | None = None,
-               out: str | Path | None = None, fresh: bool = False, rerun_failed: bool = False,
-               timeout: float | None = None, threads: int = 1, scheduler: str | None = None,
+def run_trials(trials: list[Trial], skipped: Sequence[Skipped] = (),
+               options: RunOptions = RunOptions(), *, out: str | Path | None = None,
                on_cached: Callable[[int], None] | None = None,
                on_result: Callable[[dict], None] | None = None, suite=None) -> pd.DataFrame:
-    """Run already planned trials (see :func:`run` for the arguments)."""
+    """Run already planned trials (see :func:`run` for the arguments). With a ``suite``, its
+    ``timeout`` applies when ``options`` has none, and its labels go to the run folder."""
     for s in skipped:
         log.info("skipped %s on %s%s: %s", s.estimator, s.scenario, s.scenario_params, s.reason)
     if not trials:
         reasons = "; ".join(f"{s.estimator}: {s.reason}" for s in skipped) or "empty grid"
         raise InputError(f"nothing to run ({reasons})")
-    with Store(store or default_store_path()) as st:
-        df = execute(trials, store=st, jobs=jobs, executor=executor, fresh=fresh,
-                     rerun_failed=rerun_failed, timeout=timeout, threads=threads, scheduler=scheduler,
-                     on_cached=on_cached, on_result=on_result)
+    if suite is not None and options.timeout is None and suite.timeout is not None:
+        options = options.replace(timeout=suite.timeout)
+    if out is not None:  # before the first trial: a bad folder must not cost the run
+        prepare_dir(out, "out")
+    with open_store(options, default_store_path()) as st:
+        df = execute(trials, store=st, options=options, on_cached=on_cached, on_result=on_result)
         store_path = st.path
     df.attrs["skipped"] = [vars(s) for s in skipped]
     if out is not None:
@@ -97,7 +101,8 @@ def run_trials(trials: list[Trial], skipped: Sequence[Skipped] = (), *, jobs: in
                                  "description": suite.description,
                                  "labels": [{"scenario": k[0], "scenario_params": k[1], "label": v}
                                             for k, v in suite.labels.items()]}
-        write_run(df, Path(out), manifest=manifest)
+        written = write_run(df, Path(out), manifest=manifest)
+        df.attrs["report_up_to_date"] = bool(written.get("up_to_date"))
     return df
 
 

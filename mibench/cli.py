@@ -18,7 +18,10 @@ def build_parser() -> argparse.ArgumentParser:
     import mibench.commands as commands
 
     parser = argparse.ArgumentParser(
-        prog="mibench", description="Benchmark mutual-information estimators on scenarios with known MI.")
+        prog="mibench", description="Benchmark mutual-information estimators on scenarios with known MI.",
+        epilog="environment: MIBENCH_RESULTS is the folder of run outputs, the result store and "
+               "figures (default ./results: runs/, runs/store.sqlite, figures/); MIBENCH_CACHE_DIR "
+               "holds Monte-Carlo ground truths (default ~/.cache/mibench/groundtruth).")
     parser.add_argument("--version", action="version", version=f"mibench {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -29,12 +32,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _AboveProgressHandler(logging.StreamHandler):
+    """Log records on stderr, written above a live progress bar: on a terminal the bar's line is
+    cleared first (the bar is redrawn below on its next update), so a warning, even a multi-line
+    one from a worker process (which inherits this handler), never lands inside the bar."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stream = self.stream
+        if getattr(stream, "isatty", lambda: False)():
+            try:
+                stream.write("\r\x1b[K")
+            except (OSError, ValueError):
+                pass
+        super().emit(record)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # -v / -vv raise mibench's own loggers (and its plugins'); other libraries stay at WARNING
     # (fontTools alone logs hundreds of INFO lines per PDF)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = _AboveProgressHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    logging.captureWarnings(True)  # Python warnings take the same route
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     for name in ("mibench", "estimators", "scenarios"):
         logging.getLogger(name).setLevel(level)

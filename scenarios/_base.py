@@ -27,7 +27,7 @@ import re
 
 import numpy as np
 
-from mibench._contracts import InputError, Scenario
+from mibench import InputError, Scenario
 
 
 class DensityScenario(Scenario):

@@ -11,7 +11,7 @@ mibench leaves that to the estimators (an affine map, MI unchanged). Spiral task
 
 from __future__ import annotations
 
-from mibench._contracts import Scenario
+from mibench import Scenario
 
 SUITE_NAME = "bmi-v1"
 
@@ -74,6 +74,6 @@ BMI_V1_TASKS: dict[str, tuple[str, dict]] = _build()
 
 def bmi_v1_scenarios() -> dict[str, Scenario]:
     """Build the 40 bmi v1 scenarios, keyed by bmi task id (in bmi's order of groups)."""
-    from scenarios.transforms import load_scenario_class
+    from mibench import make_scenario
 
-    return {task: load_scenario_class(name)(**params) for task, (name, params) in BMI_V1_TASKS.items()}
+    return {task: make_scenario(name, **params) for task, (name, params) in BMI_V1_TASKS.items()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mibench._contracts import InputError, TrueMI
+from mibench import InputError, TrueMI
 from scenarios._base import DensityScenario
 
 _LOG2PI = np.log(2.0 * np.pi)

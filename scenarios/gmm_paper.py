@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from mibench._contracts import TrueMI
+from mibench import TrueMI
 from scenarios._base import DensityScenario, as_bool, as_float
 
 

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mibench._contracts import InputError, TrueMI
-from mibench._groundtruth import monte_carlo_mi
+from mibench import InputError, TrueMI, monte_carlo_mi
 from scenarios._base import DensityScenario, as_float, as_int, gaussian_mi_from_cov, mvn_logpdf
 from scenarios.multivariate_normal import lvm_correlation
 

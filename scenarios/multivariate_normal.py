@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mibench._contracts import InputError, TrueMI
+from mibench import InputError, TrueMI
 from scenarios._base import DensityScenario, as_float, as_int, gaussian_mi_from_cov, mvn_logpdf
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from mibench._contracts import InputError, TrueMI
+from mibench import InputError, TrueMI
 from scenarios._base import DensityScenario, as_float, as_int, gaussian_mi_from_cov
 from scenarios.multivariate_normal import lvm_correlation
 

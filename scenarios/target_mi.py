@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mibench._contracts import TrueMI
+from mibench import TrueMI
 from scenarios._base import DensityScenario, as_float, as_int
 
 _LOG2PI = np.log(2.0 * np.pi)

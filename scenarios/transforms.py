@@ -45,15 +45,13 @@ the base's standard error when it is a Monte-Carlo value.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
-from importlib.metadata import entry_points
 
 import numpy as np
 from scipy.special import ndtr
 
-from mibench._contracts import CONTINUOUS, InputError, Scenario, UnknownNameError
+from mibench import CONTINUOUS, InputError, MibenchError, Scenario, make_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -146,25 +144,7 @@ ELEMENTWISE = {
 TRANSFORMS = tuple(ELEMENTWISE) + ("power", "spiral", "swissroll_x")
 
 
-# --------------------------------------------------------------------------- base lookup
-def _builtin_scenarios() -> dict[str, str]:
-    from scenarios._names import BUILTIN_SCENARIOS
-    return BUILTIN_SCENARIOS
-
-
-@functools.cache
-def load_scenario_class(name: str):
-    """Scenario class registered under ``name`` (entry point group ``mibench.scenarios``)."""
-    for ep in entry_points(group="mibench.scenarios"):
-        if ep.name == name:
-            return ep.load()
-    if name in _builtin_scenarios():
-        import importlib
-        mod, attr = _builtin_scenarios()[name].split(":")
-        return getattr(importlib.import_module(mod), attr)
-    raise UnknownNameError(f"unknown base scenario {name!r}")
-
-
+# --------------------------------------------------------------------------- base parameters
 def parse_params(text) -> dict:
     """``"a=1;b=0.5;c=x"`` -> {"a": 1, "b": 0.5, "c": "x"} (ints, floats, bools, None, str)."""
     if text is None or (isinstance(text, str) and not text.strip()):
@@ -204,12 +184,12 @@ class WrapsBase:
     base_params: str
 
     def base_scenario(self) -> Scenario:
-        """The wrapped base scenario instance."""
-        cls = load_scenario_class(self.base)
+        """The wrapped base scenario instance (found through the registry, as any scenario)."""
+        make_scenario(self.base)  # an unknown name: UnknownNameError with the known names
         params = parse_params(self.base_params)
         try:
-            return cls(**params)
-        except TypeError as exc:
+            return make_scenario(self.base, **params)
+        except (MibenchError, TypeError) as exc:
             raise InputError(f"bad base_params {self.base_params!r} for {self.base!r}: {exc}") from None
 
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mibench._contracts import TrueMI
+from mibench import TrueMI
 from scenarios._base import DensityScenario, as_float
 
 

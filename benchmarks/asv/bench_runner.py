@@ -66,4 +66,4 @@ class RunnerOverhead:
 
         self.count += 1
         with Store(self.tmp / f"store{self.count}.sqlite") as store:
-            execute(self.batch, store=store, jobs=1)
+            execute(self.batch, store=store)

@@ -226,6 +226,7 @@ class GMMMI(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
+    fallbacks = ("gmm-mi-categorical",)
 
     def __init__(self, init_type: str = "random_sklearn", scale: float | None = None,
                  threshold_fit: float = 1e-5, reg_covar: float = 1e-15, max_iter: int = 10000,

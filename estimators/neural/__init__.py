@@ -9,7 +9,7 @@ Importing this package without PyTorch raises :class:`mibench.UnavailableError` 
 install hint, so the registry lists the estimators as unavailable and nothing else breaks.
 """
 
-from mibench._contracts import UnavailableError
+from mibench import UnavailableError
 
 INSTALL_HINT = ("pip install 'mibench[neural]' "
                 "(CPU build: pip install torch==2.13.0 first)")

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from estimators.neural._critics import make_critic
-from mibench._contracts import EstimatorFailure
+from mibench import EstimatorFailure
 
 log = logging.getLogger(__name__)
 

@@ -183,11 +183,12 @@ def bound_ceilings(trials: pd.DataFrame) -> pd.DataFrame:
     neural estimators set it). Any such bound evaluated on m samples cannot certify more than
     about ln(m) nats (McAllester and Stratos 2020). The neural estimators evaluate on a held-out
     test split and record its size as ``info["n_test"]``: ``n_eval`` is its mean over the cell's
-    trials (n when absent) and ``log_n`` = ln(n_eval). InfoNCE is also capped by ln(batch size):
-    ``log_batch`` is the mean of ``info["infonce_ceiling"]`` (NaN for the other bounds).
-    Returns METHOD + ``n``, ``n_eval``, ``log_n``, ``log_batch``; empty when no trial is a bound.
+    trials (n when absent) and ``log_n`` = ln(n_eval). An estimator with a ceiling of its own
+    reports it as ``info["ceiling"]`` (InfoNCE: ln of its batch size): ``ceiling`` is its mean
+    (NaN for the others). Returns METHOD + ``n``, ``n_eval``, ``log_n``, ``ceiling``; empty when
+    no trial is a bound.
     """
-    cols = METHOD + ["n", "n_eval", "log_n", "log_batch"]
+    cols = METHOD + ["n", "n_eval", "log_n", "ceiling"]
     if trials.empty or "info" not in trials:
         return pd.DataFrame(columns=cols)
     rows = []
@@ -196,11 +197,13 @@ def bound_ceilings(trials: pd.DataFrame) -> pd.DataFrame:
         infos = [_parse_info(v) for v in g["info"]]
         if not any("bound" in i for i in infos):
             continue
-        ceil = [float(i["infonce_ceiling"]) for i in infos if "infonce_ceiling" in i]
+        # rows stored before the generic key have the ceiling as "infonce_ceiling"
+        ceil = [float(i.get("ceiling", i.get("infonce_ceiling"))) for i in infos
+                if "ceiling" in i or "infonce_ceiling" in i]
         n_eval = float(np.mean([float(i.get("n_test", n)) for i in infos]))
         rows.append({"estimator": est, "estimator_params": eparams, "n": int(n), "n_eval": n_eval,
                      "log_n": float(np.log(n_eval)),
-                     "log_batch": float(np.mean(ceil)) if ceil else np.nan})
+                     "ceiling": float(np.mean(ceil)) if ceil else np.nan})
     return pd.DataFrame(rows, columns=cols)
 
 

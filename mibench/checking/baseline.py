@@ -24,7 +24,8 @@ is near zero. A change of an estimator's bias by more than the tolerance is caug
 
     |mean - true_mi| > atol + rtol * |true_mi| + 3 * sqrt(sem**2 + true_mi_stderr**2)
 
-with generous per-estimator ``(atol, rtol)`` (:data:`ABSOLUTE_BOUNDS`), so that a baseline that is
+with generous per-estimator ``(atol, rtol)`` (the suite's ``bound`` entries: data, in
+``mibench/suites/ci.toml`` for the built-ins), so that a baseline that is
 updated a little at a time cannot drift into nonsense (a unit error, a sign error, a collapse to
 zero). Cells whose trials all failed fail this check.
 
@@ -86,31 +87,6 @@ class Bound:
         return self.atol + self.rtol * abs(truth) + 3.0 * math.hypot(s, t)
 
 
-#: Generous absolute bounds per built-in estimator (``"estimator@scenario"`` overrides one
-#: scenario), for the small-n cells of the ``ci`` suite.
-#: They allow several times the biases these estimators show there (the Gaussian baseline is
-#: wrong by design on non-Gaussian data; the neural bounds trained for a few hundred steps
-#: underestimate strongly dependent pairs), and still fail an estimate that is off by a unit
-#: (bits for nats: a factor 1.44), has the wrong sign, or collapsed to zero on a strong pair.
-ABSOLUTE_BOUNDS: dict[str, Bound] = {
-    "binning": Bound(0.10, 0.35),
-    "gaussian": Bound(0.10, 0.35),
-    "gmm-mi": Bound(0.08, 0.25),
-    "gmm-mi-categorical": Bound(0.08, 0.25),
-    "gmm-mi-reference": Bound(0.08, 0.25),
-    "kde": Bound(0.10, 0.35),
-    "ksg": Bound(0.08, 0.25),
-    "ksg-mixed": Bound(0.10, 0.35),
-    "ksg-ross": Bound(0.08, 0.25),
-    "plugin-discrete": Bound(0.08, 0.25),
-    "mine": Bound(0.10, 0.40),
-    "nwj": Bound(0.10, 0.40),
-    "infonce": Bound(0.10, 0.40),
-    "smile": Bound(0.10, 0.40),
-    # histograms in 4 dimensions at n = 500: most cells hold 0 or 1 points, a known large
-    # positive bias (about +0.65 nats on a truth of 0.29); the bound only catches nonsense
-    "binning@multinormal-dense": Bound(1.0, 1.0),
-}
 #: bound for estimators not listed above (third-party plugins); ``--bound`` overrides it
 DEFAULT_BOUND = Bound(0.15, 0.50)
 
@@ -200,9 +176,10 @@ def _cell_name(row) -> str:
 # --------------------------------------------------------------------------- comparison
 def bound_for(estimator: str, scenario: str | None = None, bounds: dict[str, Bound] | None = None,
               default: Bound | None = None) -> Bound:
-    """The absolute bound of an estimator on a scenario: ``"estimator@scenario"``, else
-    ``"estimator"``, else ``default`` (else :data:`DEFAULT_BOUND`)."""
-    table = ABSOLUTE_BOUNDS if bounds is None else bounds
+    """The absolute bound of an estimator on a scenario in ``bounds`` (a suite's): its
+    ``"estimator@scenario"`` entry, else ``"estimator"``, else ``default`` (else
+    :data:`DEFAULT_BOUND`)."""
+    table = bounds or {}
     if scenario is not None and f"{estimator}@{scenario}" in table:
         return table[f"{estimator}@{scenario}"]
     return table.get(estimator, default or DEFAULT_BOUND)

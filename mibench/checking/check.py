@@ -5,9 +5,7 @@ each cell with a committed baseline and with the ground truth (the rules are in
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import logging
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,8 @@ from mibench.checking.baseline import (
     write_baseline,
 )
 from mibench.contracts import InputError
+from mibench.execution.options import RunOptions, options_from
+from mibench.execution.runner import execute, open_store
 
 log = logging.getLogger(__name__)
 
@@ -92,27 +92,21 @@ def _check_estimator_spec(name: str, params: dict) -> None:
         raise type(exc)(f"--estimator {name}: {exc}") from None
 
 
-def run_suite_trials(suite, *, jobs: int = 1, store: str | Path | None = None,
-                     timeout: float | None = None, on_cached: Callable | None = None,
+def run_suite_trials(suite, options: RunOptions = RunOptions(), *, on_cached: Callable | None = None,
                      on_result: Callable | None = None, on_plan: Callable | None = None):
     """Plan and run every trial of ``suite`` in a private store (recomputing everything unless
-    ``store`` is given). Returns ``(trials DataFrame, skipped pairs)``."""
-    from mibench.execution import runner as _runner
-    from mibench.execution.store import Store
-
+    ``options.store`` is given; the suite's ``timeout`` unless ``options`` has one). Returns
+    ``(trials DataFrame, skipped pairs)``."""
     trials, skipped = suite.plan()
     if not trials:
         raise InputError(f"suite {suite.name!r} has nothing to run for these estimators: "
                          + ("; ".join(f"{s.estimator}: {s.reason}" for s in skipped) or "empty"))
     if on_plan:
         on_plan(len(trials))
-    kwargs = {"jobs": jobs, "on_cached": on_cached, "on_result": on_result}
-    accepted = inspect.signature(_runner.execute).parameters
-    if "timeout" in accepted:
-        kwargs["timeout"] = timeout if timeout is not None else suite.timeout
-    with tempfile.TemporaryDirectory(prefix="mibench-check-") as tmp:
-        with Store(store or Path(tmp) / "store.sqlite") as st:
-            df = _runner.execute(trials, store=st, **kwargs)
+    if options.timeout is None and suite.timeout is not None:
+        options = options.replace(timeout=suite.timeout)
+    with open_store(options, None) as st:
+        df = execute(trials, store=st, options=options, on_cached=on_cached, on_result=on_result)
     return df, skipped
 
 
@@ -122,9 +116,10 @@ def unavailable_estimators(skipped) -> list[str]:
 
 def check(suite=DEFAULT_SUITE, baseline: str | Path = DEFAULT_BASELINE, *,
           estimators: Sequence[tuple[str, dict]] | None = None, update: bool = False,
-          jobs: int = 1, tolerance: Tolerance = Tolerance(), bounds: dict[str, Bound] | None = None,
+          options: RunOptions | None = None, jobs: int | None = None,
+          tolerance: Tolerance = Tolerance(), bounds: dict[str, Bound] | None = None,
           default_bound: Bound | None = None, store: str | Path | None = None,
-          on_cached: Callable | None = None, on_result: Callable | None = None,
+          timeout: float | None = None, on_cached: Callable | None = None, on_result: Callable | None = None,
           on_plan: Callable | None = None) -> CheckResult:
     """Run ``suite`` and compare its cells with the ``baseline`` CSV (see the module docstring).
 
@@ -136,12 +131,14 @@ def check(suite=DEFAULT_SUITE, baseline: str | Path = DEFAULT_BASELINE, *,
         cells are compared (and, with ``update``, rewritten).
     update : rewrite the baseline with this run's cells (refused when a cell is off the truth;
         with ``estimators``, only their cells are replaced, the others are kept).
-    jobs : worker processes. store : keep the trials in this SQLite file (default: a temporary
-        store, so everything is recomputed).
+    options : how to run (a :class:`mibench.RunOptions`); ``jobs``, ``store`` and ``timeout``
+        override its fields. The store defaults to a temporary one, so everything is recomputed;
+        the timeout to the suite's.
     """
+    options = options_from(options, jobs=jobs, store=store, timeout=timeout)
     s = load_check_suite(suite, estimators)
-    trials, skipped = run_suite_trials(s, jobs=jobs, store=store, on_cached=on_cached,
-                                       on_result=on_result, on_plan=on_plan)
+    trials, skipped = run_suite_trials(s, options, on_cached=on_cached, on_result=on_result,
+                                       on_plan=on_plan)
     current = cells(trials)
     path = Path(baseline)
     names = {name for name, _ in estimators} if estimators else None
@@ -155,6 +152,8 @@ def check(suite=DEFAULT_SUITE, baseline: str | Path = DEFAULT_BASELINE, *,
     if names is not None:
         kept = base[~base["estimator"].isin(names)]
         base = base[base["estimator"].isin(names)]
+    if bounds is None:  # the suite's (data: `bound` entries of its estimators)
+        bounds = {k: Bound(*v) for k, v in s.bounds.items()}
     diff = compare(current, base, tolerance=tolerance, bounds=bounds, default_bound=default_bound,
                    skipped_estimators=unavailable_estimators(skipped))
     result = CheckResult(diff=diff, current=current, trials=trials, skipped=list(skipped))

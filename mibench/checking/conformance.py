@@ -7,7 +7,7 @@ ConformanceReport(MyEstimator: 12 passed)
 Each check exercises one clause of the estimator contract (see ``mibench.Estimator``):
 
 - ``api``: a ``mibench.Estimator`` with valid ``capabilities``, ``reports_std`` and ``version``, and a
-  ``min_samples()`` that is a positive int.
+  ``min_samples()`` and a class attribute ``min_n`` that are positive ints.
 - ``params_round_trip``: every ``__init__`` argument is stored unchanged under its own name;
   ``get_params()`` returns exactly them; ``cls(**get_params())`` reproduces them; ``set_params``
   sets them.
@@ -18,7 +18,8 @@ Each check exercises one clause of the estimator contract (see ``mibench.Estimat
 - ``accepts_shapes``: 1-D arrays, ``(n, 1)`` arrays and lists give the same estimate; ``(n, d)`` with
   ``d = 2`` works where the capabilities allow it.
 - ``rejects_bad_input``: NaN, inf, mismatched lengths, non-numeric data, 3-D arrays, ``None``, a
-  constant column and ``n < min_samples()`` raise ``mibench.InputError`` / ``InputTypeError``.
+  constant column and n below the minimum (``mibench.required_n``: ``min_n`` and
+  ``min_samples()``) raise ``mibench.InputError`` / ``InputTypeError``.
 - ``rejects_bad_params``: a non-numeric value for a numeric (or boolean) hyperparameter raises
   ``InputError`` / ``InputTypeError`` naming the parameter.
 - ``deterministic``: the same seed gives the same result, and the input arrays are not modified.
@@ -57,7 +58,7 @@ from mibench.checking.kit import (
 )
 
 __all__ = ["ConformanceError", "ConformanceReport", "CheckOutcome", "check_estimator", "CHECKS",
-           "make_pair"]
+           "make_pair", "parametrize_with_checks"]
 
 
 def check_estimator(estimator: type | Estimator, params: dict[str, Any] | None = None, *,
@@ -120,3 +121,39 @@ def check_estimator(estimator: type | Estimator, params: dict[str, Any] | None =
     if raise_on_failure and not report.passed:
         raise ConformanceError(report)
     return report
+
+
+def parametrize_with_checks(estimators, *, params: dict[str, Any] | None = None, **kit):
+    """A ``pytest.mark.parametrize`` over (plugin, check) pairs: one test id per plugin class and
+    check (``KSG-deterministic``), as scikit-learn's ``parametrize_with_checks``::
+
+        @parametrize_with_checks([MyEstimator, MyScenario])
+        def test_contract(estimator, check):
+            check(estimator)
+
+    ``check(plugin)`` runs that one check (``params`` and the keyword arguments of
+    :func:`check_estimator` or ``check_scenario`` apply), raises ConformanceError when it fails
+    and skips the test when the check does not apply.
+    """
+    import pytest
+
+    from mibench.checking.scenario_checks import SCENARIO_CHECKS, check_scenario
+    from mibench.contracts import Scenario
+
+    def runner(checker, name):
+        def check(obj):
+            report = checker(obj, params, checks=[name], raise_on_failure=True, **kit)
+            skipped = [o for o in report.outcomes if o.status == "skipped"]
+            if skipped:
+                pytest.skip(skipped[0].message)
+        check.__name__ = name
+        return check
+
+    cases, ids = [], []
+    for obj in estimators:
+        cls = obj if isinstance(obj, type) else type(obj)
+        scenario = issubclass(cls, Scenario)
+        for name in (SCENARIO_CHECKS if scenario else CHECKS):
+            cases.append((obj, runner(check_scenario if scenario else check_estimator, name)))
+            ids.append(f"{cls.__name__}-{name}")
+    return pytest.mark.parametrize(("estimator", "check"), cases, ids=ids)

@@ -26,6 +26,7 @@ from mibench.contracts import (
     Estimator,
     InputError,
     InputTypeError,
+    required_n,
 )
 
 
@@ -57,8 +58,13 @@ def check_api(ctx: _Context) -> None:
     m = est.min_samples()
     if isinstance(m, bool) or not isinstance(m, int | np.integer) or m < 1:
         raise _Fail(f"min_samples() returned {m!r}; expected a positive int")
+    floor = type(est).min_n
+    if isinstance(floor, bool) or not isinstance(floor, int | np.integer) or floor < 1:
+        raise _Fail(f"min_n = {floor!r}; expected a positive int")
+    m = required_n(est)
     if m > ctx.n // 2:
-        raise _Fail(f"min_samples() = {m} is larger than half the kit's n = {ctx.n}; pass a larger n")
+        raise _Fail(f"the minimum n = {m} (min_n, min_samples()) is larger than half the kit's "
+                    f"n = {ctx.n}; pass a larger n")
     if overrides:
         ctx.fatal = False
         raise _Fail("estimate() is overridden: implement _estimate(x, y, *, seed) instead and let "
@@ -208,7 +214,7 @@ def check_rejects_bad_input(ctx: _Context) -> None:
     _raises(lambda: ctx.estimate(None, y), (InputTypeError,), "x = None")
     const = np.ones_like(x)
     _raises(lambda: ctx.estimate(const, y), (InputError,), "a constant x column")
-    m = int(est.min_samples())
+    m = required_n(est)
     if m > 2:
         small = slice(0, m - 1)
         xs, ys = x[small].copy(), y[small].copy()
@@ -216,7 +222,7 @@ def check_rejects_bad_input(ctx: _Context) -> None:
             xs[:, 0] = np.arange(m - 1) % 2
         if ctx.kinds[1] == DISCRETE:
             ys[:, 0] = (np.arange(m - 1) + 1) % 2
-        _raises(lambda: ctx.estimate(xs, ys), (InputError,), f"n = {m - 1} < min_samples() = {m}")
+        _raises(lambda: ctx.estimate(xs, ys), (InputError,), f"n = {m - 1} < the minimum n = {m}")
 
 
 def check_rejects_bad_params(ctx: _Context) -> None:

@@ -40,6 +40,8 @@ class ConformanceReport:
     estimator: str
     params: dict
     outcomes: list[CheckOutcome] = field(default_factory=list)
+    #: the function that made the report (``check_estimator`` or ``check_scenario``)
+    checker: str = "check_estimator"
 
     @property
     def failed(self) -> list[CheckOutcome]:
@@ -56,7 +58,7 @@ class ConformanceReport:
 
     def __str__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
-        head = (f"check_estimator({self.estimator}({params})): "
+        head = (f"{self.checker}({self.estimator}({params})): "
                 + (f"{len(self.failed)} of {len(self.outcomes)} checks FAILED" if self.failed
                    else f"all {len(self.outcomes)} checks passed"))
         mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
 from mibench.contracts import InputError
+from mibench.execution.options import EXECUTOR_NAMES, FIELDS, RunOptions, options_from
 
 
 def split_list(values: list[str] | None) -> list[str]:
@@ -48,3 +52,63 @@ def parse_estimators(values: list[str] | None) -> list[tuple[str, dict]] | None:
 
     names = split_list(values)
     return estimator_specs(names) if names else None
+
+
+def run_options_parser() -> argparse.ArgumentParser:
+    """The options of how trials run, shared by every command that runs estimators (a parent
+    parser: ``add_parser(..., parents=[run_options_parser()])``). Each command sets its own
+    ``--jobs`` default with ``set_defaults``. A new run flag is one argument here plus one field
+    of :class:`mibench.execution.options.RunOptions`."""
+    p = argparse.ArgumentParser(add_help=False)
+    how = p.add_argument_group("how to run")
+    how.add_argument("--jobs", type=int, default=1,
+                     help="worker processes, or Dask workers of a local cluster; 1 runs serially")
+    how.add_argument("--executor", choices=list(EXECUTOR_NAMES),
+                     help="serial, local processes, or Dask (default: serial for --jobs 1, else processes)")
+    how.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run on an existing Dask cluster (e.g. tcp://host:8786); implies --executor dask")
+    how.add_argument("--timeout", type=float, metavar="SECONDS",
+                     help="stop an estimate after this many seconds and record it as timed out")
+    how.add_argument("--threads", type=int, default=1,
+                     help="BLAS/OpenMP threads per estimate (default 1; pinned in every worker)")
+    how.add_argument("--store", type=Path, metavar="FILE",
+                     help="result store; re-running the same command recomputes only what is missing")
+    how.add_argument("--fresh", action="store_true", help="recompute what the store already holds")
+    how.add_argument("--rerun-failed", action="store_true",
+                     help="retry stored estimates that failed or timed out (the rest stay cached)")
+    return p
+
+
+def run_options(args, **defaults) -> RunOptions:
+    """The RunOptions of parsed arguments (``defaults`` fill fields the command line left unset,
+    e.g. the store). Quietens Dask's logging for a Dask run unless -v was given."""
+    given = {name: getattr(args, name, None) for name in FIELDS}
+    try:
+        options = options_from(RunOptions(), **{**defaults,
+                                                **{k: v for k, v in given.items() if v is not None}})
+    except InputError as exc:  # name the option as the user typed it: "jobs ..." -> "--jobs ..."
+        text = str(exc)
+        field = next((f for f in FIELDS if text.startswith(f + " ")), None)
+        if field is None:
+            raise
+        raise InputError("--" + field.replace("_", "-") + text[len(field):]) from None
+    if options.executor_name == "dask" and getattr(args, "verbose", 0) < 1:
+        quiet_dask()
+    return options
+
+
+def quiet_dask() -> None:
+    """Dask logs its cluster's start-up and shutdown at INFO; keep the terminal for the progress
+    bar (``-v`` shows them). Its logging is configured on import, so import it first."""
+    import logging
+
+    try:
+        import distributed  # noqa: F401
+    except ImportError:  # the executor reports the missing extra
+        return
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logger = logging.getLogger(name)
+            if logger.level and logger.level < logging.WARNING:
+                logger.setLevel(logging.WARNING)
+    logging.getLogger("distributed").setLevel(logging.WARNING)

@@ -6,12 +6,13 @@ import os
 import sys
 from pathlib import Path
 
-from mibench.commands._args import parse_estimators
+from mibench.commands._args import parse_estimators, run_options, run_options_parser
 
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "check", help="accuracy regression check: run a suite and compare with a baseline",
+        "check", parents=[run_options_parser()],
+        help="accuracy regression check: run a suite and compare with a baseline",
         description="Run a suite (default: ci) with fresh trials, compare each cell's mean estimate "
                     "and failure count with the baseline CSV, and check each cell against the "
                     "ground truth. Prints the cells that differ and exits 1 when a check fails; "
@@ -25,8 +26,6 @@ def register(sub) -> None:
                         "suite does not list (a plugin) runs on every suite scenario it accepts")
     p.add_argument("--update", action="store_true",
                    help="rewrite the baseline with this run (only the --estimator cells if given)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                   help="worker processes (default: all cores)")
     p.add_argument("--z", type=float, default=4.0,
                    help="tolerance in combined standard errors of the two means (default 4)")
     p.add_argument("--floor", type=float, default=0.02,
@@ -36,7 +35,7 @@ def register(sub) -> None:
                         "for estimators without a built-in bound (default 0.15,0.5)")
     p.add_argument("--all", action="store_true", help="print every cell, not only those that differ")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, jobs=os.cpu_count() or 1)
 
 
 def _parse_bound(text: str | None):
@@ -61,8 +60,7 @@ def handle(args) -> int:
     from mibench.contracts import InputError
     from mibench.execution.progress import Progress
 
-    if args.jobs < 1:
-        raise InputError("--jobs must be >= 1")
+    options = run_options(args)  # the store: a temporary one unless --store is given
     if not args.z > 0 or not args.floor >= 0:
         raise InputError("--z must be > 0 and --floor >= 0")
     estimators = parse_estimators(args.estimator)
@@ -76,7 +74,7 @@ def handle(args) -> int:
         progress.append(Progress(total, label=f"check {args.suite} ",
                                  enabled=False if args.quiet else None))
 
-    result = check(args.suite, baseline, estimators=estimators, update=args.update, jobs=args.jobs,
+    result = check(args.suite, baseline, estimators=estimators, update=args.update, options=options,
                    tolerance=Tolerance(args.z, args.floor), default_bound=_parse_bound(args.bound),
                    on_plan=on_plan, on_cached=lambda k: progress[0].skip(k),
                    on_result=lambda row: progress[0].update(row))

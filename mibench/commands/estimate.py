@@ -6,11 +6,11 @@ import json
 import math
 import sys
 
-from mibench.commands._args import split_list
+from mibench.commands._args import run_options, run_options_parser, split_list
 
 
-def add_data_options(p, *, jobs_help: str, jobs_default: int = 1) -> None:
-    """Options shared by `estimate` and `matrix`."""
+def add_data_options(p) -> None:
+    """Options shared by `estimate` and `matrix` (how they run: the shared run options)."""
     p.add_argument("--discrete", action="append", metavar="COLS",
                    help="columns to treat as discrete (default: integer-valued with few levels)")
     p.add_argument("--continuous", action="append", metavar="COLS",
@@ -24,7 +24,6 @@ def add_data_options(p, *, jobs_help: str, jobs_default: int = 1) -> None:
     p.add_argument("--resamples", type=int, default=20, metavar="B",
                    help="half-samples for the std of estimators without their own (default 20; 0: none)")
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    p.add_argument("--jobs", type=int, default=jobs_default, help=jobs_help)
     p.add_argument("--recommend", action="store_true",
                    help="also calibrate estimators (the defaults gaussian, ksg, kde, binning, gmm-mi "
                         "plus those named by --estimator) on a Gaussian-copula scenario matched to "
@@ -34,7 +33,8 @@ def add_data_options(p, *, jobs_help: str, jobs_default: int = 1) -> None:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("estimate", help="MI between columns of your own data file",
+    p = sub.add_parser("estimate", parents=[run_options_parser()],
+                       help="MI between columns of your own data file",
                        description="Estimate I(X;Y) in nats between column groups of a CSV, TSV, "
                                    "Parquet, NPY or NPZ file, with each estimator's error bar.")
     p.add_argument("file", help="data file (.csv, .tsv, .parquet, .npy, .npz)")
@@ -46,16 +46,14 @@ def register(sub) -> None:
                         "continuous data, gmm-mi-categorical and ksg-mixed with a discrete side, "
                         "plugin-discrete and ksg-mixed for two discrete sides")
     p.add_argument("--bits", action="store_true", help="print MI in bits instead of nats")
-    add_data_options(p, jobs_help="worker processes for the estimates, resamples and permutations "
-                                          "(default 1)")
-    p.set_defaults(handler=handle)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_data_options(p)
+    p.set_defaults(handler=handle, jobs=1)
 
 
 def check_common(args) -> None:
     from mibench.contracts import InputError
 
-    if args.jobs < 1:
-        raise InputError("--jobs must be >= 1")
     if args.permutations < 0:
         raise InputError("--permutations must be >= 0")
     if args.resamples < 0:
@@ -73,12 +71,15 @@ def describe_table(table, path) -> str:
 
 def handle(args) -> int:
     from mibench.contracts import CONTINUOUS, InputError
+    from mibench.execution.progress import Progress
+    from mibench.execution.runner import default_store_path
     from mibench.userdata.columns import prepare, select_columns, variable
     from mibench.userdata.estimate import estimate_table
     from mibench.userdata.read import read_data
     from mibench.userdata.recommend import calibrate, candidates_with, format_recommendation
 
     check_common(args)
+    options = run_options(args, store=default_store_path())
     df = read_data(args.file)
     xcols = select_columns(df, split_list(args.x), "--x")
     ycols = select_columns(df, split_list(args.y), "--y")
@@ -89,8 +90,19 @@ def handle(args) -> int:
                     continuous=split_list(args.continuous) or None, max_levels=args.max_levels,
                     source=str(args.file))
     estimators = split_list(args.estimator) or None
-    res = estimate_table(table, xcols, ycols, estimators, permutations=args.permutations,
-                         resamples=args.resamples, seed=args.seed, jobs=args.jobs)
+    if args.recommend:  # refused before any work
+        xv, xk = variable(table, xcols)
+        yv, yk = variable(table, ycols)
+        if xk != CONTINUOUS or yk != CONTINUOUS:
+            raise InputError("--recommend calibrates on continuous variables only; "
+                             "X or Y is discrete here")
+    progress = Progress(1, label="estimate ", enabled=False if args.quiet else None)
+    try:
+        res = estimate_table(table, xcols, ycols, estimators, permutations=args.permutations,
+                             resamples=args.resamples, seed=args.seed, options=options,
+                             callbacks=progress.callbacks())
+    finally:
+        progress.close()
     out = sys.stdout
     scale, unit = (1 / math.log(2), "bits") if args.bits else (1.0, "nats")
     kinds = res.attrs["kinds"]
@@ -115,13 +127,8 @@ def handle(args) -> int:
             line += f"{r['p_value']:>9.3g}"
         out.write(line + f"{r['wall_s']:>10.3g}\n")
     if args.recommend:
-        xv, xk = variable(table, xcols)
-        yv, yk = variable(table, ycols)
-        if xk != CONTINUOUS or yk != CONTINUOUS:
-            raise InputError("--recommend calibrates on continuous variables only; "
-                             "X or Y is discrete here")
         cands = candidates_with(estimators, table.n, xv.shape[1], yv.shape[1])
-        summary = calibrate([(xv, yv)], cands, seeds=args.calibration_seeds, jobs=args.jobs)
+        summary = calibrate([(xv, yv)], cands, seeds=args.calibration_seeds, options=options)
         out.write(f"\ncalibration ({args.calibration_seeds} seeds):\n")
         out.write(format_recommendation(summary) + "\n")
     return 0

@@ -6,12 +6,13 @@ import os
 import sys
 from pathlib import Path
 
-from mibench.commands._args import split_list
+from mibench.commands._args import run_options, run_options_parser, split_list
 from mibench.commands.estimate import add_data_options, check_common, describe_table
 
 
 def register(sub) -> None:
-    p = sub.add_parser("matrix", help="pairwise MI matrix of columns of your own data file",
+    p = sub.add_parser("matrix", parents=[run_options_parser()],
+                       help="pairwise MI matrix of columns of your own data file",
                        description="Pairwise MI (nats) between row and column variables of a data "
                                    "file, or between the row variables only (upper triangle), with "
                                    "error bars; writes CSV files and an annotated heatmap.")
@@ -27,14 +28,14 @@ def register(sub) -> None:
                         "then gmm-mi-categorical/ksg-mixed or plugin-discrete")
     p.add_argument("--out", type=Path, help="output folder (default results/runs/matrix-FILESTEM)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no matrix print-out")
-    add_data_options(p, jobs_help="worker processes (default: all cores); the result does not depend "
-                                  "on it", jobs_default=os.cpu_count() or 1)
-    p.set_defaults(handler=handle)
+    add_data_options(p)
+    p.set_defaults(handler=handle, jobs=os.cpu_count() or 1)
 
 
 def handle(args) -> int:
+    from mibench.contracts.files import prepare_dir
     from mibench.execution.progress import Progress
-    from mibench.execution.runner import default_out_dir
+    from mibench.execution.runner import default_out_dir, default_store_path
     from mibench.userdata.columns import prepare, select_columns
     from mibench.userdata.matrix import DEFAULT_ESTIMATOR, _pairs, failed_summary, matrix_from_table
     from mibench.userdata.read import read_data
@@ -46,6 +47,7 @@ def handle(args) -> int:
     )
 
     check_common(args)
+    options = run_options(args, store=default_store_path())
     df = read_data(args.file)
     rows = select_columns(df, split_list(args.rows), "--rows")
     cols = select_columns(df, split_list(args.cols), "--cols") if args.cols else None
@@ -55,25 +57,19 @@ def handle(args) -> int:
                     source=str(args.file))
     pairs, _ = _pairs(rows, cols)  # validates the selection before any work
     out_dir = args.out or default_out_dir(f"matrix-{Path(args.file).name.split('.')[0]}")
-    if out_dir.exists() and not out_dir.is_dir():
-        from mibench.contracts import InputError
-
-        raise InputError(f"--out {out_dir} exists and is not a directory")
+    prepare_dir(out_dir, "--out")  # before any work
     estimators = split_list(args.estimator) or [DEFAULT_ESTIMATOR]
     print(describe_table(table, args.file) + f"; {len(pairs)} pair(s)", file=sys.stderr)
     discrete = [c for c in selected if table.kinds[c] == "discrete"]
     if discrete:
         print(f"discrete columns: {', '.join(discrete)}", file=sys.stderr)
     progress = Progress(1, label="matrix ", enabled=None if not args.quiet else False)
-
-    def on_progress(done, total):
-        progress.total = total
-        progress.update({"status": "ok"})
-
-    m = matrix_from_table(table, rows, cols, estimator=estimators, permutations=args.permutations,
-                          resamples=args.resamples, jobs=args.jobs, seed=args.seed,
-                          on_progress=on_progress)
-    progress.close()
+    try:
+        m = matrix_from_table(table, rows, cols, estimator=estimators, permutations=args.permutations,
+                              resamples=args.resamples, options=options, seed=args.seed,
+                              callbacks=progress.callbacks())
+    finally:
+        progress.close()
     summary = None
     if args.recommend:
         picks = representative_pairs(table, pairs)
@@ -82,7 +78,7 @@ def handle(args) -> int:
         else:
             datasets = [(table.column(r)[:, None], table.column(c)[:, None]) for r, c in picks]
             cands = candidates_with(estimators, table.n, 1, 1)
-            summary = calibrate(datasets, cands, seeds=args.calibration_seeds, jobs=args.jobs)
+            summary = calibrate(datasets, cands, seeds=args.calibration_seeds, options=options)
             m.meta["calibration"] = {
                 "pairs": [list(p) for p in picks],
                 "most_accurate": summary.attrs["most_accurate"], "fastest": summary.attrs["fastest"],

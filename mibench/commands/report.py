@@ -22,13 +22,14 @@ def handle(args) -> int:
 
     from mibench.analysis.reports import write_report
     from mibench.contracts import InputError
+    from mibench.contracts.files import prepare_dir
     from mibench.execution.runner import load_run
 
     trials = load_run(args.run)
     if trials.empty:
         raise InputError(f"{args.run}: the store holds none of this run's trials")
     manifest = json.loads((args.run / "run.json").read_text())
-    out = args.out or args.run
+    out = prepare_dir(args.out or args.run, "--out")
     paths = write_report(trials, out, manifest, title=args.title, make_figures=not args.no_figures)
     n_fig = sum(1 for k in paths if k.endswith(".png"))
     print(f"wrote {out}/report.html, summary.csv/.md/.tex, paper_table.md/.tex and {n_fig} figures "

@@ -6,12 +6,19 @@ import os
 import sys
 from pathlib import Path
 
-from mibench.commands._args import parse_estimators, parse_ints, parse_params
+from mibench.commands._args import (
+    parse_estimators,
+    parse_ints,
+    parse_params,
+    run_options,
+    run_options_parser,
+)
 
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "run", help="run estimators on a scenario (or a suite) and report bias, spread, runtime",
+        "run", parents=[run_options_parser()],
+        help="run estimators on a scenario (or a suite) and report bias, spread, runtime",
         description="Run estimators on a scenario grid or a suite; results are stored as they "
                     "finish, and re-running the same command recomputes only what is missing "
                     "(a killed run resumes).")
@@ -25,25 +32,13 @@ def register(sub) -> None:
                       help="estimator(s), repeatable and comma-separated; default: every available one")
     what.add_argument("--n", action="append", metavar="N1,N2", help="sample sizes (default 200,1000)")
     what.add_argument("--seeds", type=int, help="number of seeds per cell (default 5)")
-    how = p.add_argument_group("how to run")
-    how.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                     help="worker processes, or Dask workers of a local cluster (default: all cores); "
-                          "1 runs serially")
-    how.add_argument("--executor", choices=["serial", "processes", "dask"],
-                     help="serial, local processes, or Dask (default: serial for --jobs 1, else processes)")
-    how.add_argument("--scheduler", metavar="ADDRESS",
-                     help="run on an existing Dask cluster (e.g. tcp://host:8786); implies --executor dask")
-    how.add_argument("--timeout", type=float, metavar="SECONDS",
-                     help="stop a trial after this many seconds and record it as timed out")
-    how.add_argument("--threads", type=int, default=1,
-                     help="BLAS/OpenMP threads per trial (default 1; pinned in every worker)")
-    how.add_argument("--rerun-failed", action="store_true",
-                     help="retry stored trials that failed or timed out (the rest stay cached)")
-    how.add_argument("--fresh", action="store_true", help="recompute trials already in the store")
-    how.add_argument("--out", type=Path, help="output folder (default results/runs/SCENARIO or SUITE)")
-    how.add_argument("--store", type=Path, help="result store (default results/runs/store.sqlite)")
+    how = p.add_argument_group("output")
+    how.add_argument("--out", type=Path,
+                     help="output folder, overwritten if it holds an earlier run (default: "
+                          "$MIBENCH_RESULTS/runs/NAME-HASH, one folder per set of trials, NAME the "
+                          "scenario or suite, with the link runs/NAME pointing at the latest)")
     how.add_argument("--quiet", action="store_true", help="no progress bar or tables")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, jobs=os.cpu_count() or 1)
 
 
 def handle(args) -> int:
@@ -52,27 +47,14 @@ def handle(args) -> int:
     from mibench.benchmark import run_trials
     from mibench.contracts import InputError
     from mibench.execution.progress import Progress
-    from mibench.execution.runner import default_out_dir
-    from mibench.planning.plan import DEFAULT_SEEDS, plan
+    from mibench.execution.runner import link_latest, run_dir_for
+    from mibench.planning.plan import DEFAULT_SEEDS, plan, unavailable_estimators
 
     if args.seeds is not None and args.seeds < 1:
         raise InputError("--seeds must be >= 1")
-    if args.jobs < 1:
-        raise InputError("--jobs must be >= 1")
-    if args.threads < 1:
-        raise InputError("--threads must be >= 1")
-    if args.timeout is not None and not args.timeout > 0:
-        raise InputError("--timeout must be a positive number of seconds")
-    if args.scheduler and args.executor not in (None, "dask"):
-        raise InputError("--scheduler runs on a Dask cluster; drop --executor or use --executor dask")
-    if args.fresh and args.rerun_failed:
-        raise InputError("--fresh already recomputes everything; use one of --fresh, --rerun-failed")
-    if (args.executor == "dask" or args.scheduler) and getattr(args, "verbose", 0) < 1:
-        _quiet_dask()
+    options = run_options(args)
     if bool(args.scenario) == bool(args.suite):
         raise InputError("give either --scenario NAME or --suite NAME|FILE")
-    how = dict(jobs=args.jobs, executor=args.executor, scheduler=args.scheduler, timeout=args.timeout,
-               threads=args.threads, store=args.store, fresh=args.fresh, rerun_failed=args.rerun_failed)
     if args.suite:
         from mibench.planning.suites import load_suite
 
@@ -84,8 +66,6 @@ def handle(args) -> int:
         suite = load_suite(args.suite)
         trials, skipped = suite.plan()
         label = suite.name
-        if args.timeout is None:
-            how["timeout"] = suite.timeout
     else:
         params = parse_params(args.param)
         estimators = parse_estimators(args.estimator)
@@ -93,15 +73,21 @@ def handle(args) -> int:
         seeds = args.seeds or DEFAULT_SEEDS
         trials, skipped = plan(args.scenario, params, estimators, ns, seeds)
         label, suite = args.scenario, None
+        if estimators is None:  # "every available one": say which are not, and how to get them
+            for reason, names in unavailable_estimators().items():
+                print(f"left out (unavailable): {', '.join(names)}: {reason}", file=sys.stderr)
     progress = Progress(len(trials), label=f"{label} ", enabled=None if not args.quiet else False)
     _report_skipped(skipped)
-    out = args.out or default_out_dir(label)
+    out = args.out or run_dir_for(label, trials)
     try:
-        df = run_trials(trials, skipped, **how, out=out, suite=suite, on_cached=progress.skip,
+        df = run_trials(trials, skipped, options, out=out, suite=suite, on_cached=progress.skip,
                         on_result=progress.update)
     finally:
         progress.close()
     if not args.quiet:
+        if progress.cached:
+            print(f"{progress.cached}/{len(trials)} trials cached in the store, {progress.done} computed "
+                  "(--fresh recomputes them)", file=sys.stderr)
         print(format_tables(summarize(df)))
         bad = df[df["status"] != "ok"]
         if len(bad):
@@ -111,25 +97,23 @@ def handle(args) -> int:
                   f"out); first: {first['estimator']} n={first['n']}: "
                   f"{str(first['error']).splitlines()[0] if first['error'] else first['status']}")
             print("retry them with the same command and --rerun-failed")
-        print(f"\nwrote {out}/: report.html, trials.csv, summary.csv/.md/.tex, paper_table.md/.tex, figures")
+        if df.attrs.get("report_up_to_date"):
+            print(f"\n{out}/: report already up to date (same trials); `mibench report {out}` redraws it")
+        else:
+            print(f"\nwrote {out}/: report.html, trials.csv, summary.csv/.md/.tex, paper_table.md/.tex, "
+                  "figures")
+    if args.out is None:
+        link = link_latest(out, label)
+        if link is not None and not args.quiet:
+            print(f"{link} -> {out.name} (the latest run of {label})")
+    if len(df) and (df["status"] != "ok").all():  # a run with no result at all must not look fine
+        counts = df["status"].value_counts()
+        first = df.iloc[0]
+        why = str(first["error"]).splitlines()[0] if first["error"] else first["status"]
+        print(f"mibench: no trial succeeded ({', '.join(f'{v} {k}' for k, v in counts.items())}); "
+              f"first: {first['estimator']} n={first['n']}: {why}", file=sys.stderr)
+        return 1
     return 0
-
-
-def _quiet_dask() -> None:
-    """Dask logs its cluster's start-up and shutdown at INFO; keep the terminal for the progress
-    bar (``-v`` shows them). Its logging is configured on import, so import it first."""
-    import logging
-
-    try:
-        import distributed  # noqa: F401
-    except ImportError:  # the executor reports the missing extra
-        return
-    for name in list(logging.root.manager.loggerDict):
-        if name == "distributed" or name.startswith("distributed."):
-            logger = logging.getLogger(name)
-            if logger.level and logger.level < logging.WARNING:
-                logger.setLevel(logging.WARNING)
-    logging.getLogger("distributed").setLevel(logging.WARNING)
 
 
 def _report_skipped(skipped) -> None:

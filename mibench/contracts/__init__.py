@@ -18,10 +18,10 @@ from mibench.contracts.errors import (
     UnavailableError,
     UnknownNameError,
 )
-from mibench.contracts.validation import as_2d, check_constant, check_xy
+from mibench.contracts.validation import as_2d, check_constant, check_xy, required_n
 
 __all__ = [
     "CONTINUOUS", "DISCRETE", "KINDS", "Capabilities", "Estimate", "Estimator", "EstimatorFailure",
     "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI", "UnavailableError",
-    "UnknownNameError", "as_2d", "check_constant", "check_xy",
+    "UnknownNameError", "as_2d", "check_constant", "check_xy", "required_n",
 ]

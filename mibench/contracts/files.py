@@ -11,6 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from mibench.contracts.errors import InputError
+
 
 def new_file_mode() -> int:
     """Permissions of a new file under the current umask."""
@@ -44,3 +46,26 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def prepare_dir(path: str | Path, what: str = "out") -> Path:
+    """Create the output folder ``path`` (and its parents) before any work starts and check that
+    it can be written; raise InputError naming ``what`` when it is a file, lies under a file or is
+    not writable, so a run never computes its trials and then fails to save its report."""
+    path = Path(path)
+    blocker = file_in_path(path)
+    if blocker is not None:
+        where = "is a file" if blocker == path else f"is under {str(blocker)!r}, which is a file"
+        raise InputError(f"{what}={str(path)!r} {where}, not a folder; choose a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{what}={str(path)!r}: cannot create the folder ({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError(f"{what}={str(path)!r}: the folder is not writable")
+    return path
+
+
+def file_in_path(path: Path) -> Path | None:
+    """The first of ``path`` and its parents that exists and is not a folder, if any."""
+    return next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)

@@ -12,25 +12,51 @@ if TYPE_CHECKING:
     from mibench.contracts.base import Estimator
 
 
-def as_2d(a, name: str) -> np.ndarray:
-    """Convert lists, integer arrays and pandas objects to a C-contiguous float64 (n, d) array."""
+def required_n(estimator) -> int:
+    """The smallest n the engine lets ``estimator`` see: the larger of its class's ``min_n`` and
+    its configuration's ``min_samples()`` (2 for a duck-typed plugin that declares neither)."""
+    floor = getattr(type(estimator), "min_n", 2)
+    per_config = estimator.min_samples() if hasattr(estimator, "min_samples") else 2
+    return max(int(floor), int(per_config))
+
+
+
+
+def to_array(a, name: str) -> np.ndarray:
+    """Lists, arrays and pandas objects as a numpy array of real numbers (bool, int or float;
+    NaN not yet checked). Ragged nested lists, complex and non-numeric values raise an error
+    naming ``name``."""
     if a is None:
         raise InputTypeError(f"{name} is None; expected an array of shape (n_samples, dim)")
     if hasattr(a, "to_numpy"):  # pandas Series / DataFrame
         a = a.to_numpy()
     try:
         arr = np.asarray(a)
-    except ValueError as exc:  # ragged nested lists
-        raise InputError(f"{name} is ragged (rows of different lengths): {exc}") from None
+    except ValueError:  # ragged nested lists (numpy: "inhomogeneous shape")
+        raise InputError(f"{name} is ragged: its rows have different lengths; "
+                         "expected an array of shape (n_samples, dim)") from None
     if arr.dtype == object:
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
+            ragged = any(isinstance(v, (list, tuple, np.ndarray)) for v in arr.ravel()[:1000])
+            if ragged:
+                raise InputError(f"{name} is ragged: its rows have different lengths; "
+                                 "expected an array of shape (n_samples, dim)") from None
             raise InputTypeError(
                 f"{name} contains non-numeric values (dtype object); convert or encode them first"
             ) from None
+    if arr.dtype.kind == "c":
+        raise InputError(f"{name} is complex ({arr.dtype}); MI estimators take real numbers: "
+                             "pass the real and imaginary parts as separate columns")
     if arr.dtype.kind not in "biuf":
         raise InputTypeError(f"{name} has non-numeric dtype {arr.dtype}; expected numbers")
+    return arr
+
+
+def as_2d(a, name: str) -> np.ndarray:
+    """Convert lists, integer arrays and pandas objects to a C-contiguous float64 (n, d) array."""
+    arr = to_array(a, name)
     if arr.ndim == 1:
         arr = arr[:, None]
     elif arr.ndim == 0:
@@ -80,7 +106,7 @@ def check_xy(x, y, *, estimator: Estimator | None = None, x_kind: str | None = N
         ok, swap, reason = caps.match(x_kind, y_kind, x.shape[1], y.shape[1])
         if not ok:
             raise InputError(f"{type(estimator).__name__} {reason}")
-        need = estimator.min_samples()
+        need = required_n(estimator)
         if n < need:
             raise InputError(f"n_samples={n} is too small for {estimator!r}: it needs at least {need}")
     elif n < 2:

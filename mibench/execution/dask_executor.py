@@ -29,7 +29,8 @@ DASK_HINT = "pip install 'mibench[distributed]'  (or: pip install 'dask[distribu
 # --------------------------------------------------------------------------- dask
 def runtime_plugins() -> list[tuple[str, str, type]]:
     """Plugins registered at run time (``mibench.register``), not through entry points: Dask
-    workers do not inherit them, so they are sent along with the trials (pickled by reference:
+    workers do not inherit them, so they are sent to each worker once (pickled by reference, or
+    by value with cloudpickle for a class built at run time, such as the user-data scenario:
     their module must be importable on the workers)."""
     from importlib.metadata import entry_points
 
@@ -66,7 +67,9 @@ def _dask_task(trial: Trial, threads: int, timeout: float | None, plugins) -> di
     if timeout is None:
         return run_trial(trial)
     server = getattr(_servers, "server", None)
-    if server is None or server.threads != threads:
+    if server is None or server.threads != threads or server.plugins != list(plugins):
+        if server is not None:  # another run's plugins (a new user-data scenario): a new server
+            server.close()
         server = _servers.server = TrialServer(threads, plugins)
     return server.run(trial, timeout)
 
@@ -95,7 +98,7 @@ class TrialServer:
             [sys.executable, "-c",
              "from mibench.execution.dask_executor import _server_main; _server_main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-        _send_frame(self.proc.stdin, (list(sys.path), self.threads, pickle.dumps(self.plugins)))
+        _send_frame(self.proc.stdin, (list(sys.path), self.threads, _dumps_plugins(self.plugins)))
         if _recv_frame(self.proc.stdout, STARTUP_LIMIT) != "ready":
             self.close()
             raise RuntimeError("the trial server process did not start")
@@ -128,6 +131,16 @@ class TrialServer:
             return stopped_row(trial, "failed", f"WorkerDied: the process running the trial died "
                                f"(exit code {code})", threads=self.threads)
         return row
+
+
+def _dumps_plugins(plugins) -> bytes:
+    """Pickled plugin classes; classes built at run time (not importable by name) by value."""
+    try:
+        return pickle.dumps(plugins)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        import cloudpickle  # installed with distributed
+
+        return cloudpickle.dumps(plugins)
 
 
 def _send_frame(stream, obj) -> None:
@@ -235,6 +248,8 @@ class DaskExecutor:
             return
         plugins = runtime_plugins()
         with self._client() as client:
+            if plugins:  # once per worker, not with every task (they may hold the user's data)
+                plugins = client.scatter([plugins], broadcast=True, hash=False)[0]
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or self.jobs)
             window = max(8, 4 * n_workers)
             it = iter(trials)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
-import math
 import multiprocessing as mp
 import signal
 import sys
@@ -28,6 +27,7 @@ from multiprocessing.connection import wait as mp_wait
 from mibench.contracts import InputError
 from mibench.execution import trial as _execute
 from mibench.execution.dask_executor import DaskExecutor
+from mibench.execution.options import RunOptions
 from mibench.execution.trial import pin_threads, run_trial, stopped_row, timeout_error
 from mibench.planning.trials import Trial
 
@@ -243,21 +243,10 @@ class ProcessExecutor:
 EXECUTORS = {"serial": SerialExecutor, "processes": ProcessExecutor, "dask": DaskExecutor}
 
 
-def make_executor(name: str | None, jobs: int, *, timeout: float | None = None, threads: int = 1,
-                  scheduler: str | None = None):
-    """The executor called ``name`` (default: serial for one job, processes for more; dask when a
-    ``scheduler`` address is given)."""
-    if timeout is not None and (not isinstance(timeout, (int, float)) or not timeout > 0
-                                or math.isinf(timeout)):
-        raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    if threads is None or int(threads) < 1:
-        raise InputError(f"threads must be >= 1, got {threads!r}")
-    if scheduler and name not in (None, "dask"):
-        raise InputError(f"--scheduler runs on a Dask cluster; it cannot be combined with executor {name!r}")
-    if name is None:
-        name = "dask" if scheduler else ("serial" if jobs <= 1 else "processes")
-    if name not in EXECUTORS:
-        raise InputError(f"unknown executor {name!r}; choose from {', '.join(EXECUTORS)}")
+def make_executor(options: RunOptions):
+    """The executor of ``options`` (see :attr:`RunOptions.executor_name`)."""
+    name = options.executor_name
     if name == "dask":
-        return DaskExecutor(jobs, timeout=timeout, threads=int(threads), scheduler=scheduler)
-    return EXECUTORS[name](jobs, timeout=timeout, threads=int(threads))
+        return DaskExecutor(options.jobs, timeout=options.timeout, threads=options.threads,
+                            scheduler=options.scheduler)
+    return EXECUTORS[name](options.jobs, timeout=options.timeout, threads=options.threads)

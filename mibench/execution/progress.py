@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 import time
 
+from mibench.execution.options import Callbacks
+
 
 class Progress:
     def __init__(self, total: int, *, label: str = "", stream=None, enabled: bool | None = None,
@@ -26,6 +28,13 @@ class Progress:
         self.done = self.failed = self.timeouts = self.cached = 0
         self.start = time.monotonic()
         self._last = 0.0
+
+    def callbacks(self) -> Callbacks:
+        """This bar as the runner's progress hooks (its total set when the trials are planned)."""
+        return Callbacks(on_plan=self._set_total, on_cached=self.skip, on_result=self.update)
+
+    def _set_total(self, total: int) -> None:
+        self.total = total
 
     def skip(self, count: int) -> None:
         """Count trials already in the store."""

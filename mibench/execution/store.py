@@ -1,18 +1,21 @@
 """The result store: one SQLite row per trial, written as each trial finishes.
 
 Rows are keyed by the trial's content hash, so re-running recomputes nothing that is stored and
-a killed run resumes. Each row is committed in its own transaction (WAL journal; rows copied to
-new keys by ``copy_rows`` in one transaction per batch), so a crash at any moment leaves a
-consistent database without duplicates.
+a killed run resumes. Each row is committed in its own transaction (WAL journal), so a crash at
+any moment leaves a consistent database without duplicates.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
+
+from mibench.contracts import InputError
+from mibench.contracts.files import file_in_path
 
 COLUMNS = {
     "key": "TEXT PRIMARY KEY",
@@ -44,19 +47,39 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("PRAGMA synchronous=NORMAL")
-        cols = ", ".join(f"{name} {decl}" for name, decl in COLUMNS.items())
-        self._con.execute(f"CREATE TABLE IF NOT EXISTS trials ({cols})")
-        present = {r[1] for r in self._con.execute("PRAGMA table_info(trials)")}
+        self._con = None
+        blocker = file_in_path(self.path.parent)
+        if blocker is not None:
+            raise InputError(f"store={str(self.path)!r} is under {str(blocker)!r}, which is a file, "
+                             "not a folder")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"store={str(self.path)!r}: cannot create its folder "
+                             f"({exc.strerror or exc})") from None
+        if self.path.is_dir():
+            raise InputError(f"store={str(self.path)!r} is a folder; give a file name such as "
+                             f"{str(self.path / 'store.sqlite')!r}")
+        try:
+            self._con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=NORMAL")
+            cols = ", ".join(f"{name} {decl}" for name, decl in COLUMNS.items())
+            self._con.execute(f"CREATE TABLE IF NOT EXISTS trials ({cols})")
+            self._con.execute("CREATE TABLE IF NOT EXISTS leases "
+                              "(key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL)")
+            present = {r[1] for r in self._con.execute("PRAGMA table_info(trials)")}
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise InputError(f"store={str(self.path)!r} cannot be opened as a mibench store "
+                             f"(SQLite: {exc}); give another --store file") from None
         for name, decl in COLUMNS.items():  # forward-compatible: add columns a newer version knows
             if name not in present:
                 self._con.execute(f"ALTER TABLE trials ADD COLUMN {name} {decl.replace('PRIMARY KEY', '')}")
 
     def close(self) -> None:
-        self._con.close()
+        if self._con is not None:
+            self._con.close()
 
     def __enter__(self):
         return self
@@ -81,20 +104,6 @@ class Store:
             out.update(dict(self._con.execute(q, chunk).fetchall()))
         return out
 
-    def copy_rows(self, pairs: Iterable[tuple[str, str, str]]) -> None:
-        """Store each row ``old_key`` again under ``new_key`` with ``estimator_params`` replaced,
-        for (old_key, new_key, estimator_params) triples, in one transaction; a new key already
-        stored is left as it is. The old rows stay (older run folders list their keys)."""
-        cols = [r[1] for r in self._con.execute("PRAGMA table_info(trials)")]
-        select = ", ".join("?" if c in ("key", "estimator_params") else c for c in cols)
-        sql = (f"INSERT OR IGNORE INTO trials ({', '.join(cols)}) "
-               f"SELECT {select} FROM trials WHERE key = ?")
-        order = [c for c in cols if c in ("key", "estimator_params")]
-        args = [[new if c == "key" else params for c in order] + [old] for old, new, params in pairs]
-        with self._con:
-            self._con.execute("BEGIN")
-            self._con.executemany(sql, args)
-
     def delete(self, keys: Iterable[str]) -> None:
         keys = list(keys)
         for i in range(0, len(keys), 500):
@@ -114,6 +123,53 @@ class Store:
         if not frames:
             return _typed(pd.DataFrame(columns=list(COLUMNS)))
         return _typed(pd.concat(frames, ignore_index=True))
+
+    # ------------------------------------------------------------------ leases
+    # A run claims the trials it is about to compute (a lease with an expiry, renewed while it
+    # works), so concurrent runs on one store share the work instead of computing every trial
+    # twice; a run killed at any moment leaves leases that expire, and another run takes over.
+
+    def claim(self, keys: Iterable[str], owner: str, ttl: float, limit: int | None = None) -> list[str]:
+        """Lease those of ``keys`` that no other owner holds (or whose lease has expired) to
+        ``owner`` for ``ttl`` seconds, atomically, at most ``limit`` of them; returns the keys
+        claimed, in order."""
+        keys = list(keys)
+        now = time.time()
+        with self._con:
+            self._con.execute("BEGIN IMMEDIATE")
+            held = set()
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                q = (f"SELECT key FROM leases WHERE key IN ({', '.join('?' for _ in chunk)}) "
+                     "AND owner != ? AND expires > ?")
+                held.update(k for (k,) in self._con.execute(q, [*chunk, owner, now]))
+            got = [k for k in keys if k not in held][:limit]
+            self._con.executemany("INSERT OR REPLACE INTO leases (key, owner, expires) VALUES (?, ?, ?)",
+                                  [(k, owner, now + ttl) for k in got])
+        return got
+
+    def renew(self, owner: str, ttl: float) -> None:
+        """Extend every lease ``owner`` holds by ``ttl`` seconds from now."""
+        self._con.execute("UPDATE leases SET expires = ? WHERE owner = ?", (time.time() + ttl, owner))
+
+    def release(self, keys: Iterable[str], owner: str) -> None:
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            marks = ", ".join("?" for _ in chunk)
+            self._con.execute(f"DELETE FROM leases WHERE owner = ? AND key IN ({marks})", [owner, *chunk])
+
+    def held_by_others(self, keys: Iterable[str], owner: str) -> set[str]:
+        """Those of ``keys`` leased to another owner and not expired."""
+        keys = list(keys)
+        out: set[str] = set()
+        now = time.time()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            q = (f"SELECT key FROM leases WHERE key IN ({', '.join('?' for _ in chunk)}) "
+                 "AND owner != ? AND expires > ?")
+            out.update(k for (k,) in self._con.execute(q, [*chunk, owner, now]))
+        return out
 
     def count(self) -> int:
         return int(self._con.execute("SELECT COUNT(*) FROM trials").fetchone()[0])

@@ -211,7 +211,9 @@ def run_trial(trial: Trial) -> dict:
     """Run one trial in this process and return its result row (never raises for estimator
     failures)."""
     row = base_row(trial)
-    reset_peak_memory()  # a trial that fails before estimate() still gets its own peak
+    measure = trial.measure_memory
+    if measure:
+        reset_peak_memory()  # a trial that fails before estimate() still gets its own peak
     try:
         row["true_mi"], row["true_mi_stderr"] = true_mi_of(trial)
         scenario = _scenario(trial)
@@ -222,9 +224,10 @@ def run_trial(trial: Trial) -> dict:
         if swap:
             x, y = y, x
         # the peak counts from here: what estimate() adds on top of the process as it stands
-        release_free_memory()
-        if reset_peak_memory():
-            row["mem_base_mb"] = current_memory_mb()
+        if measure:
+            release_free_memory()
+            if reset_peak_memory():
+                row["mem_base_mb"] = current_memory_mb()
         wall0, cpu0 = time.perf_counter(), time.process_time()
         est = estimator.estimate(x, y, seed=trial.estimator_seed)
         row["wall_s"] = time.perf_counter() - wall0
@@ -245,7 +248,7 @@ def run_trial(trial: Trial) -> dict:
         tb = traceback.format_exc(limit=-3)
         row["error"] = f"{type(exc).__name__}: {exc}\n{tb}"
         log.debug("trial %s failed", trial.key, exc_info=True)
-    row["peak_mem_mb"] = peak_memory_mb()
+    row["peak_mem_mb"] = peak_memory_mb() if measure else math.nan
     row["finished_at"] = time.time()
     return row
 

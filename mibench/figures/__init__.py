@@ -2,7 +2,8 @@
 re-run recomputes nothing) and draw a paper's figures.
 
 ``FIGURE_SETS`` maps a name (``mibench figures NAME``) to the module that draws it; each module
-has ``make(out, *, quick=False, jobs=1, store=None, progress=False, ...) -> list[Path]``
+has ``make(out, *, quick=False, options=None, progress=False, ...) -> list[Path]`` (``options``:
+a :class:`mibench.RunOptions`; ``jobs=`` and ``store=`` override its fields)
 (``progress``: report each run's progress on stderr).
 """
 

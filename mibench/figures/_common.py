@@ -11,7 +11,7 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 
-def run_cached(scenarios, estimators, n, seeds, *, jobs, store, on_result=None,
+def run_cached(scenarios, estimators, n, seeds, *, options, on_result=None,
                progress: str | None = None) -> pd.DataFrame:
     """mibench.run on a list of (scenario, params) pairs through the store (cached). With a
     ``progress`` label, progress goes to stderr (a live bar on a terminal, plain lines in a log)."""
@@ -21,7 +21,7 @@ def run_cached(scenarios, estimators, n, seeds, *, jobs, store, on_result=None,
 
     trials, skipped = plan(list(scenarios), None, estimators, n, seeds)
     if progress is None:
-        return run_trials(trials, skipped, jobs=jobs, store=store, on_result=on_result)
+        return run_trials(trials, skipped, options, on_result=on_result)
     bar = Progress(len(trials), label=f"{progress} ")
 
     def update(row):
@@ -30,7 +30,7 @@ def run_cached(scenarios, estimators, n, seeds, *, jobs, store, on_result=None,
             on_result(row)
 
     try:
-        return run_trials(trials, skipped, jobs=jobs, store=store, on_cached=bar.skip, on_result=update)
+        return run_trials(trials, skipped, options, on_cached=bar.skip, on_result=update)
     finally:
         bar.close()
 

@@ -28,6 +28,7 @@ from mibench.analysis.metrics import summarize
 from mibench.analysis.reports import figures as rf
 from mibench.analysis.reports._labels import add_labels
 from mibench.contracts.canonical import canonical_json
+from mibench.execution.options import RunOptions, options_from
 from mibench.figures._common import label_quick, run_cached, write_csv
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,10 @@ log = logging.getLogger(__name__)
 #: neural estimators at their defaults (one torch thread each: the runner's processes already use
 #: every core), so the CLI form ``--estimator mine`` and this list share their stored trials.
 NEURAL: dict = {}
-#: bmi's KSG-10 and histogram (5 equal-width bins per dimension, no correction)
-KSG_BMI = ("ksg", {"k": 10})
+#: bmi's KSG-10 (``KSGEnsembleFirstEstimator(neighborhoods=(10,))``: KSG algorithm 1, Euclidean
+#: marginal norms, standardised, no jitter) and histogram (5 equal-width bins per dimension, no
+#: correction)
+KSG_BMI = ("ksg", {"k": 10, "metric": "euclidean", "noise": 0.0})
 HIST_BMI = ("binning", {"bins": 5, "strategy": "uniform", "miller_madow": False})
 #: bmi's families (KSG, histogram, CCA/Gaussian, MINE, NWJ, InfoNCE) plus KDE and SMILE. GMM-MI is
 #: left out of the default: full-covariance mixtures on the 25x25 and 50x50 tasks take hours;
@@ -51,7 +54,8 @@ QUICK = dict(ns=[100, 500, 1000], seeds=3, heatmap_n=1000,
 
 def settings(quick: bool = False, **overrides) -> dict:
     """Settings; ``estimators`` draw the heatmap (at ``heatmap_n``), ``complexity_estimators``
-    (default: the same) the sample-complexity figure over every n of ``ns``."""
+    (default: the same; ``[]``: none run, only those reused) the sample-complexity figure over
+    every n of ``ns``."""
     s = dict(QUICK if quick else FULL)
     s.update({k: v for k, v in overrides.items() if v is not None})
     if s["heatmap_n"] not in s["ns"]:
@@ -96,16 +100,17 @@ def task_names(tasks) -> dict[tuple[str, str], str]:
     return out
 
 
-def compute(s: dict, tasks, *, jobs=1, store=None, progress=False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compute(s: dict, tasks, *, options: RunOptions = RunOptions(),
+            progress=False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Trials of the heatmap (``estimators`` at ``heatmap_n``) and of the sample-complexity figure
     (``complexity_estimators`` at every n; empty with a single n). Shared trials run once."""
     scen = [(name, params) for _, name, params in tasks]
     seeds = list(range(s["seeds"]))
-    trials = run_cached(scen, s["estimators"], [int(s["heatmap_n"])], seeds, jobs=jobs, store=store,
+    trials = run_cached(scen, s["estimators"], [int(s["heatmap_n"])], seeds, options=options,
                         progress="heatmap" if progress else None)
-    cx = (run_cached(scen, s["complexity_estimators"], s["ns"], seeds, jobs=jobs, store=store,
+    cx = (run_cached(scen, s["complexity_estimators"], s["ns"], seeds, options=options,
                      progress="sample complexity" if progress else None)
-          if len(s["ns"]) > 1 else trials.iloc[:0])
+          if len(s["ns"]) > 1 and s["complexity_estimators"] else trials.iloc[:0])
     return trials, cx
 
 
@@ -119,19 +124,72 @@ def labelled_summary(trials: pd.DataFrame, tasks) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: int | None = None,
+def _config_key(name: str, params: dict) -> tuple[str, str]:
+    """(estimator, canonical params JSON) as a summary stores them (defaults dropped)."""
+    from mibench import registry as _registry
+
+    cls = _registry.estimator_class(name)
+    given = _registry.coerce_params(cls, dict(params), f"estimator {name!r}")
+    return name, canonical_json(_registry.drop_defaults(cls, given))
+
+
+def reused_rows(path: Path, s: dict, tasks, fresh) -> tuple[pd.DataFrame, list]:
+    """Rows of an earlier ``beyond_normal_summary.csv`` for the default estimators of the figure
+    set that are not run now (``fresh``), restricted to ``tasks`` and to the settings' n and seed
+    count. Returns (rows, [(name, params)] of the configurations found)."""
+    old = pd.read_csv(path, dtype={"scenario_params": str, "estimator_params": str})
+    if "trials" in old and (old["trials"] != s["seeds"]).any():
+        bad = old.loc[old["trials"] != s["seeds"], "trials"].unique()
+        log.warning("reused summary %s has cells of %s trials (settings: %d seeds)", path,
+                    ", ".join(map(str, bad)), s["seeds"])
+    fresh_keys = {_config_key(n, p) for n, p in fresh}
+    wanted = [(n, p) for n, p in (QUICK if s.get("quick") else FULL)["estimators"]
+              if _config_key(n, p) not in fresh_keys]
+    keys = list(zip(old["estimator"], old["estimator_params"], strict=True))
+    found, parts = [], []
+    for name, params in wanted:
+        key = _config_key(name, params)
+        rows = old[[k == key for k in keys]]
+        rows = rows[rows["task"].isin({t for t, _, _ in tasks})
+                    & rows["n"].isin(set(s["ns"]) | {int(s["heatmap_n"])})]
+        if len(rows):
+            found.append((name, params))
+            parts.append(rows)
+    reused = pd.concat(parts, ignore_index=True) if parts else old.iloc[:0]
+    return reused, found
+
+
+def _complete(summary: pd.DataFrame, ns) -> pd.DataFrame:
+    """Only the methods that have a cell at every n (the sample complexity needs them all)."""
+    have = summary.groupby("method")["n"].agg(lambda v: set(ns) <= set(v))
+    partial = sorted(have.index[~have])
+    if partial:
+        log.warning("sample complexity: left out %s (cells missing at some n)", ", ".join(partial))
+    return summary[summary["method"].isin(have.index[have])]
+
+
+def make(out: Path, *, quick: bool = False, options: RunOptions | None = None,
+         jobs: int | None = None, store=None, seeds: int | None = None,
          ns: list[int] | None = None, estimators=None, complexity_estimators=None,
-         task_ids: list[str] | None = None, progress: bool = False) -> list[Path]:
+         task_ids: list[str] | None = None, progress: bool = False,
+         reuse: Path | None = None) -> list[Path]:
     """Run the bmi-v1 tasks (through the store) and draw the heatmap and sample-complexity figure.
 
     ``estimators`` draw the heatmap; ``complexity_estimators`` (default: the same) the
     sample-complexity figure, which needs every n and so costs len(ns) times more.
     ``task_ids`` restricts the run to some bmi task ids (default: all 40). ``progress``: report
     each run's progress on stderr.
+
+    ``reuse``: an earlier ``beyond_normal_summary.csv``. Only ``estimators`` (and
+    ``complexity_estimators``) are run; the figures also draw every other estimator of the
+    default set from that file's per-cell statistics (same tasks, n and seeds), and their titles
+    say so. A method without a cell at every n is left out of the sample-complexity figure.
     """
+    options = options_from(options, jobs=jobs, store=store)
     out = Path(out)
     s = settings(quick, seeds=seeds, ns=ns, estimators=estimators,
                  complexity_estimators=complexity_estimators)
+    s["quick"] = quick
     tasks = bmi_v1_tasks()
     if task_ids is not None:
         unknown = set(task_ids) - {t for t, _, _ in tasks}
@@ -140,23 +198,35 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, seeds: in
 
             raise UnknownNameError(f"unknown bmi-v1 task(s): {', '.join(sorted(unknown))}")
         tasks = [t for t in tasks if t[0] in set(task_ids)]
-    heat_trials, cx_trials = compute(s, tasks, jobs=jobs, store=store, progress=progress)
+    reused, found, note = None, [], ""
+    if reuse is not None:  # read before anything is written (it may be the file replaced)
+        fresh = list(s["estimators"]) + [e for e in s["complexity_estimators"]
+                                         if e not in s["estimators"]]
+        reused, found = reused_rows(Path(reuse), s, tasks, fresh)
+        note = (f"\n[run now: {', '.join(sorted({e for e, _ in fresh}))}; other estimators' cells "
+                f"reused from an earlier {Path(reuse).name}]")
+    heat_trials, cx_trials = compute(s, tasks, options=options, progress=progress)
     heat = labelled_summary(heat_trials, tasks)
     n = int(s["heatmap_n"])
     cx = labelled_summary(cx_trials, tasks) if len(cx_trials) else None
+    if reused is not None and len(reused):
+        heat = pd.concat([heat, reused[reused["n"] == n]], ignore_index=True)
+        if len(s["ns"]) > 1:
+            cx = _complete(pd.concat([cx, reused], ignore_index=True), s["ns"])
     both = heat if cx is None else pd.concat([heat, cx]).drop_duplicates(["task", "method", "n"])
     written = [write_csv(both, out / "beyond_normal_summary.csv")]
     mean, err = rf.heatmap_data(heat, n)
     written.append(write_csv(mean.join(err.add_prefix("log_rel_error: ")).reset_index(),
                              out / "beyond_normal_heatmap.csv"))
     title = label_quick(f"bmi v1 tasks: mean MI estimate over {s['seeds']} seeds, n = {n}", quick,
-                        _reduced(s, s["estimators"], [FULL["heatmap_n"]]))
+                        _reduced(s, list(s["estimators"]) + found, [FULL["heatmap_n"]])) + note
     written += rf.save(rf.plot_heatmap(heat, n, title=title), out / "beyond_normal_heatmap")
     if cx is not None:
         table = rf.sample_complexity_data(cx)
         written.append(write_csv(table.reset_index(), out / "beyond_normal_sample_complexity.csv"))
+        drawn = [(e, {}) for e in cx["estimator"].unique()]
         title = label_quick(f"bmi v1 sample complexity ({s['seeds']} seeds)", quick,
-                            _reduced(s, s["complexity_estimators"], FULL["ns"]))
+                            _reduced(s, drawn, FULL["ns"])) + note
         written += rf.save(rf.plot_sample_complexity(cx, title=title),
                            out / "beyond_normal_sample_complexity")
     return written

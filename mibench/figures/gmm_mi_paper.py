@@ -36,6 +36,7 @@ import pandas as pd
 
 from mibench.analysis.metrics import summarize
 from mibench.analysis.reports import figures as rf
+from mibench.execution.options import RunOptions, options_from
 from mibench.figures._common import label_quick, param, run_cached, write_csv
 
 log = logging.getLogger(__name__)
@@ -83,28 +84,29 @@ def invariance_scenarios() -> list[tuple[str, dict]]:
 
 
 # ------------------------------------------------------------------ compute
-def compute_sweeps(s: dict, *, jobs=1, store=None, on_result=None, progress=False) -> pd.DataFrame:
+def compute_sweeps(s: dict, *, options: RunOptions = RunOptions(), on_result=None,
+                   progress=False) -> pd.DataFrame:
     scen = [p for v in sweep_scenarios(s["n_values"]).values() for p in v]
     ests = [("gmm-mi", s["gmm1"]), ("ksg", {"k": 1}), ("mine", s["mine"])]
-    return run_cached(scen, ests, [N_SWEEP], [0], jobs=jobs, store=store, on_result=on_result,
+    return run_cached(scen, ests, [N_SWEEP], [0], options=options, on_result=on_result,
                       progress="Fig. 1 sweeps" if progress else None)
 
 
-def compute_invariance(s: dict, *, jobs=1, store=None, progress=False) -> pd.DataFrame:
+def compute_invariance(s: dict, *, options: RunOptions = RunOptions(), progress=False) -> pd.DataFrame:
     ests = [("gmm-mi", s["gmm_inv"]), ("ksg", {"k": 1})]
     return run_cached(invariance_scenarios(), ests, s["inv_ns"], list(range(s["realisations"])),
-                      jobs=jobs, store=store, progress="Fig. 2 invariance" if progress else None)
+                      options=options, progress="Fig. 2 invariance" if progress else None)
 
 
-def compute_bootstrap(s: dict, rho: float = 0.6, n: int = N_SWEEP, data_seed: int = 13, *, jobs=1,
-                      store=None, progress=False) -> pd.DataFrame:
+def compute_bootstrap(s: dict, rho: float = 0.6, n: int = N_SWEEP, data_seed: int = 13, *,
+                      options: RunOptions = RunOptions(), progress=False) -> pd.DataFrame:
     """GMM-MI's own bootstrap replicates (B = n_boot) on one dataset, and KSG (k = 3) and MINE on
     n_boot bootstrap resamples of it (the ``resampled`` scenario, seeds 0..B-1), through the
     store. Columns: estimator, replicate, mi (nats); a failed MINE run is left out (logged)."""
     base = dict(base="gaussian-correlated", base_params=f"rho={rho}", data_seed=data_seed)
     B = int(s["n_boot"])
     own = run_cached([("resampled", base | {"bootstrap": False})],
-                     [("gmm-mi", s["gmm1"] | {"n_bootstrap": B})], [n], [0], jobs=jobs, store=store,
+                     [("gmm-mi", s["gmm1"] | {"n_bootstrap": B})], [n], [0], options=options,
                      progress="Fig. 3 GMM-MI" if progress else None)
     if (own["status"] != "ok").any():
         raise RuntimeError(f"GMM-MI failed on the Fig. 3 dataset: {own['error'].iloc[0]}")
@@ -112,8 +114,8 @@ def compute_bootstrap(s: dict, rho: float = 0.6, n: int = N_SWEEP, data_seed: in
     rows = [{"estimator": "GMM-MI (own bootstrap)", "replicate": b, "mi": float(v)}
             for b, v in enumerate(info["bootstrap_mi"])]
     res = run_cached([("resampled", base | {"bootstrap": True})],
-                     [("ksg", {"k": 3}), ("mine", s["mine"])], [n], list(range(B)), jobs=jobs,
-                     store=store, progress="Fig. 3 resamples" if progress else None)
+                     [("ksg", {"k": 3}), ("mine", s["mine"])], [n], list(range(B)), options=options,
+                     progress="Fig. 3 resamples" if progress else None)
     labels = {"ksg": "KSG (k=3) on resamples", "mine": "MINE on resamples"}
     for r in res.sort_values(["estimator", "seed"]).itertuples():
         if r.status == "ok":
@@ -247,7 +249,8 @@ def plot_bootstrap(data: pd.DataFrame, truth: float, quick: bool = False):
     return fig
 
 
-def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, realisations: int | None = None,
+def make(out: Path, *, quick: bool = False, options: RunOptions | None = None,
+         jobs: int | None = None, store=None, realisations: int | None = None,
          parts=PARTS, overrides: dict | None = None, progress: bool = False) -> list[Path]:
     """Run (through the store) and draw the GMM-MI paper figures into ``out``; returns the files.
 
@@ -255,21 +258,22 @@ def make(out: Path, *, quick: bool = False, jobs: int = 1, store=None, realisati
     inv_ns, realisations, n_boot), e.g. for tests. ``progress``: report each run's progress on
     stderr.
     """
+    options = options_from(options, jobs=jobs, store=store)
     out = Path(out)
     s = settings(quick, **({"realisations": realisations} | (overrides or {})))
     written: list[Path] = []
     if "sweeps" in parts:
-        data = sweep_data(compute_sweeps(s, jobs=jobs, store=store, progress=progress))
+        data = sweep_data(compute_sweeps(s, options=options, progress=progress))
         written.append(write_csv(data, out / "gmm_mi_fig1_sweeps.csv"))
         written += rf.save(plot_sweeps(data, quick), out / "gmm_mi_fig1_sweeps")
     if "invariance" in parts:
-        data = invariance_data(compute_invariance(s, jobs=jobs, store=store, progress=progress))
+        data = invariance_data(compute_invariance(s, options=options, progress=progress))
         written.append(write_csv(data, out / "gmm_mi_fig2_invariance.csv"))
         written += rf.save(plot_invariance(data, s["realisations"], quick), out / "gmm_mi_fig2_invariance")
     if "bootstrap" in parts:
         from mibench import registry as _registry
 
-        data = compute_bootstrap(s, jobs=jobs, store=store, progress=progress)
+        data = compute_bootstrap(s, options=options, progress=progress)
         truth = _registry.make_scenario("gaussian-correlated", rho=0.6).true_mi.value
         written.append(write_csv(data, out / "gmm_mi_fig3_bootstrap.csv"))
         written += rf.save(plot_bootstrap(data, truth, quick), out / "gmm_mi_fig3_bootstrap")

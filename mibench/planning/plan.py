@@ -18,6 +18,15 @@ def available_estimators() -> list[str]:
     return [name for name, p in _registry.estimators().items() if p.available]
 
 
+def unavailable_estimators() -> dict[str, list[str]]:
+    """Registered estimators that cannot load, grouped by the reason (with its install hint)."""
+    out: dict[str, list[str]] = {}
+    for name, p in _registry.estimators().items():
+        if not p.available:
+            out.setdefault(p.error or "unavailable", []).append(name)
+    return out
+
+
 def _as_list(value) -> list:
     if value is None:
         return []

@@ -18,6 +18,8 @@ Format (every key except ``name``, ``[[scenario]]`` and ``[[estimator]]`` is opt
     name = "ksg"
     params = { k = [3, 5] }                # hyperparameter grid, same rules
     # optional = true   (skip, instead of failing, when the estimator is unavailable)
+    # bound = [0.08, 0.25]    (mibench check: |mean - truth| <= atol + rtol*|truth| + 3 se)
+    # bound_on = { multinormal-dense = [1.0, 1.0] }   (per-scenario overrides of bound)
 
 A list value is a grid axis; a parameter whose single value is itself a list is written as a
 list of one list (``weights = [[0.5, 0.5]]``). Each ``[[scenario]]`` entry is expanded on its own
@@ -42,7 +44,7 @@ from mibench.planning.trials import Skipped, Trial, build_trials, canonical_json
 
 TOP_KEYS = {"name", "description", "seeds", "n", "timeout", "scenario", "estimator"}
 SCENARIO_KEYS = {"name", "params", "label", "n", "seeds"}
-ESTIMATOR_KEYS = {"name", "params", "optional"}
+ESTIMATOR_KEYS = {"name", "params", "optional", "bound", "bound_on"}
 
 
 class SuiteError(InputError):
@@ -65,6 +67,9 @@ class EstimatorSpec:
     params: dict[str, list]
     optional: bool = False
     index: int = 0
+    #: the accuracy bound (atol, rtol) of ``mibench check`` for this estimator, and per scenario
+    bound: tuple[float, float] | None = None
+    bound_on: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -82,6 +87,16 @@ class Suite:
     text: str = field(default="", repr=False)
     #: (scenario name, canonical params JSON) -> the entry's ``label``, filled by ``plan()``
     labels: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """The estimators' accuracy bounds: ``{"name": (atol, rtol), "name@scenario": ...}``."""
+        out = {}
+        for spec in self.estimators:
+            if spec.bound is not None:
+                out[spec.name] = spec.bound
+            out.update({f"{spec.name}@{scenario}": b for scenario, b in spec.bound_on.items()})
+        return out
 
     def _where(self, table: str | None, index: int, key: str | None) -> str:
         return _location(self.source, self.text, table, index, key)
@@ -214,7 +229,13 @@ def parse_suite(text: str, source: str = "<string>") -> Suite:
         optional = entry.get("optional", False)
         if not isinstance(optional, bool):
             raise efail("optional", "must be true or false")
-        estimators.append(EstimatorSpec(ename, _grid(entry.get("params", {}), efail), optional, i))
+        bound = _bound(entry["bound"], lambda m: efail("bound", m)) if "bound" in entry else None
+        bound_on = entry.get("bound_on", {})
+        if not isinstance(bound_on, dict):
+            raise efail("bound_on", "must be a table { scenario = [atol, rtol] }")
+        bound_on = {str(k): _bound(v, lambda m, k=k: efail(f"bound_on.{k}", m)) for k, v in bound_on.items()}
+        estimators.append(EstimatorSpec(ename, _grid(entry.get("params", {}), efail), optional, i,
+                                        bound, bound_on))
     return Suite(name=name.strip(), description=description, seeds=seeds, n=ns, scenarios=scenarios,
                  estimators=estimators, timeout=None if timeout is None else float(timeout),
                  source=source, text=text)
@@ -259,6 +280,13 @@ def _grid(params: Any, fail) -> dict[str, list]:
             raise fail(f"params.{key}", "empty list of values")
         grid[key] = values
     return grid
+
+
+def _bound(value: Any, fail) -> tuple[float, float]:
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value)):
+        raise fail(f"must be [atol, rtol], two numbers >= 0; got {value!r}")
+    return float(value[0]), float(value[1])
 
 
 def _ns(value: Any, fail) -> list[int]:

@@ -9,7 +9,7 @@ seeds includes the estimator's own randomness.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import hashlib
 import itertools
 from dataclasses import dataclass, field
@@ -18,8 +18,8 @@ import numpy as np
 
 from mibench import registry as _registry
 from mibench._version import __version__
-from mibench.contracts import InputError
-from mibench.contracts.canonical import canonical_json, stable_int
+from mibench.contracts import InputError, required_n
+from mibench.contracts.canonical import canonical_json, seed_int, seed_sequence, stable_int
 
 DATA_STREAM = 0
 ESTIMATOR_STREAM = 1
@@ -39,48 +39,45 @@ class Trial:
     seed: int
     #: the estimator class's ``version`` (None: not versioned, not in the key)
     estimator_version: int | str | None = None
-    #: the parameters as given, each spelling that spelled out defaults ``estimator_params``
-    #: drops (stores written before 2026-11-27 keyed trials by them: see ``legacy_keys``)
-    given_params: tuple[dict, ...] = field(default=(), hash=False, compare=False)
+    #: spawn keys of the (data, estimator) seed streams, when not the default
+    #: ``(stable_int(scenario_id), n, stream)`` (user-data work keeps its own streams)
+    seed_keys: tuple[tuple[int, ...], tuple[int, ...]] | None = field(default=None, hash=False,
+                                                                      compare=False)
+    #: measure the estimate's peak memory (resetting the kernel's peak counter costs ~1 ms per
+    #: trial; user-data replicates, many and small, leave it out: their peak_mem_mb is NaN)
+    measure_memory: bool = field(default=True, hash=False, compare=False)
 
-    @property
+    @functools.cached_property
     def scenario_id(self) -> str:
         """The data cell without n and seed: scenario name and its parameters."""
         return f"{self.scenario}{canonical_json(self.scenario_params)}"
 
-    @property
+    @functools.cached_property
     def estimator_id(self) -> str:
         version = "" if self.estimator_version is None else f"@{self.estimator_version}"
         return f"{self.estimator}{version}{canonical_json(self.estimator_params)}"
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         return self._hash(self.estimator_id)
-
-    @property
-    def legacy_keys(self) -> list[str]:
-        """The keys an older mibench gave this trial, which hashed the parameters as given
-        (defaults spelled out included); none for a versioned estimator."""
-        if self.estimator_version is not None:
-            return []
-        return [self._hash(f"{self.estimator}{canonical_json(p)}") for p in self.given_params]
 
     def _hash(self, estimator_id: str) -> str:
         payload = canonical_json([self.scenario_id, estimator_id, int(self.n), int(self.seed),
                                   code_version()])
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
+    def _stream(self, stream: int) -> np.random.SeedSequence:
+        if self.seed_keys is not None:
+            return seed_sequence(self.seed, self.seed_keys[stream])
+        return seed_sequence(self.seed, (stable_int(self.scenario_id), int(self.n), stream))
+
     def data_rng(self) -> np.random.Generator:
         """Generator for the data; independent of the estimator, so a cell's data is shared."""
-        ss = np.random.SeedSequence(int(self.seed),
-                                    spawn_key=(stable_int(self.scenario_id), int(self.n), DATA_STREAM))
-        return np.random.default_rng(ss)
+        return np.random.default_rng(self._stream(DATA_STREAM))
 
     @property
     def estimator_seed(self) -> int:
-        ss = np.random.SeedSequence(int(self.seed),
-                                    spawn_key=(stable_int(self.scenario_id), int(self.n), ESTIMATOR_STREAM))
-        return int(ss.generate_state(1, dtype=np.uint32)[0] >> 1)
+        return seed_int(self._stream(ESTIMATOR_STREAM))
 
     def as_dict(self) -> dict:
         return {"key": self.key, "scenario": self.scenario,
@@ -122,6 +119,7 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
         if int(n) != n or n < 1:
             raise InputError(f"sample size must be a positive integer, got {n}")
     trials, skipped = [], []
+    too_small: dict[str, int] = {}  # estimator label -> its minimum n, for an n below it
     for sname, sparams in scenarios:
         scenario = _registry.make_scenario(sname, **sparams)
         sparams = _registry.coerce_params(type(scenario), sparams, f"scenario {sname!r}")
@@ -130,26 +128,44 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
             estimator = _registry.make_estimator(ename, **eparams)
             given = _registry.coerce_params(type(estimator), eparams, f"estimator {ename!r}")
             eparams = _registry.drop_defaults(type(estimator), given)
+            _check_estimator(ename, estimator)
             ok, _, reason = estimator.capabilities.match(
                 scenario.x_kind, scenario.y_kind, int(scenario.dim_x), int(scenario.dim_y))
             if not ok:
                 skipped.append(Skipped(sname, sparams, ename, reason))
                 continue
+            need = required_n(estimator)
+            if min(ns) < need:
+                too_small[_label(ename, eparams)] = need
             for n in ns:
                 for seed in seeds:
                     trials.append(Trial(sname, sparams, ename, eparams, int(n), int(seed),
-                                        getattr(type(estimator), "version", None),
-                                        (given,) if given != eparams else ()))
+                                        getattr(type(estimator), "version", None)))
+    if too_small:
+        worst = ", ".join(f"{label} needs n >= {need}" for label, need in too_small.items())
+        raise InputError(f"n={min(ns)} is too small: {worst} (below that its value is noise); "
+                         "choose larger sample sizes or leave those estimators out")
     return unique_trials(trials), skipped
 
 
+def _check_estimator(name: str, estimator) -> None:
+    """The estimator's own hyperparameter checks, at planning (before any trial runs)."""
+    validate = getattr(estimator, "validate_params", None)
+    if validate is None:
+        return
+    try:
+        validate()
+    except InputError as exc:
+        raise type(exc)(f"estimator {name!r}: {exc}") from None
+
+
+def _label(name: str, params: dict) -> str:
+    return name + "".join(f":{k}={v}" for k, v in params.items())
+
+
 def unique_trials(trials: list[Trial]) -> list[Trial]:
-    """One trial per key, in first-seen order; the spellings of merged duplicates (e.g. ``ksg``
-    and ``ksg:k=3``, the default) are kept for their legacy keys."""
+    """One trial per key, in first-seen order (``ksg`` and ``ksg:k=3``, the default, are one)."""
     out: dict[str, Trial] = {}
     for t in trials:
-        first = out.setdefault(t.key, t)
-        if first is not t and t.given_params:
-            spellings = first.given_params + tuple(p for p in t.given_params if p not in first.given_params)
-            out[t.key] = dataclasses.replace(first, given_params=spellings)
+        out.setdefault(t.key, t)
     return list(out.values())

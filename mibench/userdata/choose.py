@@ -7,34 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mibench import registry as _registry
-from mibench.contracts import CONTINUOUS, DISCRETE, InputError, MibenchError
+from mibench.contracts import InputError, MibenchError
+from mibench.userdata.defaults import by_kinds
 
-#: estimators tried, in this order, for each pair of kinds when the user's choice does not fit
-#: (acceptance is always decided by the estimator's declared capabilities)
-FALLBACK = {
-    (CONTINUOUS, CONTINUOUS): ["gmm-mi", "ksg", "gaussian"],
-    (CONTINUOUS, DISCRETE): ["gmm-mi-categorical", "ksg-mixed", "ksg-ross"],
-    (DISCRETE, DISCRETE): ["plugin-discrete", "ksg-mixed"],
-}
-#: fallbacks of the same family, tried first (in this order) when a requested estimator does not
-#: accept a pair's kinds, before the generic :data:`FALLBACK` order (``ksg`` on a
-#: continuous-discrete pair -> ``ksg-mixed``, not a density-fit estimator of another family)
-FAMILY_FALLBACK = {
-    "ksg": ["ksg-mixed"],
-    "ksg-ross": ["ksg", "ksg-mixed"],
-    "ksg-mixed": ["ksg"],
-    "gmm-mi": ["gmm-mi-categorical"],
-    "gmm-mi-reference": ["gmm-mi-categorical"],
-    "gmm-mi-categorical": ["gmm-mi"],
-    "binning": ["plugin-discrete"],
-    "plugin-discrete": ["binning"],
-}
+#: estimators tried, in this order, for each pair of kinds when the user's choice (and its
+#: family's ``fallbacks``) does not fit (see defaults.toml)
+FALLBACK = by_kinds("fallback")
 #: defaults of ``estimate`` (several estimators side by side) for each pair of kinds
-ESTIMATE_DEFAULTS = {
-    (CONTINUOUS, CONTINUOUS): ["ksg", "gmm-mi"],
-    (CONTINUOUS, DISCRETE): ["gmm-mi-categorical", "ksg-mixed"],
-    (DISCRETE, DISCRETE): ["plugin-discrete", "ksg-mixed"],
-}
+ESTIMATE_DEFAULTS = by_kinds("estimate")
 
 
 EstimatorSpec = tuple[str, dict]
@@ -59,11 +39,16 @@ def _kinds_key(x_kind: str, y_kind: str) -> tuple[str, str]:
     return tuple(sorted((x_kind, y_kind)))  # type: ignore[return-value]
 
 
+def _fallbacks(name: str) -> tuple[str, ...]:
+    plugin = _registry.estimators().get(name)
+    return tuple(getattr(plugin.cls, "fallbacks", ())) if plugin is not None and plugin.available else ()
+
+
 def choose_estimator(preferences: Sequence[EstimatorSpec], x_kind: str, y_kind: str,
                      dx: int, dy: int) -> tuple[str, dict, bool]:
     """The estimator for one pair: the first of ``preferences`` whose declared capabilities
     accept the kinds and dimensions, else a fallback: first the same-family fallbacks of each
-    preference in turn (:data:`FAMILY_FALLBACK`: ``ksg`` -> ``ksg-mixed``, ``gmm-mi`` ->
+    preference in turn (each estimator's declared ``fallbacks``: ``ksg`` -> ``ksg-mixed``, ``gmm-mi`` ->
     ``gmm-mi-categorical``, ``binning`` -> ``plugin-discrete``, ...), then the first of
     :data:`FALLBACK` for the kinds, then any available estimator that accepts them. Parameters
     of the preference a family fallback stems from (of the first preference for the others)
@@ -80,7 +65,7 @@ def choose_estimator(preferences: Sequence[EstimatorSpec], x_kind: str, y_kind: 
     tried = {name for name, _ in preferences}
     candidates: list[tuple[str, dict]] = []
     for pref, pref_params in preferences:
-        candidates += [(n, dict(pref_params)) for n in FAMILY_FALLBACK.get(pref, [])
+        candidates += [(n, dict(pref_params)) for n in _fallbacks(pref)
                        if n not in tried and n not in {c for c, _ in candidates}]
     seen = tried | {c for c, _ in candidates}
     candidates += [(n, first) for n in FALLBACK.get(_kinds_key(x_kind, y_kind), []) if n not in seen]

@@ -82,6 +82,13 @@ def _short_list(names: Sequence[str], limit: int = 12) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
+def row_label(df: pd.DataFrame, row: int) -> str:
+    """Where row ``row`` (counted from 0) is: the file's line number for a table read from a
+    text file (what a user opens in an editor), else ``row N``."""
+    first = df.attrs.get("first_line")
+    return f"line {row + first}" if first is not None else f"row {row}"
+
+
 def numeric_block(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     """The selected columns as a float64 (n, k) array; InputTypeError for a non-numeric column."""
     arrays = []
@@ -90,9 +97,12 @@ def numeric_block(df: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
         if pd.api.types.is_bool_dtype(s):
             arrays.append(s.to_numpy(dtype=np.float64))
             continue
+        if pd.api.types.is_complex_dtype(s):
+            raise InputError(f"column {c!r} is complex; MI estimators take real numbers: pass the "
+                             "real and imaginary parts as separate columns")
         if not pd.api.types.is_numeric_dtype(s):
             bad = s[pd.to_numeric(s, errors="coerce").isna() & s.notna()]
-            example = f" (e.g. {bad.iloc[0]!r} in row {bad.index[0]})" if len(bad) else ""
+            example = f" (e.g. {bad.iloc[0]!r} in {row_label(df, int(bad.index[0]))})" if len(bad) else ""
             raise InputTypeError(f"column {c!r} is not numeric{example}; encode it as numbers "
                                  "(integer codes are detected as discrete)")
         arrays.append(s.to_numpy(dtype=np.float64, na_value=np.nan))
@@ -136,7 +146,8 @@ def prepare(df: pd.DataFrame, columns: Sequence[str], *, dropna: bool = False,
         if not dropna:
             first = int(np.flatnonzero(bad)[0])
             raise InputError(f"{source}: {n_bad} row(s) have NaN or inf in the selected columns "
-                             f"[{cols}] (first: row {first}); pass --dropna (dropna=True) to drop them")
+                             f"[{cols}] (first: {row_label(df, first)}); pass --dropna (dropna=True) "
+                             "to drop them")
         values = np.ascontiguousarray(values[~bad])
         dropped = n_bad
         log.info("dropped %d row(s) with NaN or inf in %s", n_bad, cols)

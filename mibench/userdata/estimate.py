@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from mibench import registry as _registry
-from mibench.contracts import CONTINUOUS, DISCRETE, InputError, InputTypeError
+from mibench.contracts import CONTINUOUS, DISCRETE, InputError
 from mibench.contracts.canonical import canonical_json
+from mibench.contracts.validation import to_array
+from mibench.execution.options import Callbacks, RunOptions, options_from
 from mibench.userdata.choose import ESTIMATE_DEFAULTS, _accepts, _kinds_key, choose_estimator, normalise_specs
 from mibench.userdata.columns import MAX_LEVELS, Table, prepare, variable
 from mibench.userdata.pairs import RESAMPLES, check_counts, make_work, run_pairs
@@ -24,12 +25,7 @@ def _as_frame(a, prefix: str) -> pd.DataFrame:
         return df.reset_index(drop=True)
     if isinstance(a, pd.Series):
         return pd.DataFrame({str(a.name) if a.name is not None else prefix: a.to_numpy()})
-    arr = np.asarray(a)
-    if arr.dtype == object:
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise InputTypeError(f"{prefix} contains non-numeric values; encode them as numbers") from None
+    arr = to_array(a, prefix)
     if arr.ndim == 0:
         raise InputError(f"{prefix} is a scalar; expected an array of shape (n_samples, dim)")
     if arr.ndim == 1:
@@ -51,7 +47,8 @@ def _kind_arg(kind, columns, what):
 
 def estimate(x, y, estimators=None, *, x_kind: str = "auto", y_kind: str = "auto",
              max_levels: int = MAX_LEVELS, permutations: int = 0, resamples: int = RESAMPLES,
-             seed: int = 0, jobs: int = 1, dropna: bool = False) -> pd.DataFrame:
+             seed: int = 0, jobs: int | None = None, dropna: bool = False,
+             options: RunOptions | None = None) -> pd.DataFrame:
     """Estimate I(X;Y) in nats on your own data with one or several estimators.
 
     Parameters
@@ -67,7 +64,10 @@ def estimate(x, y, estimators=None, *, x_kind: str = "auto", y_kind: str = "auto
     max_levels : most levels of an auto-detected discrete column.
     permutations : permutation-test replicates per estimator (0: no test).
     resamples : half-samples for the error bar of estimators without their own std.
-    seed : base seed; jobs : local worker processes; dropna : drop rows with NaN/inf.
+    seed : base seed; dropna : drop rows with NaN/inf.
+    options : how the estimates run (a :class:`mibench.RunOptions`: jobs, executor, timeout,
+        store, ...; default serial, in a temporary store); ``jobs`` overrides its field. The
+        numbers depend on ``seed`` only, not on how they run.
 
     Returns
     -------
@@ -75,7 +75,8 @@ def estimate(x, y, estimators=None, *, x_kind: str = "auto", y_kind: str = "auto
     permutations, n, x_kind, y_kind, dim_x, dim_y, wall_s, status, error, info`` (mi and std in
     nats). ``df.attrs`` holds ``dropped`` (rows dropped), ``skipped`` and ``kinds``.
     """
-    check_counts(resamples, permutations, jobs)
+    options = options_from(options, jobs=jobs)
+    check_counts(resamples, permutations)
     fx, fy = _as_frame(x, "x"), _as_frame(y, "y")
     if len(fx) != len(fy):
         raise InputError(f"x and y have different numbers of rows: {len(fx)} != {len(fy)}")
@@ -91,14 +92,15 @@ def estimate(x, y, estimators=None, *, x_kind: str = "auto", y_kind: str = "auto
     table = prepare(df, xcols + ycols, dropna=dropna, discrete=disc or None, continuous=cont or None,
                     max_levels=max_levels, source="x, y")
     return estimate_table(table, xcols, ycols, estimators, permutations=permutations,
-                          resamples=resamples, seed=seed, jobs=jobs)
+                          resamples=resamples, seed=seed, options=options)
 
 
 def estimate_table(table: Table, xcols: Sequence[str], ycols: Sequence[str], estimators=None, *,
                    permutations: int = 0, resamples: int = RESAMPLES, seed: int = 0,
-                   jobs: int = 1) -> pd.DataFrame:
+                   options: RunOptions = RunOptions(),
+                   callbacks: Callbacks | None = None) -> pd.DataFrame:
     """:func:`estimate` on a prepared :class:`Table` (used by the CLI)."""
-    check_counts(resamples, permutations, jobs)
+    check_counts(resamples, permutations)
     xv, xk = variable(table, xcols)
     yv, yk = variable(table, ycols)
     specs = normalise_specs(estimators)
@@ -125,7 +127,7 @@ def estimate_table(table: Table, xcols: Sequence[str], ycols: Sequence[str], est
     if not work:
         reasons = "; ".join(f"{s['estimator']}: {s['reason']}" for s in skipped)
         raise InputError(f"no estimator accepts these variables ({reasons})")
-    results = run_pairs(work, seed=seed, jobs=jobs)
+    results = run_pairs(work, seed=seed, options=options, callbacks=callbacks)
     rows = []
     for w, r in zip(work, results, strict=True):
         rows.append({

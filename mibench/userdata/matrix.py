@@ -18,14 +18,16 @@ import pandas as pd
 
 from mibench.contracts import InputError
 from mibench.contracts.files import new_file_mode, stage_text
+from mibench.execution.options import Callbacks, RunOptions, options_from
 from mibench.userdata.choose import choose_estimator, normalise_specs
 from mibench.userdata.columns import MAX_LEVELS, Table, prepare, select_columns, variable
+from mibench.userdata.defaults import defaults
 from mibench.userdata.pairs import RESAMPLES, check_counts, make_work, run_pairs
 from mibench.userdata.read import read_data
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ESTIMATOR = "gmm-mi"
+DEFAULT_ESTIMATOR = defaults()["matrix"]["estimator"]
 
 
 @dataclass
@@ -97,6 +99,7 @@ class MIMatrix:
         import seaborn as sns
 
         nr, nc = self.mi.shape
+        own_figure = ax is None
         if ax is None:
             fig, ax = plt.subplots(figsize=(1.3 + 1.05 * nc, 1.0 + 0.7 * nr))
         else:
@@ -117,10 +120,13 @@ class MIMatrix:
                     cbar_kws={"label": "MI [nats]"}, linewidths=0.5, linecolor="white")
         title = f"MI matrix (n = {self.n})"
         if self.p_value is not None:
-            title += "; * p <= 0.05 (permutation)"
-        ax.set_title(title, fontsize=9)
+            title += "\n* p <= 0.05 (permutation)"
         ax.set_xlabel("")
         ax.set_ylabel("")
+        if own_figure:  # the title over the whole figure, so a narrow matrix does not clip it
+            fig.suptitle(title, fontsize=9)
+        else:
+            ax.set_title(title, fontsize=9)
         fig.tight_layout()
         return fig
 
@@ -182,8 +188,9 @@ def _pairs(rows: list[str], cols: list[str] | None) -> tuple[list[tuple[str, str
 
 def mi_matrix(data, rows, cols=None, *, estimator=DEFAULT_ESTIMATOR, discrete=None,
               continuous=None, max_levels: int = MAX_LEVELS, permutations: int = 0,
-              resamples: int = RESAMPLES, dropna: bool = False, jobs: int = 1, seed: int = 0,
-              on_progress: Callable[[int, int], None] | None = None) -> MIMatrix:
+              resamples: int = RESAMPLES, dropna: bool = False, jobs: int | None = None, seed: int = 0,
+              on_progress: Callable[[int, int], None] | None = None,
+              options: RunOptions | None = None) -> MIMatrix:
     """Pairwise MI between columns of a table, in nats.
 
     Parameters
@@ -206,13 +213,17 @@ def mi_matrix(data, rows, cols=None, *, estimator=DEFAULT_ESTIMATOR, discrete=No
     permutations : permutation-test replicates per pair (0: none); p = (1 + #{perm >= obs}) / (1 + N).
     resamples : half-samples for the std of estimators that do not report one.
     dropna : drop rows with NaN/inf in the selected columns (else they are refused).
-    jobs : local worker processes; the result does not depend on it. seed : base seed.
+    seed : base seed. on_progress : called with (done, total) as the estimates finish.
+    options : how the estimates run (a :class:`mibench.RunOptions`: jobs, executor, timeout,
+        store, ...; default serial, in a temporary store); ``jobs`` overrides its field. The
+        result does not depend on how it runs.
 
     Returns
     -------
     :class:`MIMatrix`
     """
-    check_counts(resamples, permutations, jobs)
+    options = options_from(options, jobs=jobs)
+    check_counts(resamples, permutations)
     source = "data"
     if isinstance(data, (str, os.PathLike)):
         source = str(data)
@@ -233,14 +244,15 @@ def mi_matrix(data, rows, cols=None, *, estimator=DEFAULT_ESTIMATOR, discrete=No
     table = prepare(df, selected, dropna=dropna, discrete=discrete, continuous=continuous,
                     max_levels=max_levels, source=source)
     return matrix_from_table(table, row_cols, col_cols, estimator=estimator,
-                             permutations=permutations, resamples=resamples, jobs=jobs, seed=seed,
+                             permutations=permutations, resamples=resamples, options=options, seed=seed,
                              on_progress=on_progress)
 
 
 def matrix_from_table(table: Table, rows: Sequence[str], cols: Sequence[str] | None, *,
                       estimator=DEFAULT_ESTIMATOR, permutations: int = 0,
-                      resamples: int = RESAMPLES, jobs: int = 1, seed: int = 0,
-                      on_progress: Callable[[int, int], None] | None = None) -> MIMatrix:
+                      resamples: int = RESAMPLES, options: RunOptions = RunOptions(), seed: int = 0,
+                      on_progress: Callable[[int, int], None] | None = None,
+                      callbacks: Callbacks | None = None) -> MIMatrix:
     """:func:`mi_matrix` on a prepared :class:`Table` (used by the CLI)."""
     rows = list(rows)
     cols = list(cols) if cols is not None else None
@@ -256,7 +268,7 @@ def matrix_from_table(table: Table, rows: Sequence[str], cols: Sequence[str] | N
         work.append(make_work(f"{r}|{c}", xv, xk, yv, yk, name, params, swap,
                               resamples=resamples, permutations=permutations))
         kinds_of[(r, c)] = (xk, yk)
-    results = run_pairs(work, seed=seed, jobs=jobs, on_progress=on_progress)
+    results = run_pairs(work, seed=seed, options=options, on_progress=on_progress, callbacks=callbacks)
     col_labels = rows if symmetric else cols
     mi = pd.DataFrame(np.nan, index=pd.Index(rows, name="row"), columns=pd.Index(col_labels, name="col"))
     std = mi.copy()

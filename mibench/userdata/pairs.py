@@ -1,21 +1,25 @@
 """The work of one pair of the user's variables: its estimate, its uncertainty (the estimator's
-own std, else half-sampling) and a permutation test, run serially or in local processes."""
+own std, else half-sampling) and a permutation test, each replicate a trial of the one executor
+(serial, local processes or Dask; with timeouts, the store's resume and progress)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import ClassVar
 
 import numpy as np
 
 from mibench import registry as _registry
-from mibench.contracts import InputError, MibenchError
-from mibench.contracts.canonical import stable_int
+from mibench.contracts import CONTINUOUS, InputError, Scenario, TrueMI, required_n
+from mibench.contracts.canonical import canonical_json, stable_int
+from mibench.execution.options import Callbacks, RunOptions, options_from
+from mibench.execution.runner import execute, open_store
+from mibench.planning.trials import Trial
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,9 @@ class PairWork:
     resamples: int = 0
     permutations: int = 0
     own_std: bool = True
+    #: the kinds of x and y as the estimator sees them
+    x_kind: str = CONTINUOUS
+    y_kind: str = CONTINUOUS
 
 
 @dataclass
@@ -61,82 +68,107 @@ class PairResult:
 _ROLES = {"obs": 0, "half": 1, "perm": 2}
 
 
-def _seeds(base: int, label: str, role: str, r: int) -> tuple[int, np.random.Generator]:
-    """Estimator seed and a data-resampling generator for replicate ``r`` of ``role``; they
-    depend only on (base seed, pair label, role, r), never on the order of execution."""
-    key = (stable_int(label), _ROLES[role], int(r))
-    est_seed = int(np.random.SeedSequence(int(base), spawn_key=key + (0,))
-                   .generate_state(1, dtype=np.uint32)[0] >> 1)
-    rng = np.random.default_rng(np.random.SeedSequence(int(base), spawn_key=key + (1,)))
-    return est_seed, rng
+class UserPairs(Scenario):
+    """The user's pairs as a scenario, so their work runs as trials of the one executor (with
+    ``jobs``, Dask, timeouts, the store's resume and progress). A subclass per run holds the
+    pairs (built by :func:`_pairs_scenario`, registered under a content-hashed name for the run).
 
+    ``sample`` returns pair ``pair`` as the estimator sees it: whole (``role="obs"``), a
+    half-sample without replacement (``"half"``, replicate ``r``) or with y permuted (``"perm"``);
+    the generator is the trial's data stream. No ground truth (``true_mi`` is NaN).
+    """
 
-def _one(work: PairWork, role: str, r: int, base_seed: int):
-    est = _registry.make_estimator(work.estimator, **work.params)
-    seed, rng = _seeds(base_seed, work.label, role, r)
-    x, y = work.x, work.y
-    n = x.shape[0]
-    if role == "half":
-        idx = np.sort(rng.choice(n, size=n // 2, replace=False))
-        x, y = x[idx], y[idx]
-    elif role == "perm":
-        y = y[rng.permutation(n)]
-    t0 = time.perf_counter()
-    res = est.estimate(x, y, seed=seed)
-    wall = time.perf_counter() - t0
-    if not math.isfinite(float(res.mi)):
-        raise InputError(f"non-finite estimate {res.mi}")
-    std = None if res.std is None else float(res.std)
-    return float(res.mi), std, (res.info if role == "obs" else {}), wall
+    pairs: ClassVar[dict[str, tuple[np.ndarray, np.ndarray, str, str]]] = {}
 
+    def __init__(self, pair: str = "", role: str = "obs", r: int = 0):
+        self.pair = pair
+        self.role = role
+        self.r = r
 
-def run_task(work_list: Sequence[PairWork], task: tuple[int, str, list[int]], base_seed: int):
-    """Run one task: ``(pair index, role, replicate indices)``. Never raises for estimator
-    errors: each replicate gives ``(r, value tuple or None, error text)``."""
-    i, role, reps = task
-    out = []
-    for r in reps:
+    def _data(self):
         try:
-            out.append((r, _one(work_list[i], role, r, base_seed), ""))
-        except MibenchError as exc:
-            out.append((r, None, f"{type(exc).__name__}: {exc}"))
-        except Exception as exc:  # a plugin bug must not stop the other pairs
-            log.debug("pair %s %s %d failed", work_list[i].label, role, r, exc_info=True)
-            out.append((r, None, f"{type(exc).__name__}: {exc}"))
-    return i, role, out
+            return type(self).pairs[self.pair]
+        except KeyError:
+            raise InputError(f"{type(self).__name__} holds no pair {self.pair!r}") from None
+
+    @property
+    def x_kind(self) -> str:
+        return self._data()[2]
+
+    @property
+    def y_kind(self) -> str:
+        return self._data()[3]
+
+    @property
+    def dim_x(self) -> int:
+        return int(self._data()[0].shape[1])
+
+    @property
+    def dim_y(self) -> int:
+        return int(self._data()[1].shape[1])
+
+    def sample(self, n, rng):
+        x, y, _, _ = self._data()
+        size = x.shape[0]
+        if self.role == "half":
+            idx = np.sort(rng.choice(size, size=size // 2, replace=False))
+            return x[idx], y[idx]
+        if self.role == "perm":
+            return x, y[rng.permutation(size)]
+        return x, y
+
+    @property
+    def true_mi(self) -> TrueMI:
+        return TrueMI(math.nan, math.nan)
 
 
-_WORKER_STATE: dict[str, Any] = {}
+def _pairs_scenario(work_list: Sequence[PairWork]) -> type[UserPairs]:
+    """A :class:`UserPairs` subclass holding the pairs of ``work_list``, named by a content hash
+    of the data and labels (so a re-run on the same data finds its stored trials)."""
+    pairs: dict[str, tuple] = {}
+    digest = hashlib.sha256()
+    for w in work_list:
+        data = (w.x, w.y, w.x_kind, w.y_kind)
+        if w.label in pairs and not _same_pair(pairs[w.label], data):
+            raise InputError(f"two different pairs are labelled {w.label!r}")
+        pairs[w.label] = data
+    for label in sorted(pairs):
+        x, y, xk, yk = pairs[label]
+        digest.update(canonical_json([label, xk, yk, x.shape, y.shape]).encode())
+        digest.update(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes())
+    name = f"user-pairs-{digest.hexdigest()[:20]}"
+    return type(name.replace("-", "_"), (UserPairs,), {"pairs": pairs, "name": name,
+                                                       "__module__": __name__})
 
 
-def _init_worker(work_list, base_seed):
-    from mibench.execution.executors import pin_threads
-
-    pin_threads(1)
-    _WORKER_STATE["work"] = work_list
-    _WORKER_STATE["seed"] = base_seed
+def _same_pair(a, b) -> bool:
+    return a[2:] == b[2:] and np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
 
 
-def _worker_task(task):
-    return run_task(_WORKER_STATE["work"], task, _WORKER_STATE["seed"])
+def pair_trials(scenario: str, work: PairWork, seed: int) -> list[tuple[str, int, Trial]]:
+    """The trials of one pair, ``(role, replicate, trial)``: the estimate, the half-samples (for
+    an estimator without its own std) and the permutations. Each replicate's seeds depend only on
+    (base seed, pair label, role, replicate), never on the order of execution."""
+    version = getattr(_registry.estimator_class(work.estimator), "version", None)
+    n = int(work.x.shape[0])
+    out = []
+    for role, count, size in (("obs", 1, n), ("half", 0 if work.own_std else work.resamples, n // 2),
+                              ("perm", work.permutations, n)):
+        for r in range(count):
+            key = (stable_int(work.label), _ROLES[role], r)
+            trial = Trial(scenario, {"pair": work.label, "role": role, "r": r}, work.estimator,
+                          dict(work.params), size, int(seed), version,
+                          seed_keys=(key + (1,), key + (0,)), measure_memory=False)
+            out.append((role, r, trial))
+    return out
 
 
-def _tasks(work_list: Sequence[PairWork], jobs: int) -> list[tuple[int, str, list[int]]]:
-    """Tasks ``(pair index, role, replicates)``: serially one per role and pair; in parallel the
-    replicates go in chunks of 8 so the workers share a slow pair's permutations."""
-    tasks = []
-    chunk = 1 << 30 if jobs <= 1 else 8
-    for i, w in enumerate(work_list):
-        tasks.append((i, "obs", [0]))
-        for role, count in (("half", w.resamples if not w.own_std else 0), ("perm", w.permutations)):
-            for start in range(0, count, chunk):
-                tasks.append((i, role, list(range(start, min(count, start + chunk)))))
-    return tasks
-
-
-def run_pairs(work_list: Sequence[PairWork], *, seed: int = 0, jobs: int = 1,
-              on_progress: Callable[[int, int], None] | None = None) -> list[PairResult]:
-    """Estimate every pair, with its uncertainty and permutation p-value.
+def run_pairs(work_list: Sequence[PairWork], *, seed: int = 0, options: RunOptions | None = None,
+              jobs: int | None = None, on_progress: Callable[[int, int], None] | None = None,
+              callbacks: Callbacks | None = None) -> list[PairResult]:
+    """Estimate every pair, with its uncertainty and permutation p-value, as trials of the
+    executor of ``options`` (``jobs`` overrides its field; the store defaults to a temporary one).
+    Progress: ``on_progress(done, total)``, or the runner's ``callbacks`` (as for a benchmark run).
 
     Uncertainty: the estimator's own ``std`` when it reports one; otherwise the delete-half
     jackknife over ``resamples`` random half-samples (without replacement): for an estimator whose
@@ -146,53 +178,70 @@ def run_pairs(work_list: Sequence[PairWork], *, seed: int = 0, jobs: int = 1,
     Permutation test: y is permuted ``permutations`` times (each with its own estimator seed);
     p = (1 + #{perm >= observed}) / (1 + N), computed from the permutations that succeeded.
 
-    The results depend on ``seed`` only, not on ``jobs``.
+    The results depend on ``seed`` only, not on the executor or the number of workers.
     """
-    if jobs < 1:
-        raise InputError(f"jobs must be >= 1, got {jobs}")
+    options = options_from(options, jobs=jobs)
     results = [PairResult(w.label, w.estimator, dict(w.params), int(w.x.shape[0])) for w in work_list]
-    tasks = _tasks(work_list, jobs)
-    total, done = len(tasks), 0
+    if not work_list:
+        return results
+    cls = _pairs_scenario(work_list)
+    planned = [(i, role, r, t) for i, w in enumerate(work_list)
+               for role, r, t in pair_trials(cls.name, w, seed)]
+    total, done = len({t.key for *_, t in planned}), 0
+    callbacks = callbacks or Callbacks()
+    if callbacks.on_plan:
+        callbacks.on_plan(total)
 
-    def absorb(i, role, out):
-        res = results[i]
-        for r, val, err in out:
-            if val is None:
-                if role == "obs":
-                    res.status, res.error = "failed", err
-                else:
-                    res._errors.append(err)
-                continue
-            mi, std, info, wall = val
-            if role == "obs":
-                res.mi, res.info, res.wall_s = mi, info, wall
-                if std is not None and math.isfinite(std):
-                    res.std, res.std_source = std, "estimator"
-            elif role == "half":
-                res._half.append((r, mi))
-            else:
-                res._perm.append((r, mi))
+    def count(k: int) -> None:
+        nonlocal done
+        done += k
+        if on_progress and k:
+            on_progress(done, total)
 
-    if jobs <= 1 or len(tasks) <= 1:
-        for task in tasks:
-            absorb(*run_task(work_list, task, seed))
-            done += 1
-            if on_progress:
-                on_progress(done, total)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                 initargs=(list(work_list), seed)) as pool:
-            pending = {pool.submit(_worker_task, t) for t in tasks}
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    absorb(*fut.result())
-                    done += 1
-                    if on_progress:
-                        on_progress(done, total)
+    def cached(k: int) -> None:
+        count(k)
+        if callbacks.on_cached:
+            callbacks.on_cached(k)
+
+    def result(row: dict) -> None:
+        count(1)
+        if callbacks.on_result:
+            callbacks.on_result(row)
+
+    _registry.register("scenario", cls.name, cls)
+    try:
+        with open_store(options, None) as st:
+            rows = execute([t for *_, t in planned], store=st, options=options, on_cached=cached,
+                           on_result=result)
+    finally:
+        _registry.unregister("scenario", cls.name)
+    by_key = {row["key"]: row for row in rows.to_dict(orient="records")}
+    for i, role, r, trial in planned:
+        _absorb(results[i], role, r, by_key[trial.key])
     for w, res in zip(work_list, results, strict=True):
         _finish(w, res)
     return results
+
+
+def _absorb(res: PairResult, role: str, r: int, row: dict) -> None:
+    if row["status"] != "ok":
+        error = str(row["error"] or row["status"]).splitlines()[0]
+        if role == "obs":
+            res.status, res.error = "failed", error
+        else:
+            res._errors.append(error)
+        return
+    mi = float(row["mi"])
+    if role == "obs":
+        res.mi, res.wall_s = mi, float(row["wall_s"])
+        res.info = json.loads(row["info"] or "{}")
+        std = row["std"]
+        if std is not None and math.isfinite(float(std)):
+            res.std, res.std_source = float(std), "estimator"
+    elif role == "half":
+        res._half.append((r, mi))
+    else:
+        res._perm.append((r, mi))
 
 
 def _finish(w: PairWork, res: PairResult) -> None:
@@ -222,9 +271,9 @@ def make_work(label: str, x: np.ndarray, x_kind: str, y: np.ndarray, y_kind: str
     est.validate_params()
     params = _registry.coerce_params(type(est), params, f"estimator {name!r}")
     if swap:
-        x, y = y, x
+        x, y, x_kind, y_kind = y, x, y_kind, x_kind
     n = x.shape[0]
-    need = est.min_samples()
+    need = required_n(est)
     if n < need:
         raise InputError(f"{label}: {n} rows are too few for {name} (it needs at least {need})")
     half_ok = n // 2 >= need
@@ -232,12 +281,11 @@ def make_work(label: str, x: np.ndarray, x_kind: str, y: np.ndarray, y_kind: str
         log.info("%s: n/2=%d is below %s's minimum %d; no half-sampling error bar", label, n // 2,
                  name, need)
     return PairWork(label, x, y, name, params, resamples=resamples if half_ok else 0,
-                    permutations=permutations, own_std=bool(getattr(type(est), "reports_std", False)))
+                    permutations=permutations, own_std=bool(getattr(type(est), "reports_std", False)),
+                    x_kind=x_kind, y_kind=y_kind)
 
 
-def check_counts(resamples: int, permutations: int, jobs: int) -> None:
+def check_counts(resamples: int, permutations: int) -> None:
     for value, what in ((resamples, "resamples"), (permutations, "permutations")):
         if isinstance(value, bool) or int(value) != value or value < 0:
             raise InputError(f"{what} must be an integer >= 0, got {value!r}")
-    if isinstance(jobs, bool) or int(jobs) != jobs or jobs < 1:
-        raise InputError(f"jobs must be an integer >= 1, got {jobs!r}")

@@ -119,13 +119,48 @@ def _read_csv(path: Path) -> pd.DataFrame:
     suffixes = [s.lower() for s in path.suffixes]
     core = [s for s in suffixes if s not in _COMPRESSION]
     sep = _CSV_SUFFIXES.get(core[-1] if core else ".csv", ",")
+    _check_text(path)
     try:
         df = pd.read_csv(path, sep=sep)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: the file is empty") from None
     if df.shape[1] == 1 and sep == "," and isinstance(df.columns[0], str) and "\t" in df.columns[0]:
-        df = pd.read_csv(path, sep="\t")
+        sep = "\t"
+        df = pd.read_csv(path, sep=sep)
+    # pandas renames a repeated header name ("z0" -> "z0.1"): read the header as written
+    header = [str(c) for c in pd.read_csv(path, sep=sep, header=None, nrows=1).iloc[0]]
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise InputError(f"{path}: duplicate column name(s) {', '.join(map(repr, dupes[:5]))} in the "
+                         "header; rename them so each column is selected unambiguously")
+    if len(df) == 0:
+        names = ", ".join(map(repr, list(df.columns)[:12])) + (", ..." if df.shape[1] > 12 else "")
+        raise InputError(f"{path}: the file has a header ({names}) but no data rows")
+    df.attrs["first_line"] = 2  # the file's line number of row 0 (line 1 is the header)
     return df
+
+
+def _check_text(path: Path) -> None:
+    """A CSV must be text: binary content (a pickle, an image) gets one clear error instead of
+    a UTF-8 decoding error."""
+    import gzip
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return  # the reader reports it
+    if head.startswith(b"\x80") or b"\x00" in head:
+        what = "pickled Python data" if head.startswith(b"\x80") else "binary data"
+        raise InputError(f"{path}: is not a text (CSV) file; it holds {what}. mibench reads CSV/TSV "
+                         "text, Parquet, NPY and NPZ (never pickles)")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the block
+            raise InputError(f"{path}: is not UTF-8 text (byte {exc.start}: {head[exc.start]:#04x}); "
+                             "save the CSV as UTF-8") from None
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -35,17 +35,13 @@ from scipy import special, stats
 
 from mibench import registry as _registry
 from mibench.contracts import CONTINUOUS, InputError, Scenario, TrueMI
+from mibench.execution.options import RunOptions, options_from
+from mibench.userdata.defaults import defaults
 
 log = logging.getLogger(__name__)
 
 #: estimators calibrated by default (those available and accepting the data)
-DEFAULT_CANDIDATES = ["gaussian", "ksg", "kde", "binning", "gmm-mi", "lnc", "classifier",
-                      "latent-ksg", "flow", "doe"]
-#: largest n at which the O(n^2) KDE estimator is a default candidate
-KDE_MAX_N = 5000
-#: largest n at which the costly estimators are default candidates (the calibration runs each
-#: on every seed): KDE is O(n^2); flows train for ~10-30 s per estimate at n = 10 000 on CPU
-MAX_N = {"kde": KDE_MAX_N, "flow": 5000, "doe": 5000}
+DEFAULT_CANDIDATES = list(defaults()["recommend"]["candidates"])
 #: number of quantile points kept per margin
 MAX_GRID = 4096
 DEFAULT_SEEDS = 5
@@ -182,9 +178,9 @@ def default_candidates(n: int, dx: int, dy: int) -> list[tuple[str, dict]]:
         plugin = _registry.estimators().get(name)
         if plugin is None or not plugin.available:
             continue
-        if name in MAX_N and n > MAX_N[name]:
-            log.info("%s left out of the calibration at n=%d (> %d; too costly per seed)", name, n,
-                     MAX_N[name])
+        max_n = getattr(plugin.cls, "max_n", None)
+        if max_n is not None and n > max_n:
+            log.info("%s left out of the calibration at n=%d (> its max_n %d)", name, n, max_n)
             continue
         ok, _, _ = plugin.cls.capabilities.match(CONTINUOUS, CONTINUOUS, dx, dy)
         if ok:
@@ -204,7 +200,8 @@ def candidates_with(named, n: int, dx: int, dy: int) -> list[tuple[str, dict]]:
 
 
 def calibrate(datasets: Sequence[tuple[np.ndarray, np.ndarray]], estimators=None, *,
-              seeds: int = DEFAULT_SEEDS, jobs: int = 1) -> pd.DataFrame:
+              seeds: int = DEFAULT_SEEDS, jobs: int | None = None,
+              options: RunOptions | None = None) -> pd.DataFrame:
     """Run estimators on scenarios matched to each (x, y) data set and rank them.
 
     Parameters
@@ -213,7 +210,8 @@ def calibrate(datasets: Sequence[tuple[np.ndarray, np.ndarray]], estimators=None
     estimators : names, (name, params) pairs or {name: params}; default
         :data:`DEFAULT_CANDIDATES` (those available that accept the data).
     seeds : data sets sampled per scenario (and estimator seeds), ``0..seeds-1``.
-    jobs : local worker processes.
+    options : how the trials run (a :class:`mibench.RunOptions`; ``jobs`` overrides its field);
+        they always go to a temporary store.
 
     Returns
     -------
@@ -246,7 +244,7 @@ def calibrate(datasets: Sequence[tuple[np.ndarray, np.ndarray]], estimators=None
     try:
         with tempfile.TemporaryDirectory(prefix="mibench-calibrate-") as tmp:
             trials = run([(name, {}) for name in names], estimators=specs, n=[n], seeds=int(seeds),
-                         jobs=jobs, store=Path(tmp) / "calibration.sqlite")
+                         options=options_from(options, jobs=jobs, store=Path(tmp) / "calibration.sqlite"))
         scenarios = []
         for name in names:
             s = _registry.make_scenario(name)
@@ -294,14 +292,16 @@ def _rank(trials: pd.DataFrame, specs) -> pd.DataFrame:
     return out
 
 
-def recommend(x, y, estimators=None, *, seeds: int = DEFAULT_SEEDS, jobs: int = 1) -> pd.DataFrame:
+def recommend(x, y, estimators=None, *, seeds: int = DEFAULT_SEEDS, jobs: int | None = None,
+              options: RunOptions | None = None) -> pd.DataFrame:
     """Calibrate estimators on a Gaussian-copula scenario matched to continuous ``x``, ``y``
     (arrays (n,) or (n, d), Series or DataFrames) and report RMSE, bias, spread and runtime.
     See :func:`calibrate` for the returned table; ``attrs["most_accurate"]`` and
     ``attrs["fastest"]`` name the winners."""
     from mibench.contracts.validation import as_2d
 
-    return calibrate([(as_2d(x, "x"), as_2d(y, "y"))], estimators, seeds=seeds, jobs=jobs)
+    return calibrate([(as_2d(x, "x"), as_2d(y, "y"))], estimators, seeds=seeds, jobs=jobs,
+                     options=options)
 
 
 def representative_pairs(table, pairs: Sequence[tuple[str, str]], limit: int = 3) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ import pytest
 from mibench import Estimate, InputError
 from mibench.checking.baseline import (
     BASELINE_COLUMNS,
+    DEFAULT_BOUND,
     Bound,
     Tolerance,
     bound_for,
@@ -20,6 +21,7 @@ from mibench.checking.baseline import (
 )
 from mibench.checking.check import check
 from mibench.cli import main
+from mibench.planning.suites import load_suite, parse_suite
 from tests.conftest import PearsonMI
 
 TOY_SUITE = """
@@ -192,8 +194,14 @@ def test_tolerance_and_bound_formulas():
     b = Bound(0.1, 0.5)
     assert b.of(1.0, 0.0, 0.0) == pytest.approx(0.6)
     assert b.of(-1.0, 0.03, 0.04) == pytest.approx(0.6 + 3 * 0.05)
-    assert bound_for("binning", "multinormal-dense") != bound_for("binning", "gaussian-correlated")
+    ci = {k: Bound(*v) for k, v in load_suite("ci").bounds.items()}  # the bounds are data
+    assert bound_for("binning", "multinormal-dense", ci) == Bound(1.0, 1.0)
+    assert bound_for("binning", "gaussian-correlated", ci) == Bound(0.10, 0.35)
     assert bound_for("no-such-plugin", default=Bound(1, 2)) == Bound(1, 2)
+    assert bound_for("no-such-plugin", bounds=ci) == DEFAULT_BOUND
+    with pytest.raises(InputError, match=r"estimator\[1\]\.bound: must be \[atol, rtol\]"):
+        parse_suite('name = "b"\n[[scenario]]\nname = "gaussian-correlated"\n'
+                    '[[estimator]]\nname = "ksg"\nbound = [0.1]\n')
 
     def frame(mean, sem, failed=0):
         return pd.DataFrame([{"scenario": "s", "scenario_params": "{}", "estimator": "toy-x",
@@ -279,7 +287,7 @@ def test_ci_suite_and_baseline_cover_every_builtin_estimator():
 
 @pytest.mark.parametrize("argv, message", [
     (["--estimator", "nope"], "--estimator nope: unknown estimator 'nope'"),
-    (["--estimator", "ksg:k=0"], "--estimator ksg: k must be an integer >= 1, got 0"),
+    (["--estimator", "ksg:k=0"], "--estimator ksg: k must be an integer >= 1"),
     (["--bound", "1"], "expected ATOL,RTOL"),
     (["--suite", "no-such-suite"], "no suite 'no-such-suite'"),
     (["--jobs", "0"], "--jobs must be >= 1"),

@@ -2,6 +2,7 @@
 whatever the executor (serial, local processes, Dask local cluster)."""
 
 import time
+from dataclasses import FrozenInstanceError
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import mibench
 from mibench import InputError
 from mibench.benchmark import run_suite
 from mibench.execution.executors import make_executor
+from mibench.execution.options import RunOptions
 from mibench.planning.suites import parse_suite
 from tests.engine import _toys
 
@@ -89,11 +91,15 @@ def test_threads_option_pins_blas(toys, results_dir):
 
 def test_executor_argument_errors():
     with pytest.raises(InputError, match="timeout must be a positive number"):
-        make_executor(None, 1, timeout=0)
+        RunOptions(timeout=0)
     with pytest.raises(InputError, match="unknown executor 'gpu'"):
-        make_executor("gpu", 1)
+        RunOptions(executor="gpu")
     with pytest.raises(InputError, match="cannot be combined with executor 'processes'"):
-        make_executor("processes", 2, scheduler="tcp://127.0.0.1:1")
+        RunOptions(executor="processes", jobs=2, scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(InputError, match=r"jobs must be >= 1 \(an integer\), got 0"):
+        mibench.run("gaussian-correlated", jobs=0)
+    with pytest.raises(FrozenInstanceError):
+        RunOptions().jobs = 2
 
 
 SUITE = """
@@ -148,4 +154,4 @@ def test_same_numbers_serial_processes_dask(toys, results_dir):
 def test_dask_missing_gives_install_hint(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "distributed", None)  # import raises ImportError
     with pytest.raises(mibench.UnavailableError, match=r"pip install 'mibench\[distributed\]'"):
-        make_executor("dask", 2)
+        make_executor(RunOptions(executor="dask", jobs=2))

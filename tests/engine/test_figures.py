@@ -107,6 +107,31 @@ def test_beyond_normal_heatmap_and_complexity_estimators_differ(results_dir):
     assert not summary.duplicated(["task", "method", "n"]).any()
 
 
+def test_beyond_normal_reuses_an_earlier_summary(results_dir):
+    # redraw with only KSG run: the other default estimators come from the earlier summary,
+    # cell for cell; a method without every n is left out of the sample-complexity figure
+    bn = figure_set("beyond-normal")
+    tasks = ["1v1-normal-0.75", "multinormal-dense-2-2-0.5"]
+    first, second = results_dir / "bn-first", results_dir / "bn-second"
+    kw = dict(quick=True, ns=[100, 300], seeds=2, task_ids=tasks)
+    bn.make(first, **kw)
+    (first / "beyond_normal_summary.csv").rename(first / "old.csv")
+    old = pd.read_csv(first / "old.csv")
+    ksg = bn.KSG_BMI[0] + " (k=10, metric=euclidean, noise=0.0)"
+    old = old[old["method"] != ksg]  # as if KSG had never run with these settings
+    old.to_csv(first / "old.csv", index=False)
+    bn.make(second, estimators=[bn.KSG_BMI], complexity_estimators=[], reuse=first / "old.csv", **kw)
+    before = pd.read_csv(first / "beyond_normal_heatmap.csv")
+    after = pd.read_csv(second / "beyond_normal_heatmap.csv")
+    assert set(after.columns) == set(before.columns)
+    pd.testing.assert_frame_equal(after[before.columns], before)  # same numbers, KSG included
+    cx = pd.read_csv(second / "beyond_normal_sample_complexity.csv")
+    assert ksg not in cx.columns and {"gaussian", "task"} < set(cx.columns) and len(cx.columns) == 3
+    summary = pd.read_csv(second / "beyond_normal_summary.csv")
+    assert set(summary.loc[summary["method"] == ksg, "n"]) == {300}
+    assert not summary.duplicated(["task", "method", "n"]).any()
+
+
 def test_figures_cli_errors(results_dir, capsys):
     with pytest.raises(SystemExit):
         main(["figures", "nope"])
@@ -158,7 +183,8 @@ def test_beyond_normal_cli_default_folders(tmp_path, monkeypatch):
     monkeypatch.chdir(cwd)
     assert main(["figures", "beyond-normal", "--quick", "--n", "100", "--seeds", "1",
                  "--estimator", "gaussian", "--jobs", "1"]) == 0
-    out = results / "figures" / "beyond-normal-quick"
+    out = results / "runs" / "figures" / "beyond-normal-quick"  # a preview stays out of figures/
+    assert not (results / "figures").exists()
     assert {p.name for p in out.iterdir()} == {
         "beyond_normal_summary.csv", "beyond_normal_heatmap.csv", "beyond_normal_heatmap.png",
         "beyond_normal_heatmap.pdf"}

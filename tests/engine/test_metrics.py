@@ -113,8 +113,8 @@ def test_bound_ceilings_from_info():
     assert set(c.index) == {"infonce", "mine"}
     assert c.loc["infonce", "log_n"] == pytest.approx(math.log(200))  # no n_test: all n rows
     assert c.loc["mine", "log_n"] == pytest.approx(math.log(40))  # evaluated on the test split
-    assert c.loc["infonce", "log_batch"] == pytest.approx(3.0)
-    assert math.isnan(c.loc["mine", "log_batch"])
+    assert c.loc["infonce", "ceiling"] == pytest.approx(3.0)  # a row stored with the old key
+    assert math.isnan(c.loc["mine", "ceiling"])
 
 
 def test_summary_orders_parameters_numerically():

@@ -35,7 +35,7 @@ def synthetic_trials() -> pd.DataFrame:
                         mi, std, wall, info = truth + 0.1 * off, 0.15, 0.01 * n / 100, {}
                     else:
                         mi = (0.5 * truth if n == 100 else truth) + 0.2 * off
-                        std, wall, info = np.nan, 1.0, {"bound": "infonce", "infonce_ceiling": math.log(8)}
+                        std, wall, info = np.nan, 1.0, {"bound": "infonce", "ceiling": math.log(8)}
                     rows.append(dict(key=f"{params}{est}{n}{seed}", scenario=scen, scenario_params=params,
                                      estimator=est, estimator_params="{}", n=n, seed=seed, true_mi=truth,
                                      true_mi_stderr=0.0, mi=mi, std=std, status="ok", error=None,
@@ -153,7 +153,7 @@ def test_ceilings_drawn_only_where_they_can_bind():
     c = bound_ceilings(synthetic_trials())
     c["method"] = c["estimator"]
     drawn = figures.ceilings_to_draw(c, 100, top=2.0)
-    assert [d[:3] for d in drawn] == [("log_batch", "bad", pytest.approx(math.log(8)))]  # 2.08 < 3
+    assert [d[:3] for d in drawn] == [("ceiling", "bad", pytest.approx(math.log(8)))]  # 2.08 < 3
     # ln 100 = 4.6 > 1.5 x 2: drawn only on a taller axis
     assert ("log_n", "", pytest.approx(math.log(100)), "ln n = ln 100 (lower bounds)") in \
         figures.ceilings_to_draw(c, 100, top=4.0)
@@ -201,7 +201,7 @@ def test_ceiling_lines_are_drawn(summary):
     fig = figures.plot_estimate_vs_true(summary, c)
     flat = [ln for ln in fig.axes[0].get_lines() if len(set(ln.get_ydata())) == 1
             and ln.get_ydata()[0] == pytest.approx(math.log(8))]
-    assert len(flat) == 1 and "ln(batch)" in flat[0].get_label()
+    assert len(flat) == 1 and "own ceiling" in flat[0].get_label()
 
 
 def test_methods_beyond_the_palette_differ_in_line_style():

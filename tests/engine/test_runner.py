@@ -6,7 +6,6 @@ import pytest
 
 import mibench
 from mibench import InputError, UnknownNameError
-from mibench.execution.runner import execute
 from mibench.execution.store import Store
 from mibench.execution.trial import sample_cell
 from mibench.planning.plan import plan
@@ -79,46 +78,14 @@ def test_spelled_out_defaults_name_the_same_trial(toy_plugins, results_dir):
     assert len(calls) == 2 and set(df["estimator_params"]) == {"{}"}
 
 
-def test_trials_stored_under_legacy_keys_are_reused(toy_plugins, results_dir):
-    """An older mibench keyed trials by the parameters as given, defaults spelled out included.
-    Such stored trials are reused (copied to the current key), not recomputed; the old rows stay
-    so older run folders still load; --fresh recomputes."""
-    spec = [("toy-pearson", {"noise": 0.0, "fail_above": 0.95})]  # noise is the default
-    trials, _ = plan("gaussian-correlated", {"rho": [0.5]}, spec, [100], 2)
-    assert all(t.estimator_params == {"fail_above": 0.95} and t.legacy_keys for t in trials)
-    old = [Trial(t.scenario, t.scenario_params, t.estimator, {"noise": 0.0, "fail_above": 0.95},
-                 t.n, t.seed) for t in trials]  # as the older mibench built them
-    assert [[o.key] for o in old] == [t.legacy_keys for t in trials]
-    path = results_dir / "legacy.sqlite"
-    calls = []
-    with Store(path) as st:
-        first = execute(old, store=st, on_result=calls.append)
-    df = mibench.run("gaussian-correlated", {"rho": [0.5]}, spec, [100], 2, store=path,
-                     on_result=calls.append)
-    assert len(calls) == 2  # nothing recomputed
-    assert sorted(df["key"]) == sorted(t.key for t in trials)
-    assert set(df["estimator_params"]) == {'{"fail_above":0.95}'}
-    assert sorted(df["mi"]) == sorted(first["mi"])
-    with Store(path) as st:
-        assert st.count() == 4 and len(st.load([o.key for o in old])) == 2
-    mibench.run("gaussian-correlated", {"rho": [0.5]}, spec, [100], 2, store=path, fresh=True,
-                on_result=calls.append)
-    assert len(calls) == 4
-    with Store(path) as st:
-        assert st.count() == 2  # fresh dropped the legacy rows too
-
-
 def test_two_spellings_of_one_configuration_are_one_trial(toy_plugins, results_dir):
     """`toy-pearson` and `toy-pearson:noise=0` (the default) plan, run, count and load as one
-    trial per seed, whichever comes first, and a row stored under the spelled-out legacy key is
-    still found."""
+    trial per seed, whichever comes first."""
     args = ("gaussian-correlated", {"rho": [0.5]})
     trials, _ = plan(*args, ["toy-pearson", ("toy-pearson", {"noise": 0})], [100], 3)
-    assert len(trials) == 3 and all(len(t.legacy_keys) == 1 for t in trials)
-    old = [Trial(t.scenario, t.scenario_params, t.estimator, {"noise": 0}, t.n, t.seed) for t in trials]
+    assert len(trials) == 3 and all(t.estimator_params == {} for t in trials)
     path = results_dir / "dup.sqlite"
-    with Store(path) as st:
-        execute(old, store=st)
+    mibench.run(*args, [("toy-pearson", {"noise": 0})], [100], 3, store=path)
     calls = []
     df = mibench.run(*args, ["toy-pearson", ("toy-pearson", {"noise": 0})], [100], 3, store=path,
                      on_result=calls.append, out=results_dir / "dup")

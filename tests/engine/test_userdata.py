@@ -282,7 +282,7 @@ def test_failures_are_per_pair(toy_plugins):
 def test_bad_counts(toy_plugins):
     with pytest.raises(InputError, match="permutations must be an integer >= 0"):
         estimate([1.0] * 20, list(range(20)), "toy-pearson", permutations=-1)
-    with pytest.raises(InputError, match="jobs must be an integer >= 1"):
+    with pytest.raises(InputError, match=r"jobs must be >= 1 \(an integer\)"):
         estimate([1.0] * 20, list(range(20)), "toy-pearson", jobs=0)
 
 

@@ -83,7 +83,7 @@ def test_block_gaussian_closed_form():
 def test_bad_input():
     rng = np.random.default_rng(4)
     with pytest.raises(mibench.InputError, match="must exceed dx"):
-        Gaussian().estimate(rng.standard_normal((4, 2)), rng.standard_normal((4, 2)))
+        Gaussian().estimate(rng.standard_normal((10, 6)), rng.standard_normal((10, 5)))
     x = rng.standard_normal((50, 2))
     with pytest.raises(mibench.InputError, match="singular"):
         Gaussian().estimate(np.column_stack([x, x[:, 0] - x[:, 1]]), rng.standard_normal(50))

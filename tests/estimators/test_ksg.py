@@ -16,10 +16,17 @@ def _cheb(a):
     return np.abs(a[None, :, :] - a[:, None, :]).max(axis=2)
 
 
-def brute_ksg(x, y, k, variant):
-    """O(n^2) KSG straight from the definitions (section 1.2-1.3), no tricks."""
+def _eucl(a):
+    """All pairwise Euclidean distances, straight from the definition."""
+    return np.sqrt(((a[None, :, :] - a[:, None, :]) ** 2).sum(axis=2))
+
+
+def brute_ksg(x, y, k, variant, metric="chebyshev"):
+    """O(n^2) KSG straight from the definitions (section 1.2-1.3), no tricks; the joint distance
+    is the max of the two marginal distances (max-norm or Euclidean within each marginal)."""
     n = x.shape[0]
-    dx, dy = _cheb(x), _cheb(y)
+    dist = _cheb if metric == "chebyshev" else _eucl
+    dx, dy = dist(x), dist(y)
     dz = np.maximum(dx, dy)
     off = ~np.eye(n, dtype=bool)
     if variant == 1:
@@ -110,7 +117,58 @@ def test_matches_brute_force_exactly(variant, dims, k):
     y = (y - y.mean(0)) / y.std(0)
     est = KSG(k=k, variant=variant, standardize=False, noise=0).estimate(x, y)
     assert est.mi == pytest.approx(brute_ksg(x, y, k, variant), abs=1e-12)
-    assert est.info == {"k": k, "variant": variant, "n": 300}
+    assert est.info == {"k": k, "variant": variant, "metric": "chebyshev", "n": 300}
+
+
+@pytest.mark.parametrize("variant", [1, 2])
+@pytest.mark.parametrize("dims", [(1, 1), (2, 1), (2, 3), (5, 4)])
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_euclidean_matches_brute_force_exactly(variant, dims, k):
+    rng = np.random.default_rng(20 + k)
+    x, y = _gauss(300, 0.7, rng, *dims)
+    x = (x - x.mean(0)) / x.std(0)
+    y = (y - y.mean(0)) / y.std(0)
+    est = KSG(k=k, variant=variant, metric="euclidean", standardize=False, noise=0).estimate(x, y)
+    assert est.mi == pytest.approx(brute_ksg(x, y, k, variant, "euclidean"), abs=1e-12)
+    assert est.info == {"k": k, "variant": variant, "metric": "euclidean", "n": 300}
+
+
+def test_euclidean_exact_on_lattice_ties():
+    # distinct points of an integer lattice: many pairwise distances tie exactly (and squared
+    # distances are exact integers on both sides), so a radius equal to several neighbours'
+    # distances must exclude all of them. (Algorithm 2 is left out: with ties at the k-th joint
+    # distance, which k neighbours define its extents is arbitrary.)
+    variant = 1
+    rng = np.random.default_rng(3)
+    pts = rng.choice(11 ** 4, size=250, replace=False)
+    z = np.stack(np.unravel_index(pts, (11,) * 4), axis=1).astype(float)
+    x, y = z[:, :2], z[:, 2:]
+    y[:, 0] += x[:, 0]  # dependence
+    for k in (1, 4):
+        est = KSG(k=k, variant=variant, metric="euclidean", standardize=False, noise=0)
+        assert est.estimate(x, y).mi == pytest.approx(brute_ksg(x, y, k, variant, "euclidean"),
+                                                      abs=1e-12)
+
+
+def test_metrics_agree_in_one_dimension_and_differ_in_several():
+    rng = np.random.default_rng(12)
+    x, y = _gauss(400, 0.6, rng)
+    cheb, eucl = KSG(k=5, noise=0), KSG(k=5, metric="euclidean", noise=0)
+    assert cheb.estimate(x, y).mi == pytest.approx(eucl.estimate(x, y).mi, abs=1e-12)
+    x, y = _gauss(400, 0.6, rng, 3, 3)
+    assert abs(cheb.estimate(x, y).mi - eucl.estimate(x, y).mi) > 1e-3
+
+
+@pytest.mark.parametrize("metric", ["chebyshev", "euclidean"])
+def test_tuple_of_k_is_the_mean_over_k(metric):
+    rng = np.random.default_rng(13)
+    x, y = _gauss(400, 0.6, rng, 2, 2)
+    singles = [KSG(k=k, metric=metric).estimate(x, y, seed=1).mi for k in (5, 10)]
+    est = KSG(k=(5, 10), metric=metric).estimate(x, y, seed=1)
+    assert est.mi == pytest.approx(np.mean(singles), abs=1e-12)
+    assert est.info["mi_per_k"] == pytest.approx(singles, abs=1e-12)
+    assert est.info["k"] == [5, 10]
+    assert KSG(k=[10], metric=metric).estimate(x, y, seed=1).mi == pytest.approx(singles[1], abs=1e-12)
 
 
 def test_standardize_is_centre_and_scale():
@@ -197,6 +255,8 @@ def test_determinism_for_a_seed():
 @pytest.mark.parametrize("params,match", [
     ({"k": 0}, "k must be"), ({"k": 2.5}, "k must be"), ({"variant": 3}, "variant must be"),
     ({"noise": -1.0}, "noise must be"), ({"standardize": "yes"}, "standardize must be"),
+    ({"metric": "manhattan"}, "metric must be one of 'chebyshev', 'euclidean'"),
+    ({"k": ()}, "k must be"), ({"k": (5, 0)}, "k must be"), ({"k": (5, True)}, "k must be"),
 ])
 def test_bad_params(params, match):
     x = np.random.default_rng(0).standard_normal((50, 2))
@@ -209,8 +269,63 @@ def test_bad_input():
     x, y = rng.standard_normal((5, 1)), rng.standard_normal((5, 1))
     with pytest.raises(mibench.InputError, match="too small"):
         KSG(k=5).estimate(x, y)
+    with pytest.raises(mibench.InputError, match="too small"):
+        KSG(k=(2, 5), metric="euclidean").estimate(x, y)
+    x, y = rng.standard_normal((20, 1)), rng.standard_normal((20, 1))  # above the minimum n
     with pytest.raises(mibench.InputError, match="constant"):
-        KSG().estimate(np.ones(5), y)
+        KSG().estimate(np.ones(20), y)
     x[2, 0] = np.nan
     with pytest.raises(mibench.InputError, match="NaN"):
         KSG().estimate(x, y)
+
+
+# --------------------------------------------------------------------------- bmi's estimator
+_BMI_SCRIPT = """
+import sys, numpy as np
+from bmi.estimators import KSGEnsembleFirstEstimator
+for path in sys.argv[1:]:
+    d = np.load(path)
+    est = KSGEnsembleFirstEstimator(neighborhoods=(5, 10))
+    est.fit(d["x"], d["y"])
+    p = est.get_predictions()
+    print(repr(p[5]), repr(p[10]))
+"""
+
+
+def _bmi_python() -> str | None:
+    """A Python that imports bmi (PyPI benchmark-mi, which needs numpy < 2 and jax 0.4.x): this
+    one, or the one named by $MIBENCH_BMI_PYTHON (a separate environment)."""
+    import importlib.util
+    import os
+    import sys
+
+    if importlib.util.find_spec("bmi") is not None:
+        return sys.executable
+    return os.environ.get("MIBENCH_BMI_PYTHON") or None
+
+
+@pytest.mark.slow
+def test_agrees_with_bmi_on_identical_data(tmp_path):
+    # bmi's KSGEnsembleFirstEstimator (default: Euclidean marginals, standardised, algorithm 1,
+    # neighborhoods (5, 10)) clips each k's estimate at 0 and computes distances with scikit-learn's
+    # dot-product formula; on tie-free data the counts are the same, so the estimates agree to
+    # float summation order
+    import subprocess
+
+    python = _bmi_python()
+    if python is None:
+        pytest.skip("bmi is not importable; set MIBENCH_BMI_PYTHON to a Python with "
+                    "benchmark-mi installed (it needs numpy<2 and jax==0.4.33)")
+    rng = np.random.default_rng(21)
+    cases = [_gauss(1500, 0.6, rng), _gauss(1500, 0.8, rng, 3, 3), _gauss(1500, 0.5, rng, 5, 2)]
+    paths = []
+    for i, (x, y) in enumerate(cases):
+        paths.append(str(tmp_path / f"case{i}.npz"))
+        np.savez(paths[-1], x=x, y=y)
+    out = subprocess.run([python, "-c", _BMI_SCRIPT, *paths], capture_output=True, text=True,
+                         timeout=600, check=True).stdout.split("\n")
+    for (x, y), line in zip(cases, out, strict=False):
+        ref = [float(v) for v in line.split()]
+        ours = KSG(k=(5, 10), metric="euclidean", noise=0).estimate(x, y).info["mi_per_k"]
+        assert np.maximum(ours, 0) == pytest.approx(ref, abs=1e-9)
+        assert min(ours) > 0.05  # the clipping played no part

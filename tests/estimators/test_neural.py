@@ -266,7 +266,7 @@ def test_registry_lists_neural_as_unavailable_without_torch():
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
 def test_min_samples_boundary(cls):
     est = cls(max_steps=20, eval_every=10)
-    n = est.min_samples()
+    n = mibench.required_n(est)  # min_samples() (8) raised to the class floor min_n (10)
     x, y = GaussianCorrelated().sample(n, np.random.default_rng(0))
     res = est.estimate(x, y, seed=0)
     assert math.isfinite(res.mi) and res.info["n_train"] >= 4 and res.info["n_test"] >= 2

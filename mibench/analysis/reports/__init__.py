@@ -29,8 +29,9 @@ __all__ = ["write_report", "figures", "tables", "FIGURES", "task_names_from_mani
 
 #: added to the estimate-vs-true caption when lower-bound estimators are in the run
 CEILINGS_NOTE = (" Dotted: ln of the rows a lower bound is evaluated on (n, or its test split "
-                 "n_test), above which no such bound can certify MI; dash-dotted: InfoNCE's "
-                 "ln(batch) ceiling; each drawn only in panels where it can bind.")
+                 "n_test), above which no such bound can certify MI; dash-dotted: an estimator's own "
+                 "ceiling (InfoNCE: ln of its batch size); each drawn only in panels where it can "
+                 "bind.")
 
 #: report figures: file stem -> caption
 FIGURES = {
@@ -150,10 +151,14 @@ def _html(summary, paper, mt, figs, out, manifest, title, digits) -> str:
     intro = [f"<p class=\"note\">{n_trials} trials in {len(summary)} cells "
              f"(task × estimator × n), {n_fail} failed or timed out. MI in nats, time in seconds.</p>"]
     skipped = (manifest or {}).get("skipped") or []
-    if skipped:
-        items = "".join(f"<li>{html.escape(str(s.get('estimator')))} on "
-                        f"{html.escape(str(s.get('scenario')))}: {html.escape(str(s.get('reason')))}</li>"
-                        for s in skipped[:50])
+    if skipped:  # one line per estimator, scenario and reason, not per scenario parameter set
+        groups: dict[tuple[str, str, str], int] = {}
+        for s in skipped:
+            key = (str(s.get("estimator")), str(s.get("scenario")), str(s.get("reason")))
+            groups[key] = groups.get(key, 0) + 1
+        items = "".join(f"<li>{html.escape(est)} on {html.escape(scen)}"
+                        f"{f' ({count} parameter sets)' if count > 1 else ''}: {html.escape(reason)}</li>"
+                        for (est, scen, reason), count in list(groups.items())[:50])
         intro.append(f"<p class=\"note\">Skipped pairs:</p><ul class=\"note\">{items}</ul>")
     sections = []
     for n, t in paper.items():
@@ -164,6 +169,7 @@ def _html(summary, paper, mt, figs, out, manifest, title, digits) -> str:
     sections.append(("All metrics", f"<p class=\"note\">{html.escape(tables.UNITS_NOTE)}</p>"
                      + tables.html_table(mt, digits)))
     if manifest:
-        info = {k: v for k, v in manifest.items() if k not in ("keys", "skipped", "task_names")}
+        hidden = ("keys", "skipped", "task_names", "report_digest")
+        info = {k: v for k, v in manifest.items() if k not in hidden}
         sections.append(("Run", "<pre>" + html.escape(json.dumps(info, indent=1, default=str)) + "</pre>"))
     return page(title, sections, "\n".join(intro))

@@ -59,9 +59,9 @@ def ceilings_to_draw(ceilings: pd.DataFrame, n: int, top: float) -> list[tuple[s
             what = f"ln n = ln {n_eval:g}" if n_eval == n else f"ln n_test = ln {n_eval:g}"
             out.append(("log_n", method, value, f"{what} ({method or 'lower bounds'})"))
     for _, row in c.iterrows():
-        if math.isfinite(row["log_batch"]) and row["log_batch"] <= 1.5 * top:
-            out.append(("log_batch", row["method"], float(row["log_batch"]),
-                        f"ln(batch) ceiling ({row['method']})"))
+        if math.isfinite(row["ceiling"]) and row["ceiling"] <= 1.5 * top:
+            out.append(("ceiling", row["method"], float(row["ceiling"]),
+                        f"own ceiling ({row['method']})"))
     return out
 
 

@@ -34,7 +34,8 @@ UNITS_NOTE = ("MI, bias, std, RMSE, median and IQR in nats; rel. bias = bias / t
               "added to its process's resident memory (peak minus the level just before it, MiB), "
               "median over seeds (summary.csv also has the process peak, peak_mem_mb); "
               "failures = failed + timed out; flags = seeds that raised each of the estimator's "
-              "warnings (e.g. InfoNCE saturated at its ln(batch) ceiling).")
+              "warnings (e.g. InfoNCE saturated at its ln(batch) ceiling); \"no std\": the "
+              "estimator reports no std of its own, so it has no coverage.")
 
 
 #: magnitudes from which a float is printed in scientific notation whatever ``sci`` says (a
@@ -60,10 +61,38 @@ def fmt(v, digits: int = 3, sci: bool = True) -> str:
     return f"{v:.{digits}f}"
 
 
-def _tex_cell(v, digits: int) -> str:
+#: text of a missing (NaN) value, by column: a coverage is missing when the estimator reports
+#: no std of its own
+MISSING_TEXT = {"coverage ±1 std": "no std", "coverage ±2 std": "no std",
+                "coverage_1std": "no std", "coverage_2std": "no std", "cov±2std": "no std"}
+
+
+def column_formatter(values, digits: int = 3, missing: str = ""):
+    """One format for a whole column: fixed ``digits`` decimals, or scientific notation for every
+    value when any needs it (a nonzero magnitude below 10^-digits, or >= 1e6), so 0.000862 and
+    0.006 never sit in one column in two formats. Returns ``value -> text``; NaN gives
+    ``missing``."""
+    nums = [float(v) for v in values if isinstance(v, (float, np.floating)) and math.isfinite(v)]
+    sci = any(v != 0 and (abs(v) < 10 ** -digits or abs(v) >= HUGE) for v in nums)
+
+    def format_value(v) -> str:
+        if isinstance(v, (float, np.floating)) and not math.isfinite(v):
+            return missing
+        if sci and isinstance(v, (float, np.floating)) and not (float(v).is_integer() and abs(v) < HUGE):
+            return f"{float(v):.{max(digits - 1, 1)}e}"
+        return fmt(v, digits, sci=False) if isinstance(v, (int, float, np.number)) else str(v)
+
+    return format_value
+
+
+def _formatters(df: pd.DataFrame, digits: int) -> dict:
+    return {c: column_formatter(df[c], digits, MISSING_TEXT.get(str(c), "")) for c in df.columns}
+
+
+def _tex_cell(v, digits: int, formatter=None) -> str:
     """A number for a LaTeX text cell (scientific notation set in math mode)."""
-    text = fmt(v, digits)
-    return f"${_tex_num(text)}$" if "e" in text else text
+    text = formatter(v) if formatter else fmt(v, digits)
+    return f"${_tex_num(text)}$" if "e" in text and text[0] in "-0123456789" else text
 
 
 def _tex_num(text: str) -> str:
@@ -121,10 +150,11 @@ def markdown(df: pd.DataFrame, digits: int = 3) -> str:
     align = "|" + "|".join("---:" if pd.api.types.is_numeric_dtype(df[c]) else ":---"
                            for c in df.columns) + "|"
     lines = [head, align]
+    formats = _formatters(df, digits)
     for _, row in df.iterrows():
         lines.append("| " + " | ".join(
-            _md_escape(fmt(v, digits) if isinstance(v, (int, float, np.number)) else v)
-            for v in row) + " |")
+            _md_escape(formats[c](v) if isinstance(v, (int, float, np.number)) else v)
+            for c, v in zip(df.columns, row, strict=False)) + " |")
     return "\n".join(lines)
 
 
@@ -176,9 +206,11 @@ def metrics_latex(df: pd.DataFrame, digits: int = 3) -> str:
     spec = "".join("r" if is_num else "l" for is_num in numeric)
     head = " & ".join(tex_escape(c) for c in df.columns) + r" \\"
     lines = [rf"\begin{{longtable}}{{{spec}}}", r"\toprule", head, r"\midrule", r"\endhead"]
+    formats = _formatters(df, digits)
     for _, row in df.iterrows():
-        lines.append(" & ".join(_tex_cell(v, digits) if is_num else tex_escape(v)
-                                for v, is_num in zip(row, numeric, strict=False)) + r" \\")
+        lines.append(" & ".join(_tex_cell(v, digits, formats[c]) if is_num else tex_escape(v)
+                                for c, v, is_num in zip(df.columns, row, numeric, strict=False))
+                     + r" \\")
     lines += [r"\bottomrule", r"\end{longtable}"]
     return "\n".join(lines)
 
@@ -188,13 +220,14 @@ def html_table(df: pd.DataFrame, digits: int = 3, bold_col: str | None = None) -
     """A plain HTML table (escaped; no external resources)."""
     out = ['<table class="t"><thead><tr>' + "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
            + "</tr></thead><tbody>"]
+    formats = _formatters(df, digits)
     for _, row in df.iterrows():
         cells = []
         for c, v in zip(df.columns, row, strict=False):
             if isinstance(v, tuple):
                 text, cls = _pm(v, digits), "num"
             elif isinstance(v, (int, float, np.number)):
-                text, cls = fmt(v, digits), "num"
+                text, cls = formats[c](v), "num"
             else:
                 text, cls = str(v), ""
             text = html.escape(text)

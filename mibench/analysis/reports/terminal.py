@@ -6,6 +6,8 @@ import json
 
 import pandas as pd
 
+from mibench.analysis.reports._tables import MISSING_TEXT, column_formatter
+
 
 def _cell_label(params_json: str) -> str:
     params = json.loads(params_json)
@@ -13,7 +15,8 @@ def _cell_label(params_json: str) -> str:
 
 
 def format_tables(summary: pd.DataFrame, digits: int = 3) -> str:
-    """One plain-text table per estimator: bias, std over seeds, RMSE, coverage, runtime, failures."""
+    """One plain-text table per estimator: bias, std over seeds, RMSE, coverage, runtime, failures
+    (one number format per column; see mibench.analysis.reports._tables.column_formatter)."""
     if summary.empty:
         return "(no results)"
     blocks = []
@@ -33,7 +36,8 @@ def format_tables(summary: pd.DataFrame, digits: int = 3) -> str:
         cols["time [s]"] = g["mean_wall_s"]
         cols["failed"] = g["failed"] + g.get("timeout", 0)
         table = pd.DataFrame(cols)
-        blocks.append(f"== {title}\n" + table.to_string(index=False, float_format=lambda v: f"{v:.{digits}g}"
-                                                          if abs(v) < 1e-3 and v != 0
-                                                          else f"{v:.{digits}f}"))
+        for c in table.columns:
+            if pd.api.types.is_float_dtype(table[c]):
+                table[c] = table[c].map(column_formatter(table[c], digits, MISSING_TEXT.get(c, "NaN")))
+        blocks.append(f"== {title}\n" + table.to_string(index=False))
     return "\n\n".join(blocks)
