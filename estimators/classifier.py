@@ -31,34 +31,12 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
-from estimators._checks import check_int
+from estimators._checks import check_int, hidden_tuple, is_real
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["ClassifierMI"]
-
-
-def _hidden(v):
-    if isinstance(v, int) and not isinstance(v, bool):
-        v = (v,)
-    if isinstance(v, str):
-        parts = v.replace(",", "/").split("/")
-        if not all(p.strip().isdigit() for p in parts):
-            return None
-        v = tuple(int(p) for p in parts)
-    try:
-        v = tuple(v)
-    except TypeError:
-        return None
-    if not v or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in v):
-        return None
-    return v
-
-
-def _real(v) -> bool:
-    return isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool) and \
-        math.isfinite(float(v))
 
 
 class ClassifierMI(Estimator):
@@ -133,21 +111,21 @@ class ClassifierMI(Estimator):
     def validate_params(self) -> None:
         if self.bound not in ("dv", "demi"):
             raise InputError(f"bound must be 'dv' or 'demi', got {self.bound!r}")
-        if _hidden(self.hidden) is None:
+        if hidden_tuple(self.hidden) is None:
             raise InputError(f"hidden must be a non-empty tuple of positive ints (or text like "
                              f"'64/64'), got {self.hidden!r}")
         for name, lo in (("learning_rate", "> 0"), ("l2", ">= 0")):
             v = getattr(self, name)
-            if not _real(v) or v < 0 or (lo == "> 0" and v == 0):
+            if not is_real(v) or v < 0 or (lo == "> 0" and v == 0):
                 raise InputError(f"{name} must be a finite number {lo}, got {v!r}")
         check_int(self, "max_iter")
         check_int(self, "batch_size")
         check_int(self, "patience")
         check_int(self, "threads")
         check_int(self, "test_negatives")
-        if not _real(self.test_fraction) or not 0.05 <= self.test_fraction <= 0.95:
+        if not is_real(self.test_fraction) or not 0.05 <= self.test_fraction <= 0.95:
             raise InputError(f"test_fraction must be in [0.05, 0.95], got {self.test_fraction!r}")
-        if not _real(self.clip) or not 0 < self.clip < 0.5:
+        if not is_real(self.clip) or not 0 < self.clip < 0.5:
             raise InputError(f"clip must be in (0, 0.5), got {self.clip!r}")
 
     def min_samples(self) -> int:
@@ -178,7 +156,7 @@ class ClassifierMI(Estimator):
         n_val = max(10, int(round(0.2 * tr.size)))
         va, tr = tr[:n_val], tr[n_val:]
         clip = float(self.clip)
-        clf = MLPClassifier(hidden_layer_sizes=_hidden(self.hidden), alpha=float(self.l2),
+        clf = MLPClassifier(hidden_layer_sizes=hidden_tuple(self.hidden), alpha=float(self.l2),
                             learning_rate_init=float(self.learning_rate),
                             batch_size=min(int(self.batch_size), 2 * len(tr)),
                             random_state=int(rng.integers(2**31 - 1)))

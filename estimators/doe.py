@@ -42,6 +42,7 @@ except ImportError as exc:  # torch or zuko missing
     raise UnavailableError("doe needs PyTorch and zuko: pip install 'mibench[neural]' (torch and "
                            f"zuko; CPU build: pip install torch==2.13.0 first) ({exc})") from exc
 
+from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
 from estimators.flow import INSTALL_HINT, _identity_init, normal_scores_map  # noqa: E402
 from estimators.neural._training import resolve_device, split_sizes  # noqa: E402
 
@@ -111,8 +112,6 @@ class DoE(Estimator):
         return 50
 
     def _estimate(self, x, y, *, seed):
-        from estimators.neural._estimators import _hidden_tuple
-
         n = x.shape[0]
         n_train, n_val, n_test = split_sizes(n, float(self.val_fraction), float(self.test_fraction))
         if n_test < 5:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 
 import numpy as np
 
@@ -48,20 +47,15 @@ try:
 except ImportError as exc:  # torch or zuko missing
     raise UnavailableError(f"flow needs PyTorch and zuko: {INSTALL_HINT} ({exc})") from exc
 
+from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
+from estimators._checks import is_int as _is_int  # noqa: E402
+from estimators._checks import is_real as _is_real  # noqa: E402
 from estimators.gaussian import logdet_bias  # noqa: E402
 from estimators.neural._training import resolve_device, split_sizes  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 __all__ = ["FlowMI", "gaussian_pointwise_mi", "INSTALL_HINT"]
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-def _is_real(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v))
 
 
 def gaussian_pointwise_mi(zx: np.ndarray, zy: np.ndarray) -> tuple[np.ndarray, int]:
@@ -224,8 +218,6 @@ class FlowMI(Estimator):
         self.threads = threads
 
     def validate_params(self) -> None:
-        from estimators.neural._estimators import _hidden_tuple
-
         def bad(name, expected):
             raise InputError(f"FlowMI: {name}={getattr(self, name)!r} is invalid; expected {expected}")
 
@@ -256,8 +248,6 @@ class FlowMI(Estimator):
         return 50
 
     def _estimate(self, x, y, *, seed):
-        from estimators.neural._estimators import _hidden_tuple
-
         n, dx = x.shape
         dy = y.shape[1]
         n_train, n_val, n_test = split_sizes(n, float(self.val_fraction), float(self.test_fraction))

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 
 import numpy as np
 
-from estimators._checks import check_int
+from estimators._checks import check_int, is_real
 from estimators._resample import half_sample_std
 from estimators.ksg import KSG
 from mibench import Capabilities, Estimate, Estimator, InputError
@@ -41,10 +40,6 @@ def torch_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def _is_real(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v))
 
 
 class LatentKSG(Estimator):
@@ -117,11 +112,11 @@ class LatentKSG(Estimator):
         if self.compressor == "autoencoder" and not torch_available():
             raise InputError("compressor='autoencoder' needs PyTorch: pip install "
                              "'mibench[neural]' (or use compressor='pca')")
-        if not _is_real(self.cross_weight) or self.cross_weight < 0:
+        if not is_real(self.cross_weight) or self.cross_weight < 0:
             raise InputError(f"cross_weight must be a finite number >= 0, got {self.cross_weight!r}")
-        if not _is_real(self.learning_rate) or self.learning_rate <= 0:
+        if not is_real(self.learning_rate) or self.learning_rate <= 0:
             raise InputError(f"learning_rate must be a finite number > 0, got {self.learning_rate!r}")
-        if not _is_real(self.test_fraction) or not 0.1 <= self.test_fraction <= 0.9:
+        if not is_real(self.test_fraction) or not 0.1 <= self.test_fraction <= 0.9:
             raise InputError(f"test_fraction must be in [0.1, 0.9], got {self.test_fraction!r}")
 
     def min_samples(self) -> int:
