@@ -5,13 +5,7 @@ import pytest
 
 import mibench
 from estimators.classifier import ClassifierMI
-
-
-def _gauss(n, rho, d, seed):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d))
-    y = rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n, d))
-    return x, y, -0.5 * d * np.log(1 - rho**2)
+from tests.estimators._data import gaussian_pair as _gauss
 
 
 @pytest.mark.parametrize("rho, d", [(0.9, 1), (0.8, 2)])

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from tests.estimators._data import gaussian_pair as _gauss
+
 pytest.importorskip("torch")
 pytest.importorskip("zuko")
 
@@ -10,12 +12,6 @@ from estimators.doe import DoE  # noqa: E402
 
 pytestmark = pytest.mark.neural
 
-
-def _gauss(n, rho, d, seed):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d))
-    y = rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n, d))
-    return x, y, -0.5 * d * np.log(1 - rho**2)
 
 
 def test_transformed_gaussian_within_sampling_error():

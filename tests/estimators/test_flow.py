@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import mibench
+from tests.estimators._data import gaussian_pair as _gauss
 
 pytest.importorskip("torch")
 pytest.importorskip("zuko")
@@ -15,12 +16,6 @@ from estimators.flow import FlowMI, gaussian_pointwise_mi, normal_scores_map  # 
 
 pytestmark = pytest.mark.neural
 
-
-def _gauss(n, rho, d, seed):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d))
-    y = rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n, d))
-    return x, y, -0.5 * d * np.log(1 - rho**2)
 
 
 def test_pointwise_gaussian_mi_averages_to_the_plugin_value():

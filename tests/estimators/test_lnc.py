@@ -6,13 +6,7 @@ import pytest
 import mibench
 from estimators.ksg import KSG
 from estimators.lnc import ALPHA_TABLE, LNC, MAX_DIM, lnc_log_volume_ratio, uniform_alpha
-
-
-def _gauss(n, rho, d, seed):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d))
-    y = rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n, d))
-    return x, y, -0.5 * d * np.log(1 - rho**2)
+from tests.estimators._data import gaussian_pair as _gauss
 
 
 def test_volume_ratio_matches_a_per_point_loop():
