@@ -61,11 +61,11 @@ def test_dimension_limit_is_declared_and_runner_skips_with_reason(tmp_path):
     x = np.random.default_rng(0).standard_normal((300, MAX_DIM + 1))
     with pytest.raises(mibench.InputError, match="dim"):
         LNC().estimate(x, x[:, :1], seed=0)
-    df = mibench.run("multinormal-dense", {"dim_x": [6], "dim_y": [1]}, estimators=["lnc", "ksg"],
+    df = mibench.run("multinormal-dense", {"dim_x": [3], "dim_y": [1]}, estimators=["lnc", "ksg"],
                      n=[200], seeds=1, store=tmp_path / "s.sqlite")
     assert set(df["estimator"]) == {"ksg"}
     skipped = df.attrs["skipped"]
-    assert [s["estimator"] for s in skipped] == ["lnc"] and "dim_x<=5" in skipped[0]["reason"]
+    assert [s["estimator"] for s in skipped] == ["lnc"] and "dim_x<=2" in skipped[0]["reason"]
 
 
 def test_k_must_exceed_joint_dimension():
