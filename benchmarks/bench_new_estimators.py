@@ -91,6 +91,8 @@ def cmd_timings(args):
         ("latent-ksg", {}, "embedded", 256),
     ]
     for name, params, data, d in cases:
+        if args.only and name not in args.only:
+            continue
         if not registry.estimators()[name].available:
             print(f"skip {name}: unavailable")
             continue
@@ -172,6 +174,7 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("timings")
     t.add_argument("--n", type=int, default=10_000)
+    t.add_argument("--only", nargs="*", help="estimator names to time (default: all)")
     lt = sub.add_parser("latent256")
     lt.add_argument("--n", type=int, default=10_000)
     lt.add_argument("--seed", type=int, default=0)

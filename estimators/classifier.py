@@ -7,7 +7,8 @@ Discriminative estimator of mutual information", arXiv:2010.01766 (2020).
 
 Recipe (held-out, as in both papers):
 
-1. standardise x and y with the training rows' statistics and split the rows into train / test;
+1. split the rows into train / test and map each column to normal scores through the training
+   rows' empirical CDF (strictly increasing, so MI is unchanged; heavy tails are tamed);
 2. training set: the joint pairs (x_i, y_i), label 1, and as many product pairs (x_i, y_pi(i))
    with a random permutation pi, label 0;
 3. fit scikit-learn's ``MLPClassifier`` (log-loss, Adam) epoch by epoch (``partial_fit``), fresh
@@ -32,6 +33,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from estimators._checks import check_int, hidden_tuple, is_real
+from estimators._margins import normal_scores_map
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 logger = logging.getLogger(__name__)
@@ -147,12 +149,10 @@ class ClassifierMI(Estimator):
         te, tr = perm[:n_test], perm[n_test:]
         if tr.size < 20:
             raise InputError(f"n={n} leaves {tr.size} training rows; need at least 20")
-        mx, sx = x[tr].mean(0), x[tr].std(0)
-        my, sy = y[tr].mean(0), y[tr].std(0)
-        sx[sx == 0] = 1.0
-        sy[sy == 0] = 1.0
-        xs, ys = (x - mx) / sx, (y - my) / sy
-
+        # normal scores (training rows' empirical CDF, then the normal quantile): MI unchanged,
+        # and heavy tails cannot blow up the log-odds (with plain standardising, a Cauchy-like
+        # 2x2 Student-t task gave -7.5 nats for a true 0.43)
+        xs, ys = normal_scores_map(x[tr], x), normal_scores_map(y[tr], y)
         n_val = max(10, int(round(0.2 * tr.size)))
         va, tr = tr[:n_val], tr[n_val:]
         clip = float(self.clip)

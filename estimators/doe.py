@@ -43,7 +43,8 @@ except ImportError as exc:  # torch or zuko missing
                            f"zuko; CPU build: pip install torch==2.13.0 first) ({exc})") from exc
 
 from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
-from estimators.flow import INSTALL_HINT, _identity_init, normal_scores_map  # noqa: E402
+from estimators._margins import normal_scores_map  # noqa: E402
+from estimators.flow import INSTALL_HINT, _identity_init  # noqa: E402
 from estimators.neural._training import resolve_device, split_sizes  # noqa: E402
 
 log = logging.getLogger(__name__)

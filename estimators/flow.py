@@ -50,12 +50,13 @@ except ImportError as exc:  # torch or zuko missing
 from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
 from estimators._checks import is_int as _is_int  # noqa: E402
 from estimators._checks import is_real as _is_real  # noqa: E402
+from estimators._margins import normal_scores_map  # noqa: E402
 from estimators.gaussian import logdet_bias  # noqa: E402
 from estimators.neural._training import resolve_device, split_sizes  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FlowMI", "gaussian_pointwise_mi", "INSTALL_HINT"]
+__all__ = ["FlowMI", "gaussian_pointwise_mi", "normal_scores_map", "INSTALL_HINT"]
 
 
 def gaussian_pointwise_mi(zx: np.ndarray, zy: np.ndarray) -> tuple[np.ndarray, int]:
@@ -84,22 +85,6 @@ def gaussian_pointwise_mi(zx: np.ndarray, zy: np.ndarray) -> tuple[np.ndarray, i
         raise EstimatorFailure("the latent covariance on the test split is singular (the flows "
                                "collapsed a direction); lower the learning rate") from exc
     return l_i, z.shape[1]
-
-
-def normal_scores_map(train: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Map each column of ``a`` through the training column's empirical CDF (linear interpolation
-    between the sorted training values, probabilities (rank + 0.5) / m, clipped at the ends)
-    and the standard normal quantile function. A strictly increasing map per column, so it
-    leaves MI unchanged; it Gaussianises the margins before the flows see them."""
-    from scipy.special import ndtri
-
-    m = train.shape[0]
-    p = (np.arange(m) + 0.5) / m
-    out = np.empty_like(a, dtype=np.float64)
-    for j in range(a.shape[1]):
-        s = np.sort(train[:, j])
-        out[:, j] = ndtri(np.interp(a[:, j], s, p))
-    return out
 
 
 def _identity_init(flow) -> None:
