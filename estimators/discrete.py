@@ -9,6 +9,7 @@ estimator (:func:`estimators._plugin.plugin_mi`).
 from __future__ import annotations
 
 from estimators._plugin import plugin_mi
+from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 __all__ = ["PluginDiscrete"]
@@ -21,6 +22,12 @@ class PluginDiscrete(Estimator):
     ----------
     correction : {"miller-madow", "none"}, default "miller-madow"
         Miller-Madow bias correction, or the raw plug-in value.
+    uncertainty : {"subsample", "none"}, default "subsample"
+        How ``Estimate.std`` is computed. "subsample": disjoint subsamples of n/2, n/3 and n/4
+        rows, variance extrapolated to n (Holmes & Nemenman 2019; about 4x the cost of one plain
+        estimate; needs n >= 8);
+        also reports ``subsample_bias`` in ``info``. "none": std=None at the cost of one
+        estimate. See :mod:`estimators._uncertainty`.
 
     Notes
     -----
@@ -30,20 +37,25 @@ class PluginDiscrete(Estimator):
     """
 
     capabilities = Capabilities(kinds=frozenset({("discrete", "discrete")}), max_dx=1, max_dy=1)
-    reports_std = False
+    reports_std = True
+    version = 1
     fallbacks = ("binning",)
 
-    def __init__(self, correction="miller-madow"):
+    def __init__(self, correction="miller-madow", uncertainty="subsample"):
         self.correction = correction
+        self.uncertainty = uncertainty
 
     def validate_params(self) -> None:
         if self.correction not in ("miller-madow", "none"):
             raise InputError(f"correction must be 'miller-madow' or 'none', got {self.correction!r}")
+        check_uncertainty(self, ("subsample", "none"))
 
     def min_samples(self) -> int:
-        return 2
+        return subsample_min_samples(self, 2)
 
     def _estimate(self, x, y, *, seed):
+        if self.uncertainty == "subsample":
+            return subsample_estimate(self, x, y, seed)
         res = plugin_mi(x[:, 0], y[:, 0], miller_madow=self.correction == "miller-madow")
         return Estimate(mi=res.mi, std=None, info={
             "mi_plugin": res.mi_plugin, "h_x": res.h_x, "h_y": res.h_y, "h_xy": res.h_xy,

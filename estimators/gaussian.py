@@ -6,6 +6,7 @@ import numpy as np
 from scipy.special import digamma
 
 from estimators._checks import check_bool
+from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 __all__ = ["Gaussian", "logdet_bias"]
@@ -39,6 +40,17 @@ class Gaussian(Estimator):
         ``dx dy / (2 n)``) is what "gaussian" means in reports; turn it on for the unbiased
         variant. The correction is a constant shift for given (n, dx, dy):
         ``1/2 [sum_{i=dx+1}^{dx+dy} psi((n-i)/2) - sum_{i=1}^{dy} psi((n-i)/2)]``.
+    uncertainty : {"analytic", "subsample", "none"}, default "analytic"
+        How ``Estimate.std`` is computed. "analytic": the delta-method (influence-function)
+        variance ``var(I) = var_i(phi_i) / n`` with ``phi_i = 1/2 (q_x,i + q_y,i - q_xy,i)`` and
+        ``q_A,i`` the squared Mahalanobis distance of row i in space A (the influence function
+        of the log-determinant MI). For a Gaussian pair it tends to ``sum rho_i^2 / n`` (rho_i
+        the canonical correlations); it uses the data's fourth moments, so it also holds for
+        non-Gaussian data with finite fourth moments (not for Student-t with nu <= 4). First
+        order: at independence it overstates the std (1.23x at n = 1000 in 1 + 1 dimensions,
+        300 seeds), the estimate then fluctuating as 1/n. Negligible cost. "subsample": as
+        for the k-NN estimators (:mod:`estimators._uncertainty`; about 4x the cost).
+        "none": std=None.
 
     Notes
     -----
@@ -50,18 +62,26 @@ class Gaussian(Estimator):
     """
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
-    reports_std = False
+    reports_std = True
+    version = 1
 
-    def __init__(self, bias_correction=False):
+    def __init__(self, bias_correction=False, uncertainty="analytic"):
         self.bias_correction = bias_correction
+        self.uncertainty = uncertainty
 
     def validate_params(self) -> None:
         check_bool(self, "bias_correction")
+        check_uncertainty(self, ("analytic", "subsample", "none"))
 
     def min_samples(self) -> int:
-        return 3
+        return subsample_min_samples(self, 3)
+
+    def min_samples_for(self, dim_x: int, dim_y: int) -> int:
+        return max(self.min_samples(), dim_x + dim_y + 1)  # a non-singular covariance
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
+        if self.uncertainty == "subsample":
+            return subsample_estimate(self, x, y, seed)
         n, dx = x.shape
         dy = y.shape[1]
         d = dx + dy
@@ -94,4 +114,26 @@ class Gaussian(Estimator):
         cc = np.clip(np.linalg.svd(m, compute_uv=False), 0.0, 1.0)
         info = {"n": int(n), "mi_plugin": float(mi_plugin),
                 "canonical_correlations": [float(c) for c in cc]}
-        return Estimate(mi=float(mi), std=None, info=info)
+        std = None
+        if self.uncertainty == "analytic":
+            std = _delta_method_std(z, lxy, ly, dx)
+            info["uncertainty"] = "analytic"
+        return Estimate(mi=float(mi), std=std, info=info)
+
+
+def _delta_method_std(z: np.ndarray, lxy: np.ndarray, ly: np.ndarray, dx: int) -> float:
+    """Delta-method std of the log-determinant MI from its influence function.
+
+    ``z`` (n, d) are the centred, scaled columns and ``s = z^T z`` their scatter with Cholesky
+    factors ``lxy`` (joint; its leading block factors the x block) and ``ly``. With the sample
+    covariance ``s / n``, ``q_A,i = n |L_A^{-1} z_A,i|^2``; the influence function of
+    ``1/2 [ln det S_x + ln det S_y - ln det S]`` at row i is ``1/2 (q_x,i + q_y,i - q_xy,i)``.
+    """
+    n = z.shape[0]
+    w = np.linalg.solve(lxy, z.T)  # (d, n); its first dx rows solve the x block
+    wy = np.linalg.solve(ly, z[:, dx:].T)
+    q_xy = n * (w * w).sum(axis=0)
+    q_x = n * (w[:dx] * w[:dx]).sum(axis=0)
+    q_y = n * (wy * wy).sum(axis=0)
+    phi = 0.5 * (q_x + q_y - q_xy)
+    return float(phi.std(ddof=1) / np.sqrt(n))

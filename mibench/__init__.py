@@ -31,6 +31,7 @@ _LAZY = {
     "estimate": "mibench.userdata.estimate", "read_data": "mibench.userdata.read",
     "mi_matrix": "mibench.userdata.matrix", "MIMatrix": "mibench.userdata.matrix",
     "recommend": "mibench.userdata.recommend",
+    "consistency": "mibench.userdata.consistency", "plot_consistency": "mibench.userdata.consistency",
     "summarize": "mibench.analysis.metrics", "write_report": "mibench.analysis.reports",
     "RunOptions": "mibench.execution.options",
     "monte_carlo_mi": "mibench.contracts.groundtruth",
@@ -51,6 +52,7 @@ __all__ = [
     "UnknownNameError", "as_2d", "check_xy", "required_n", "register", "unregister", "run", "load_run",
     "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend", "summarize", "write_report",
+    "consistency", "plot_consistency",
     "RunOptions", "make_estimator", "make_scenario", "monte_carlo_mi",
     "__version__",
 ]

@@ -184,7 +184,8 @@ def convert_value(value: Any, default: Any, what: str) -> Any:
         return value
     text = value.strip()
     if text.lower() in ("none", "null"):
-        return None
+        # a text default keeps the word: uncertainty="none" is a method name, not a missing value
+        return "none" if isinstance(default, str) and text.lower() == "none" else None
     try:
         if isinstance(default, bool):
             if text.lower() in ("true", "1", "yes", "on"):

@@ -13,6 +13,12 @@ Registered names
                          weights) has X ~ N(0, i^2 I_d), Y ~ N(i, 1e-4).
 ``sparse-inliers``       bmi v2 ``mult-sparse-w-inliers-dx-dy-2-2.0-f``: (1 - f) 2-pair Gaussian +
                          f product of its marginals; PMI = ln((1 - f) exp(PMI_G) + f).
+``bmi-ai``               bmi v2 ``1v1-AI``: six Gaussians drawing the letters A and I.
+``galaxy``               bmi v2 ``2v1-galaxy-speed-distance``: two balls, X spiralled.
+``waves``                bmi v2 ``2v1-waves-K-amplitude-frequency``: K balls, X sheared by a sine.
+
+The last two are Bend and Mix models (Czyz et al., TMLR): a mixture whose X is pushed through a
+diffeomorphism; the PMI is the mixture's at the unbent point.
 
 Monte-Carlo sizes (``mc_n``) are chosen so the first computation takes about a second or two
 and the standard error is a few 1e-4 nats (sd(PMI) ~ 0.5 / sqrt(2e6) = 3.5e-4).
@@ -322,3 +328,119 @@ class SparseInliers(DensityScenario):
         self._corr()
         # the MI does not depend on the dimensions: compute (and cache) it once, on 2 x 2
         return monte_carlo_mi(SparseInliers(2, 2, f), n=self.mc_n, seed=self.mc_seed)
+
+
+class BmiAI(GaussianMixtureScenario):
+    """bmi v2 ``1v1-AI``: six equal-weight 2-D Gaussians drawing the letters "A" and "I".
+
+    "I": means (1, 0), (1, 1), (1, -1) with covariances diag(0.01, 0.2), diag(0.05, 0.001) twice;
+    "A": means (-0.8, -0.2), (-1.2, 0), (-0.4, 0) with diag(0.03, 0.001) and two legs of variances
+    (0.04, 0.2) at correlation +0.95 and -0.95. bmi's value 0.7775 (1e5 draws); MC here ~0.7755.
+    """
+
+    default_grid: dict = {}
+    dim_x = 1
+    dim_y = 1
+
+    def __init__(self):
+        pass
+
+    def components(self):
+        vx, vy, r = 0.04, 0.2, 0.95
+        cxy = np.sqrt(vx * vy) * r
+        means = [[1.0, 0.0], [1.0, 1.0], [1.0, -1.0], [-0.8, -0.2], [-1.2, 0.0], [-0.4, 0.0]]
+        covs = [np.diag([0.01, 0.2]), np.diag([0.05, 0.001]), np.diag([0.05, 0.001]),
+                np.diag([0.03, 0.001]), [[vx, cxy], [cxy, vy]], [[vx, -cxy], [-cxy, vy]]]
+        return np.full(6, 1.0 / 6.0), means, covs
+
+
+class _BentMixture(GaussianMixtureScenario):
+    """A Gaussian mixture whose X is then pushed through a diffeomorphism ``_bend`` (a Bend and Mix
+    model): samples are bent, densities evaluated at the unbent point (with the log Jacobian of
+    the inverse), and the PMI is the base mixture's at the unbent point (the Jacobian cancels)."""
+
+    def _bend(self, x):
+        raise NotImplementedError
+
+    def _unbend(self, x):
+        raise NotImplementedError
+
+    def _log_jac_unbend(self, x):
+        """ln |det d unbend / dx| at the rows of x (n,)."""
+        return np.zeros(len(x))
+
+    def sample(self, n, rng):
+        x, y = super().sample(n, rng)
+        return np.ascontiguousarray(self._bend(x)), y
+
+    def logpdf_joint(self, x, y):
+        x = np.reshape(np.asarray(x, dtype=np.float64), (len(x), -1))
+        return super().logpdf_joint(self._unbend(x), y) + self._log_jac_unbend(x)
+
+    def logpdf_x(self, x):
+        x = np.reshape(np.asarray(x, dtype=np.float64), (len(x), -1))
+        return super().logpdf_x(self._unbend(x)) + self._log_jac_unbend(x)
+
+    def pmi(self, x, y):
+        x = np.reshape(np.asarray(x, dtype=np.float64), (len(x), -1))
+        return super().pmi(self._unbend(x), y)
+
+
+class Galaxy(_BentMixture):
+    """bmi v2 ``2v1-galaxy-{speed}-{distance}``: 1/2 N(-d/2 1_3, I_3) + 1/2 N(+d/2 1_3, I_3) on
+    (X_0, X_1, Y), then X spiralled in plane (0, 1) by the angle ``speed`` |x|^2 (not normalised
+    by the dimension; volume preserving, |x| unchanged). bmi's value 0.4933; MC here ~0.4940."""
+
+    default_grid = {"speed": [0.5], "distance": [3.0]}
+    dim_x = 2
+    dim_y = 1
+
+    def __init__(self, speed: float = 0.5, distance: float = 3.0):
+        self.speed = speed
+        self.distance = distance
+
+    def components(self):
+        h = as_float(self, "distance") / 2.0
+        return [0.5, 0.5], [[-h, -h, -h], [h, h, h]], [np.eye(3), np.eye(3)]
+
+    def _bend(self, x):
+        from scenarios.transforms import spiral
+        return spiral(x, as_float(self, "speed"), (0, 1))
+
+    def _unbend(self, x):
+        from scenarios.transforms import spiral
+        return spiral(x, as_float(self, "speed"), (0, 1), inverse=True)
+
+
+class Waves(_BentMixture):
+    """bmi v2 ``2v1-waves-{n_components}-{amplitude}-{frequency}``: K equal Gaussians on
+    (X_0, X_1, Y) with means 1.5 (k, 0, k mod 4) and covariance diag(0.1, 1, 0.1), k = 0..K-1;
+    then x_0 <- x_0 + amplitude sin(frequency x_1) (a shear, volume preserving) and
+    X <- (0.1 x_0 - 0.8, 0.5 x_1). bmi's value 1.3080 at (12, 5, 3); MC here ~1.3069."""
+
+    default_grid = {"n_components": [12], "amplitude": [5.0], "frequency": [3.0]}
+    dim_x = 2
+    dim_y = 1
+
+    def __init__(self, n_components: int = 12, amplitude: float = 5.0, frequency: float = 3.0):
+        self.n_components = n_components
+        self.amplitude = amplitude
+        self.frequency = frequency
+
+    def components(self):
+        k = as_int(self, "n_components", 1)
+        i = np.arange(k, dtype=np.float64)
+        means = 1.5 * np.column_stack([i, np.zeros(k), i % 4])
+        return np.full(k, 1.0 / k), means, np.repeat(np.diag([0.1, 1.0, 0.1])[None], k, axis=0)
+
+    def _bend(self, x):
+        a, f = as_float(self, "amplitude"), as_float(self, "frequency")
+        return np.column_stack([0.1 * (x[:, 0] + a * np.sin(f * x[:, 1])) - 0.8, 0.5 * x[:, 1]])
+
+    def _unbend(self, x):
+        a, f = as_float(self, "amplitude"), as_float(self, "frequency")
+        x1 = x[:, 1] / 0.5
+        return np.column_stack([(x[:, 0] + 0.8) / 0.1 - a * np.sin(f * x1), x1])
+
+    def _log_jac_unbend(self, x):
+        return np.full(len(x), -np.log(0.1 * 0.5))

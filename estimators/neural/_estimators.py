@@ -11,6 +11,7 @@ import torch
 from estimators._checks import hidden_tuple as _hidden_tuple
 from estimators._checks import is_int as _is_int
 from estimators._checks import is_real as _is_real
+from estimators._uncertainty import check_uncertainty
 from estimators.neural import _bounds
 from estimators.neural._training import (
     SATURATION_MARGIN,
@@ -24,6 +25,10 @@ from mibench import Capabilities, Estimate, Estimator, InputError
 _DEVICES = ("auto", "cpu", "cuda")
 #: standard error over test batches (nats) above which an estimate is flagged ``unstable``
 UNSTABLE_SE = 1.0
+#: folds of ``uncertainty="crossfit"``: five critics, each tested on its own fifth of the rows
+CROSSFIT_FOLDS = 5
+#: values of ``uncertainty`` the neural bounds accept
+UNCERTAINTY = ("test-batches", "crossfit", "none")
 
 
 class _NeuralEstimator(Estimator):
@@ -64,13 +69,22 @@ class _NeuralEstimator(Estimator):
         torch intra-op threads during the estimate (restored afterwards). One thread is the
         default because the runner parallelises over trials; on an oversubscribed machine
         OpenMP threads spin and two threads were several times slower than one.
+    uncertainty : {"test-batches", "crossfit", "none"}, default "test-batches"
+        How ``std`` is computed. "test-batches" (one training, today's cost): the standard
+        error of the mean across the disjoint test batches (sample std / sqrt(#batches)); None
+        with a single test batch. It covers test-sampling noise only, not training randomness,
+        so it is too small (see docs/calibration.md). "crossfit": 5-fold cross-fitting: the rows
+        are split into 5 folds, and for each fold a critic is trained on the other rows (with
+        ``val_fraction`` of n for validation) and tested on the fold; ``mi`` is the mean over all
+        test batches (every row tested once) and ``std`` the standard deviation of the 5 fold
+        estimates / sqrt(5), which includes training randomness (initialisation, batch order,
+        training rows). Costs 5 trainings (each on as many rows as the default split's), about
+        5x the time; ``test_fraction`` is then unused. "none": one training, std=None.
 
     Notes
     -----
     ``mi`` (nats) is the bound evaluated once on the held-out test split at the checkpoint with
-    the best validation bound; never a maximum over test evaluations. ``std`` is the standard
-    error of the mean across the disjoint test batches (sample std / sqrt(#batches)); it is None
-    with a single test batch. It covers test-sampling noise only, not training randomness.
+    the best validation bound; never a maximum over test evaluations.
 
     ``info`` holds: ``steps`` run, ``early_stopped``, ``best_step``, ``train_bound_final``
     (mean training-batch bound over the last evaluation window), ``val_bound_final``,
@@ -96,7 +110,8 @@ class _NeuralEstimator(Estimator):
 
     def __init__(self, *, critic="joint", hidden=(64, 32), embed_dim=16, activation="relu",
                  learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=50, patience=3,
-                 val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1):
+                 val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1,
+                 uncertainty="test-batches"):
         self.critic = critic
         self.hidden = hidden
         self.embed_dim = embed_dim
@@ -110,6 +125,7 @@ class _NeuralEstimator(Estimator):
         self.test_fraction = test_fraction
         self.device = device
         self.threads = threads
+        self.uncertainty = uncertainty
 
     # ------------------------------------------------------------------ validation
     def validate_params(self) -> None:
@@ -143,6 +159,7 @@ class _NeuralEstimator(Estimator):
         if not isinstance(dev, str) or not (dev in _DEVICES or (
                 dev.startswith("cuda:") and dev[5:].isdigit())):
             bad("device", "'cpu', 'auto', 'cuda' or 'cuda:<index>'")
+        check_uncertainty(self, UNCERTAINTY)
         self._validate_extra()
 
     def _validate_extra(self) -> None:
@@ -184,21 +201,40 @@ class _NeuralEstimator(Estimator):
         devices = []
         if cfg.device != "cpu" and torch.cuda.is_available():
             devices = list(range(torch.cuda.device_count()))
+        crossfit = self.uncertainty == "crossfit"
         try:
             torch.set_num_threads(cfg.threads)
             with torch.random.fork_rng(devices=devices):
-                test_vals, info = train_and_test(x, y, cfg, self._objective(), self._value_fn(), rng)
+                if crossfit:  # one critic per fold, each tested on its own fold
+                    folds = np.array_split(rng.permutation(x.shape[0]), CROSSFIT_FOLDS)
+                    runs = [train_and_test(x, y, cfg, self._objective(), self._value_fn(), rng,
+                                           test_rows=fold) for fold in folds]
+                else:
+                    runs = [train_and_test(x, y, cfg, self._objective(), self._value_fn(), rng)]
         finally:
             torch.set_num_threads(old_threads)
+        test_vals = np.concatenate([vals for vals, _ in runs])
+        info = runs[0][1]
         mi = float(test_vals.mean())
-        std = float(test_vals.std(ddof=1) / math.sqrt(len(test_vals))) if len(test_vals) > 1 else None
+        batch_se = (float(test_vals.std(ddof=1) / math.sqrt(len(test_vals)))
+                    if len(test_vals) > 1 else None)
+        std = batch_se if self.uncertainty == "test-batches" else None
+        if crossfit:
+            fold_mi = [float(vals.mean()) for vals, _ in runs]
+            std = float(np.std(fold_mi, ddof=1) / math.sqrt(len(fold_mi)))
+            for key in ("still_improving", "collapsed"):
+                info[key] = any(i[key] for _, i in runs)
+            info.update(crossfit_fold_estimates=fold_mi, n_test=int(x.shape[0]),
+                        n_test_batches=int(len(test_vals)),
+                        steps_per_fold=[int(i["steps"]) for _, i in runs])
+        info["uncertainty"] = str(self.uncertainty)
         info["bound"] = self._bound_name
         # significantly negative: the held-out bound is below 0 by more than 2 s.e., i.e. the
         # critic does worse than a constant one (overfitting or a failed fit)
-        info["negative"] = bool(mi + 2.0 * (std or 0.0) < 0)
+        info["negative"] = bool(mi + 2.0 * (std or batch_se or 0.0) < 0)
         # unstable: the test batches disagree by more than UNSTABLE_SE nats of standard error, e.g.
         # NWJ's e^(T-1) term on a heavy-tailed test point (a Cauchy task gave -1.3e36 +- 4e35)
-        info["unstable"] = bool(std is not None and std > UNSTABLE_SE)
+        info["unstable"] = bool(batch_se is not None and batch_se > UNSTABLE_SE)
         info["saturated"] = False
         self._finish_info(mi, info)
         info["flags"] = [k for k in ("still_improving", "collapsed", "negative", "unstable",
@@ -225,11 +261,13 @@ class MINE(_NeuralEstimator):
 
     def __init__(self, *, critic="joint", hidden=(64, 32), embed_dim=16, activation="relu",
                  learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=50, patience=3,
-                 val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1, ema_decay=0.99):
+                 val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1,
+                 uncertainty="test-batches", ema_decay=0.99):
         super().__init__(critic=critic, hidden=hidden, embed_dim=embed_dim, activation=activation,
                          learning_rate=learning_rate, batch_size=batch_size, max_steps=max_steps,
                          eval_every=eval_every, patience=patience, val_fraction=val_fraction,
-                         test_fraction=test_fraction, device=device, threads=threads)
+                         test_fraction=test_fraction, device=device, threads=threads,
+                         uncertainty=uncertainty)
         self.ema_decay = ema_decay
 
     def _validate_extra(self):
@@ -294,11 +332,13 @@ class SMILE(_NeuralEstimator):
 
     def __init__(self, *, critic="joint", hidden=(64, 32), embed_dim=16, activation="relu",
                  learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=50, patience=3,
-                 val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1, clip=5.0):
+                 val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1,
+                 uncertainty="test-batches", clip=5.0):
         super().__init__(critic=critic, hidden=hidden, embed_dim=embed_dim, activation=activation,
                          learning_rate=learning_rate, batch_size=batch_size, max_steps=max_steps,
                          eval_every=eval_every, patience=patience, val_fraction=val_fraction,
-                         test_fraction=test_fraction, device=device, threads=threads)
+                         test_fraction=test_fraction, device=device, threads=threads,
+                         uncertainty=uncertainty)
         self.clip = clip
 
     def _validate_extra(self):

@@ -99,17 +99,27 @@ def _evaluate(critic, value_fn, x, y, batch_size) -> tuple[np.ndarray, float]:
 
 
 def train_and_test(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, objective, value_fn,
-                   rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+                   rng: np.random.Generator, test_rows: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, dict]:
     """Run the protocol. Returns the per-test-batch bound values and the diagnostics dict.
 
     ``objective.loss(S) -> (loss, value)`` drives training; ``value_fn(S)`` is the bound used
-    for validation and test. Raises EstimatorFailure on NaN/inf.
+    for validation and test. Raises EstimatorFailure on NaN/inf. ``test_rows`` (cross-fitting)
+    fixes the test rows; the others are split into training and ``round(n * val_fraction)``
+    validation rows.
     """
     device = resolve_device(cfg.device)
     n = x.shape[0]
-    n_train, n_val, n_test = split_sizes(n, cfg.val_fraction, cfg.test_fraction)
-    perm = rng.permutation(n)
-    tr, va, te = perm[:n_train], perm[n_train:n_train + n_val], perm[n_train + n_val:]
+    if test_rows is None:
+        n_train, n_val, n_test = split_sizes(n, cfg.val_fraction, cfg.test_fraction)
+        perm = rng.permutation(n)
+        tr, va, te = perm[:n_train], perm[n_train:n_train + n_val], perm[n_train + n_val:]
+    else:
+        te = np.asarray(test_rows)
+        rest = rng.permutation(np.setdiff1d(np.arange(n), te))
+        n_test, n_val = te.size, split_sizes(n, cfg.val_fraction, cfg.test_fraction)[1]
+        n_train = rest.size - n_val
+        tr, va = rest[:n_train], rest[n_train:]
     mx, sx = x[tr].mean(0), x[tr].std(0)
     my, sy = y[tr].mean(0), y[tr].std(0)
     sx[sx == 0] = 1.0  # a column constant on the training rows only: centre it, do not scale

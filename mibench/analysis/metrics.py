@@ -59,6 +59,7 @@ def _cell_metrics(g: pd.DataFrame) -> pd.Series:
         "mean_reported_std": own.mean() if has_std else np.nan,
         "coverage_1std": float(np.mean(np.abs(err_own) <= own)) if has_std else np.nan,
         "coverage_2std": float(np.mean(np.abs(err_own) <= 2 * own)) if has_std else np.nan,
+        **_calibration(est[with_std], own, mean, est.std(ddof=1) if n_ok > 1 else np.nan, n_ok),
         "mean_wall_s": wall.mean() if n_ok else np.nan,
         "median_wall_s": float(np.median(wall)) if n_ok else np.nan,
         "mean_cpu_s": ok["cpu_s"].to_numpy(float).mean() if n_ok else np.nan,
@@ -75,6 +76,36 @@ def _cell_metrics(g: pd.DataFrame) -> pd.Series:
     out["mem_increase_mb"] = float(np.nanmedian(added)) if np.isfinite(added).any() else np.nan
     out["flags"] = _flag_counts(ok["info"]) if "info" in ok else ""
     return pd.Series(out)
+
+
+#: two-sided normal quantile of the std_ratio interval (95 %)
+_Z95 = 1.959963984540054
+
+
+def _calibration(est: np.ndarray, own: np.ndarray, mean: float, spread: float, n_ok: int) -> dict:
+    """Calibration of the reported std in one cell (see :func:`summarize`): ``est`` and ``own``
+    are the estimates and stds of the seeds that reported one, ``spread`` the std over all
+    ``n_ok`` successful seeds."""
+    m = len(own)
+    out = {"std_ratio": np.nan, "std_ratio_lo": np.nan, "std_ratio_hi": np.nan,
+           "coverage_mean_1std": np.nan, "coverage_mean_2std": np.nan}
+    if m == 0:
+        return out
+    dev = np.abs(est - mean)
+    out["coverage_mean_1std"] = float(np.mean(dev <= own))
+    out["coverage_mean_2std"] = float(np.mean(dev <= 2 * own))
+    mean_own = float(own.mean())
+    if n_ok < 2 or not spread > 0 or not mean_own > 0:
+        return out
+    ratio = mean_own / spread
+    # relative standard errors, combined on the log scale: the std over the seeds (normal
+    # errors: 1 / sqrt(2 (m - 1))) and the mean of the reported stds (their spread / sqrt(m))
+    rel_spread = 1.0 / np.sqrt(2.0 * (n_ok - 1))
+    rel_own = float(own.std(ddof=1) / np.sqrt(m) / mean_own) if m > 1 else 0.0
+    se_log = float(np.hypot(rel_spread, rel_own))
+    out.update(std_ratio=float(ratio), std_ratio_lo=float(ratio * np.exp(-_Z95 * se_log)),
+               std_ratio_hi=float(ratio * np.exp(_Z95 * se_log)))
+    return out
 
 
 def _flag_counts(infos) -> str:
@@ -99,6 +130,12 @@ def summarize(trials: pd.DataFrame) -> pd.DataFrame:
     percentile), ``with_std`` (successful seeds that reported a std), and over those seeds
     ``mean_reported_std`` (the estimator's own std) and ``coverage_1std`` / ``coverage_2std``
     (fraction with |est - true| <= 1 / 2 reported std; NaN when no seed reported one),
+    ``coverage_mean_1std`` / ``coverage_mean_2std`` (the same around the seeds' mean instead of
+    the truth: low coverage around the truth but not around the mean is bias, low coverage around
+    both is a too-small error bar), ``std_ratio`` = mean reported std / std of the estimates over
+    the seeds (1 for an honest error bar; > 1 too wide, < 1 too narrow) with ``std_ratio_lo`` and
+    ``std_ratio_hi``, its 95 % interval from the sampling error of both stds (normal errors:
+    relative s.e. 1 / sqrt(2 (m - 1)) for a std over m seeds, combined on the log scale),
     ``mean_wall_s``, ``median_wall_s``, ``mean_cpu_s`` (seconds), ``peak_mem_mb`` (the
     maximum over seeds of the process's peak resident memory during the trial, MiB; includes
     the interpreter, loaded libraries and the data, so it does not compare estimators) and
@@ -217,3 +254,57 @@ def _parse_info(value) -> dict:
     except ValueError:
         return {}
     return out if isinstance(out, dict) else {}
+
+
+def coverage_curve(trials: pd.DataFrame, levels=(0.5, 0.6, 0.683, 0.8, 0.9, 0.954, 0.99)
+                   ) -> pd.DataFrame:
+    """Observed vs nominal coverage of the estimators' own normal intervals, per method and n.
+
+    For each nominal level p, the interval is est ± z_p std with z_p the two-sided normal
+    quantile; ``coverage`` is the fraction of the successful trials reporting a finite std
+    (pooled over tasks) whose interval holds the true MI, ``coverage_mean`` the fraction holding
+    their cell's mean estimate (separates a bad error bar from bias). Columns: METHOD + ``n``,
+    ``nominal``, ``coverage``, ``coverage_mean``, ``trials``; empty when no trial reports a std.
+    """
+    from scipy.stats import norm
+
+    cols = METHOD + ["n", "nominal", "coverage", "coverage_mean", "trials"]
+    if trials.empty or "std" not in trials:
+        return pd.DataFrame(columns=cols)
+    ok = trials[(trials["status"] == "ok")].copy()
+    ok["std"] = pd.to_numeric(ok["std"], errors="coerce")
+    ok["mi"] = pd.to_numeric(ok["mi"], errors="coerce")
+    ok["_mean"] = ok.groupby(CELL, dropna=False)["mi"].transform("mean")
+    ok = ok[np.isfinite(ok["std"].to_numpy(float))]
+    rows = []
+    for (est, params, n), g in ok.groupby(METHOD + ["n"], sort=True):
+        mi, sd = g["mi"].to_numpy(float), g["std"].to_numpy(float)
+        err, dev = np.abs(mi - g["true_mi"].to_numpy(float)), np.abs(mi - g["_mean"].to_numpy(float))
+        for p in levels:
+            z = float(norm.ppf(0.5 + p / 2))
+            rows.append({"estimator": est, "estimator_params": params, "n": int(n),
+                         "nominal": float(p), "coverage": float(np.mean(err <= z * sd)),
+                         "coverage_mean": float(np.mean(dev <= z * sd)), "trials": len(g)})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def calibration_goal(summary: pd.DataFrame, *, min_n: int = 2000, low: float = 0.75,
+                     high: float = 1.33) -> pd.DataFrame:
+    """Per method: the fraction of tasks (over cells with n >= ``min_n``) whose ``std_ratio``
+    lies in [low, high], the issue-15 goal (>= 80 %). Columns: METHOD + ``cells``,
+    ``in_range``, ``fraction``, ``median_std_ratio``, ``seeds`` (median successful seeds per cell).
+    Cells without a std_ratio (no reported std) are left out.
+    """
+    cols = METHOD + ["cells", "in_range", "fraction", "median_std_ratio", "seeds"]
+    if summary.empty or "std_ratio" not in summary:
+        return pd.DataFrame(columns=cols)
+    s = summary[(summary["n"] >= min_n) & summary["std_ratio"].notna()]
+    rows = []
+    for (est, params), g in s.groupby(METHOD, sort=True):
+        r = g["std_ratio"].to_numpy(float)
+        inside = int(np.sum((r >= low) & (r <= high)))
+        rows.append({"estimator": est, "estimator_params": params, "cells": len(g),
+                     "in_range": inside, "fraction": inside / len(g),
+                     "median_std_ratio": float(np.median(r)),
+                     "seeds": int(np.median(g["with_std"]))})
+    return pd.DataFrame(rows, columns=cols)

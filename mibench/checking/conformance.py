@@ -14,14 +14,17 @@ Each check exercises one clause of the estimator contract (see ``mibench.Estimat
 - ``init_does_no_work``: ``__init__`` accepts any value without validating it and sets no other
   attribute (hyperparameters are validated in ``validate_params`` when the work starts).
 - ``output_types``: ``estimate`` returns an ``Estimate`` with a finite float ``mi``, ``std`` a finite
-  float >= 0 when ``reports_std`` and None otherwise, and a JSON-serialisable ``info``.
+  float >= 0 when ``reports_std`` and None otherwise, and a JSON-serialisable ``info``. An estimator
+  that declares an ``uncertainty`` hyperparameter (the shared spelling of the error-bar method)
+  must report a finite std >= 0 with every value but ``"none"``, and None with ``"none"``.
 - ``accepts_shapes``: 1-D arrays, ``(n, 1)`` arrays and lists give the same estimate; ``(n, d)`` with
   ``d = 2`` works where the capabilities allow it.
 - ``rejects_bad_input``: NaN, inf, mismatched lengths, non-numeric data, 3-D arrays, ``None``, a
   constant column and n below the minimum (``mibench.required_n``: ``min_n`` and
   ``min_samples()``) raise ``mibench.InputError`` / ``InputTypeError``.
 - ``rejects_bad_params``: a non-numeric value for a numeric (or boolean) hyperparameter raises
-  ``InputError`` / ``InputTypeError`` naming the parameter.
+  ``InputError`` / ``InputTypeError`` naming the parameter; so does an unknown ``uncertainty``
+  method, whose message also lists the supported ones (at least ``"none"``).
 - ``deterministic``: the same seed gives the same result, and the input arrays are not modified.
 - ``independent_small``: independent data gives ``|mi| < independent_max`` (default 0.15 nats).
 - ``dependent_large``: a strongly dependent pair (about 1.4-1.6 nats) gives ``mi > dependent_min``

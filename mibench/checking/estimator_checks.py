@@ -151,7 +151,9 @@ def check_output_types(ctx: _Context) -> None:
         raise _Fail(f"mi is {type(res.mi).__name__} ({res.mi!r}); return a python float in nats")
     if not math.isfinite(res.mi):
         raise _Fail(f"mi is {res.mi!r} on clean, strongly dependent data")
-    if type(est).reports_std:
+    if "uncertainty" in est.get_params():
+        _check_declared_uncertainty(ctx, x, y, res)
+    elif type(est).reports_std:
         if res.std is None or isinstance(res.std, bool) or not isinstance(res.std, float):
             raise _Fail(f"reports_std is True but std is {res.std!r}; return a python float")
         if not (math.isfinite(res.std) and res.std >= 0):
@@ -165,6 +167,19 @@ def check_output_types(ctx: _Context) -> None:
     except (TypeError, ValueError) as exc:
         raise _Fail(f"info is not JSON-serialisable ({exc}); use python ints/floats/str/lists, "
                     "not numpy scalars or arrays") from None
+
+
+def _check_declared_uncertainty(ctx: _Context, x, y, res: Estimate) -> None:
+    """``uncertainty`` other than "none": a finite std >= 0; "none": std None."""
+    method = ctx.make().get_params()["uncertainty"]
+    if method != "none":
+        if res.std is None or isinstance(res.std, bool) or not isinstance(res.std, float) \
+                or not (math.isfinite(res.std) and res.std >= 0):
+            raise _Fail(f"uncertainty={method!r} but std = {res.std!r}; an estimator declaring "
+                        "uncertainty must report a finite python float >= 0")
+    plain = ctx.estimate(x, y, est=ctx.make(uncertainty="none"))
+    if plain.std is not None:
+        raise _Fail(f"uncertainty='none' but std = {plain.std!r}; return None")
 
 
 def check_accepts_shapes(ctx: _Context) -> None:
@@ -239,6 +254,13 @@ def check_rejects_bad_params(ctx: _Context) -> None:
         est = ctx.make(**{name: "not-a-number"})
         _raises(lambda est=est: ctx.estimate(x, y, est=est), (InputError, InputTypeError),
                 f"{name}='not-a-number'", must_mention=name)
+    if "uncertainty" in sig.parameters:
+        tried.append("uncertainty")
+        est = ctx.make(uncertainty="no-such-method")
+        _raises(lambda est=est: ctx.estimate(x, y, est=est), (InputError,),
+                "uncertainty='no-such-method'", must_mention="uncertainty")
+        _raises(lambda est=est: ctx.estimate(x, y, est=est), (InputError,),
+                "uncertainty='no-such-method'", must_mention="'none'")
     if not tried:
         raise _Skip("no numeric or boolean hyperparameter")
 

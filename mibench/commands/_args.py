@@ -72,7 +72,9 @@ def run_options_parser() -> argparse.ArgumentParser:
     how.add_argument("--threads", type=int, default=1,
                      help="BLAS/OpenMP threads per estimate (default 1; pinned in every worker)")
     how.add_argument("--store", type=Path, metavar="FILE",
-                     help="result store; re-running the same command recomputes only what is missing")
+                     help="result store (default $MIBENCH_RESULTS/runs/store.sqlite, MIBENCH_RESULTS "
+                          "defaulting to ./results); re-running the same command recomputes only "
+                          "what is missing")
     how.add_argument("--fresh", action="store_true", help="recompute what the store already holds")
     how.add_argument("--rerun-failed", action="store_true",
                      help="retry stored estimates that failed or timed out (the rest stay cached)")

@@ -69,17 +69,12 @@ def describe_table(table, path) -> str:
     return f"{path}: n={table.n}{dropped}"
 
 
-def handle(args) -> int:
-    from mibench.contracts import CONTINUOUS, InputError
-    from mibench.execution.progress import Progress
-    from mibench.execution.runner import default_store_path
-    from mibench.userdata.columns import prepare, select_columns, variable
-    from mibench.userdata.estimate import estimate_table
+def load_table(args):
+    """Read ``args.file`` and prepare its ``--x`` and ``--y`` columns: (table, xcols, ycols)."""
+    from mibench.contracts import InputError
+    from mibench.userdata.columns import prepare, select_columns
     from mibench.userdata.read import read_data
-    from mibench.userdata.recommend import calibrate, candidates_with, format_recommendation
 
-    check_common(args)
-    options = run_options(args, store=default_store_path())
     df = read_data(args.file)
     xcols = select_columns(df, split_list(args.x), "--x")
     ycols = select_columns(df, split_list(args.y), "--y")
@@ -89,6 +84,20 @@ def handle(args) -> int:
     table = prepare(df, xcols + ycols, dropna=args.dropna, discrete=split_list(args.discrete) or None,
                     continuous=split_list(args.continuous) or None, max_levels=args.max_levels,
                     source=str(args.file))
+    return table, xcols, ycols
+
+
+def handle(args) -> int:
+    from mibench.contracts import CONTINUOUS, InputError
+    from mibench.execution.progress import Progress
+    from mibench.execution.runner import default_store_path
+    from mibench.userdata.columns import variable
+    from mibench.userdata.estimate import estimate_table
+    from mibench.userdata.recommend import calibrate, candidates_with, format_recommendation
+
+    check_common(args)
+    options = run_options(args, store=default_store_path())
+    table, xcols, ycols = load_table(args)
     estimators = split_list(args.estimator) or None
     if args.recommend:  # refused before any work
         xv, xk = variable(table, xcols)

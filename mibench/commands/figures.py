@@ -11,7 +11,7 @@ def register(sub) -> None:
     from mibench.figures import FIGURE_SETS
 
     p = sub.add_parser("figures", parents=[run_options_parser()],
-                       help="reproduce a paper's figures (gmm-mi-paper, beyond-normal)",
+                       help="reproduce a paper's figures (gmm-mi-paper, beyond-normal, high-dimension)",
                        description="Run the trials a paper's figures need (stored, so a re-run "
                                    "recomputes nothing) and draw them as PNG and PDF.")
     p.add_argument("name", choices=sorted(FIGURE_SETS), help="figure set")
@@ -24,14 +24,20 @@ def register(sub) -> None:
                    help="gmm-mi-paper: realisations of the invariance study (paper: 500)")
     p.add_argument("--only", metavar="PART[,PART]",
                    help="gmm-mi-paper: draw only some of sweeps, invariance, bootstrap")
-    p.add_argument("--seeds", type=int, help="beyond-normal: seeds per cell (paper: 10)")
-    p.add_argument("--n", action="append", metavar="N1,N2", help="beyond-normal: sample sizes")
+    p.add_argument("--seeds", type=int, help="beyond-normal, high-dimension: seeds per cell "
+                                             "(beyond-normal paper: 10; high-dimension: 3)")
+    p.add_argument("--n", action="append", metavar="N1,N2",
+                   help="beyond-normal: sample sizes; high-dimension: one sample size (default 1000)")
     p.add_argument("--estimator", action="append", metavar="NAME[:k=v]",
-                   help="beyond-normal: estimators (default: the paper set)")
+                   help="beyond-normal, high-dimension: estimators (default: the paper set / the "
+                        "hd suite's)")
     p.add_argument("--reuse-summary", type=Path, metavar="CSV",
                    help="beyond-normal: run only --estimator / --complexity-estimator and draw the "
                         "other default estimators from this earlier beyond_normal_summary.csv "
                         "(same tasks, n and seeds; the titles say so)")
+    p.add_argument("--stored-only", action="store_true",
+                   help="beyond-normal: the sample-complexity figure runs nothing and draws the "
+                        "trials the store holds (a task x estimator missing some n: 'not run')")
     p.add_argument("--complexity-estimator", action="append", metavar="NAME[:k=v]",
                    help="beyond-normal: estimators of the sample-complexity figure ('none': "
                         "only those of --reuse-summary), which runs "
@@ -57,9 +63,10 @@ def handle(args) -> int:
                        else results_root() / "figures" / args.name)
     kw = {}
     if args.name == "gmm-mi-paper":
-        if args.seeds or args.n or args.estimator or args.complexity_estimator or args.reuse_summary:
-            raise InputError("--seeds, --n, --estimator, --complexity-estimator and "
-                             "--reuse-summary apply to beyond-normal only")
+        if (args.seeds or args.n or args.estimator or args.complexity_estimator
+                or args.reuse_summary or args.stored_only):
+            raise InputError("--seeds, --n, --estimator, --complexity-estimator, --reuse-summary "
+                             "and --stored-only apply to beyond-normal only")
         kw["realisations"] = args.realisations
         if args.only:
             parts = split_list([args.only])
@@ -77,11 +84,14 @@ def handle(args) -> int:
         if kw["complexity_estimators"] == [("none", {})]:  # with --reuse-summary: run none
             kw["complexity_estimators"] = []
         if args.reuse_summary is not None:
+            if args.name != "beyond-normal":
+                raise InputError("--reuse-summary applies to beyond-normal only")
             if not args.reuse_summary.is_file():
                 raise InputError(f"--reuse-summary: no such file {args.reuse_summary}")
             if not (args.estimator or args.complexity_estimator):
                 raise InputError("--reuse-summary needs --estimator (the estimators to run now)")
             kw["reuse"] = args.reuse_summary
+        kw["stored_only"] = args.stored_only
     prepare_dir(out, "--out")  # before any work
     paths = module.make(out, quick=args.quick, options=options,
                         progress=not args.quiet, **kw)

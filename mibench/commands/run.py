@@ -12,6 +12,7 @@ from mibench.commands._args import (
     parse_params,
     run_options,
     run_options_parser,
+    split_list,
 )
 
 
@@ -30,6 +31,9 @@ def register(sub) -> None:
                       help="scenario parameter values (repeatable); default: the scenario's grid")
     what.add_argument("--estimator", action="append", metavar="NAME[:k=v]",
                       help="estimator(s), repeatable and comma-separated; default: every available one")
+    what.add_argument("--task", action="append", metavar="LABEL[,LABEL]",
+                      help="with --suite: run only the entries with these labels (e.g. bmi task ids "
+                           "such as 1v1-AI)")
     what.add_argument("--n", action="append", metavar="N1,N2", help="sample sizes (default 200,1000)")
     what.add_argument("--seeds", type=int, help="number of seeds per cell (default 5)")
     how = p.add_argument_group("output")
@@ -55,6 +59,8 @@ def handle(args) -> int:
     options = run_options(args)
     if bool(args.scenario) == bool(args.suite):
         raise InputError("give either --scenario NAME or --suite NAME|FILE")
+    if args.task and not args.suite:
+        raise InputError("--task selects entries of a suite; use it with --suite")
     if args.suite:
         from mibench.planning.suites import load_suite
 
@@ -64,6 +70,8 @@ def handle(args) -> int:
             raise InputError("a suite names its own scenarios, estimators, n and seeds; "
                              f"drop {', '.join(given)}")
         suite = load_suite(args.suite)
+        if args.task:
+            suite = suite.select(split_list(args.task))
         trials, skipped = suite.plan()
         label = suite.name
     else:

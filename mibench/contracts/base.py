@@ -167,6 +167,14 @@ class Estimator(_Params):
         class-wide floor ``min_n`` applies on top of it."""
         return 2
 
+    def min_samples_for(self, dim_x: int, dim_y: int) -> int:
+        """Smallest n this configuration needs at these dimensions (default ``min_samples()``).
+
+        Planning skips, with the reason, the trials whose n is below it (e.g. a covariance-based
+        estimator needs n > dim_x + dim_y), so a dimension sweep does not record them as failures.
+        """
+        return self.min_samples()
+
     def validate_params(self) -> None:
         """Raise InputError for invalid hyperparameters (called when the work starts)."""
 

@@ -11,6 +11,7 @@ half-written entry. An unwritable cache directory only costs recomputation (logg
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mibench.contracts import InputError, TrueMI
+from mibench.contracts import InputError, MibenchError, TrueMI
 from mibench.contracts.files import atomic_write_text
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,23 @@ logger = logging.getLogger(__name__)
 #: bump when the MC algorithm changes in a way that changes cached numbers
 CACHE_VERSION = 1
 _MEMORY: dict[str, TrueMI] = {}
+_CACHED_ONLY = [0]
+
+
+class NotComputedError(MibenchError):
+    """A Monte-Carlo truth asked for under :func:`cached_only` that is not cached yet."""
+
+
+@contextlib.contextmanager
+def cached_only():
+    """Within this block :func:`monte_carlo_mi` returns cached truths only and raises
+    :class:`NotComputedError` instead of computing (``mibench list`` shows truths without
+    spending minutes on Monte Carlo)."""
+    _CACHED_ONLY[0] += 1
+    try:
+        yield
+    finally:
+        _CACHED_ONLY[0] -= 1
 
 
 def cache_dir() -> Path:
@@ -162,6 +180,8 @@ def monte_carlo_mi(scenario, pmi_fn: Callable | None = None, *, sampler: Callabl
         if hit is not None:
             _MEMORY[key] = hit
             return hit
+    if _CACHED_ONLY[0]:
+        raise NotComputedError(f"Monte-Carlo truth of {payload['class']} not computed yet")
     value, stderr = pmi_mean(pmi_fn, sampler, n, seed, chunk=chunk)
     result = TrueMI(float(value), float(stderr))
     _MEMORY[key] = result

@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 
 FIGURE_SETS = {"gmm-mi-paper": "mibench.figures.gmm_mi_paper",
-               "beyond-normal": "mibench.figures.beyond_normal"}
+               "beyond-normal": "mibench.figures.beyond_normal",
+               "high-dimension": "mibench.figures.high_dimension"}
 
 
 def figure_set(name: str):

@@ -12,14 +12,24 @@ log = logging.getLogger(__name__)
 
 
 def run_cached(scenarios, estimators, n, seeds, *, options, on_result=None,
-               progress: str | None = None) -> pd.DataFrame:
+               progress: str | None = None, stored_only: bool = False) -> pd.DataFrame:
     """mibench.run on a list of (scenario, params) pairs through the store (cached). With a
-    ``progress`` label, progress goes to stderr (a live bar on a terminal, plain lines in a log)."""
+    ``progress`` label, progress goes to stderr (a live bar on a terminal, plain lines in a log).
+    ``stored_only``: run nothing, return the trials the store already holds (maybe none)."""
     from mibench.benchmark import run_trials
     from mibench.execution.progress import Progress
+    from mibench.execution.runner import default_store_path
+    from mibench.execution.store import Store
     from mibench.planning.plan import plan
 
     trials, skipped = plan(list(scenarios), None, estimators, n, seeds)
+    if stored_only:
+        with Store(options.store or default_store_path()) as st:
+            held = st.statuses(t.key for t in trials)
+        log.info("stored only: %d of %d trials are in the store", len(held), len(trials))
+        trials = [t for t in trials if t.key in held]
+        if not trials:
+            return pd.DataFrame()
     if progress is None:
         return run_trials(trials, skipped, options, on_result=on_result)
     bar = Progress(len(trials), label=f"{progress} ")

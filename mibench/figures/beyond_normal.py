@@ -7,8 +7,10 @@ Settings follow scenarios.md sections 13 and 15: the 40 bmi v1 tasks, n in {100,
 3000, 5000, 10000}, seeds 0-9; the heatmap is drawn at n = 5000 (the v1 suite's n). The tasks
 come from the ``bmi-v1`` suite file (its scenario labels are the bmi task ids).
 
-Estimators (estimators.md sections 1.5, 4.2 and 7.2): bmi's KSG-10 (k = 10) and histogram (5
-equal-width bins per dimension, no bias correction), the Gaussian (CCA) baseline, and mibench's
+Estimators (estimators.md sections 1.5, 4.2 and 7.2): bmi's KSG-10 (k = 10, Euclidean marginal
+norms, standardised, no jitter: bmi's ``KSGEnsembleFirstEstimator(neighborhoods=(10,))``) and
+histogram (5 equal-width bins per dimension, no bias correction), the Gaussian (CCA) baseline, and
+mibench's
 KDE and neural bounds (MINE, NWJ, InfoNCE, SMILE). Deliberate difference: the neural bounds run
 at mibench's defaults (64-32 critic, Adam 1e-3, batch 64, early stopping on a validation split,
 the bound reported on a held-out test split), not bmi's (10-5 critic, Adam 0.1, batch 256, up to
@@ -100,16 +102,17 @@ def task_names(tasks) -> dict[tuple[str, str], str]:
     return out
 
 
-def compute(s: dict, tasks, *, options: RunOptions = RunOptions(),
-            progress=False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compute(s: dict, tasks, *, options: RunOptions = RunOptions(), progress=False,
+            stored_only: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Trials of the heatmap (``estimators`` at ``heatmap_n``) and of the sample-complexity figure
-    (``complexity_estimators`` at every n; empty with a single n). Shared trials run once."""
+    (``complexity_estimators`` at every n; empty with a single n). Shared trials run once.
+    ``stored_only``: the sample-complexity trials the store holds, none run."""
     scen = [(name, params) for _, name, params in tasks]
     seeds = list(range(s["seeds"]))
     trials = run_cached(scen, s["estimators"], [int(s["heatmap_n"])], seeds, options=options,
                         progress="heatmap" if progress else None)
     cx = (run_cached(scen, s["complexity_estimators"], s["ns"], seeds, options=options,
-                     progress="sample complexity" if progress else None)
+                     progress="sample complexity" if progress else None, stored_only=stored_only)
           if len(s["ns"]) > 1 and s["complexity_estimators"] else trials.iloc[:0])
     return trials, cx
 
@@ -160,19 +163,22 @@ def reused_rows(path: Path, s: dict, tasks, fresh) -> tuple[pd.DataFrame, list]:
 
 
 def _complete(summary: pd.DataFrame, ns) -> pd.DataFrame:
-    """Only the methods that have a cell at every n (the sample complexity needs them all)."""
-    have = summary.groupby("method")["n"].agg(lambda v: set(ns) <= set(v))
-    partial = sorted(have.index[~have])
-    if partial:
-        log.warning("sample complexity: left out %s (cells missing at some n)", ", ".join(partial))
-    return summary[summary["method"].isin(have.index[have])]
+    """Only the (task, method) pairs with a cell at every n (the sample complexity needs them
+    all; a pair left out is drawn "not run")."""
+    have = summary.groupby(["task", "method"])["n"].agg(lambda v: set(ns) <= set(v))
+    partial = have.index[~have]
+    if len(partial):
+        log.warning("sample complexity: %d task x method pairs left out (cells missing at some "
+                    "n): %s", len(partial), ", ".join(sorted({m for _, m in partial})))
+    keep = pd.MultiIndex.from_frame(summary[["task", "method"]]).isin(have.index[have])
+    return summary[keep]
 
 
 def make(out: Path, *, quick: bool = False, options: RunOptions | None = None,
          jobs: int | None = None, store=None, seeds: int | None = None,
          ns: list[int] | None = None, estimators=None, complexity_estimators=None,
          task_ids: list[str] | None = None, progress: bool = False,
-         reuse: Path | None = None) -> list[Path]:
+         reuse: Path | None = None, stored_only: bool = False) -> list[Path]:
     """Run the bmi-v1 tasks (through the store) and draw the heatmap and sample-complexity figure.
 
     ``estimators`` draw the heatmap; ``complexity_estimators`` (default: the same) the
@@ -183,7 +189,9 @@ def make(out: Path, *, quick: bool = False, options: RunOptions | None = None,
     ``reuse``: an earlier ``beyond_normal_summary.csv``. Only ``estimators`` (and
     ``complexity_estimators``) are run; the figures also draw every other estimator of the
     default set from that file's per-cell statistics (same tasks, n and seeds), and their titles
-    say so. A method without a cell at every n is left out of the sample-complexity figure.
+    say so. A task and method without a cell at every n is drawn "not run" in the
+    sample-complexity figure. ``stored_only``: the sample-complexity figure runs no trial and
+    draws the ``complexity_estimators`` trials the store already holds (a partial run).
     """
     options = options_from(options, jobs=jobs, store=store)
     out = Path(out)
@@ -205,15 +213,18 @@ def make(out: Path, *, quick: bool = False, options: RunOptions | None = None,
         reused, found = reused_rows(Path(reuse), s, tasks, fresh)
         note = (f"\n[run now: {', '.join(sorted({e for e, _ in fresh}))}; other estimators' cells "
                 f"reused from an earlier {Path(reuse).name}]")
-    heat_trials, cx_trials = compute(s, tasks, options=options, progress=progress)
+    heat_trials, cx_trials = compute(s, tasks, options=options, progress=progress,
+                                     stored_only=stored_only)
     heat = labelled_summary(heat_trials, tasks)
     n = int(s["heatmap_n"])
     cx = labelled_summary(cx_trials, tasks) if len(cx_trials) else None
     if reused is not None and len(reused):
         heat = pd.concat([heat, reused[reused["n"] == n]], ignore_index=True)
         if len(s["ns"]) > 1:
-            cx = _complete(pd.concat([cx, reused], ignore_index=True), s["ns"])
+            cx = pd.concat([cx, reused], ignore_index=True)
     both = heat if cx is None else pd.concat([heat, cx]).drop_duplicates(["task", "method", "n"])
+    if cx is not None and (reused is not None or stored_only):
+        cx = _complete(cx, s["ns"])  # the summary keeps every cell; the figure only full pairs
     written = [write_csv(both, out / "beyond_normal_summary.csv")]
     mean, err = rf.heatmap_data(heat, n)
     written.append(write_csv(mean.join(err.add_prefix("log_rel_error: ")).reset_index(),

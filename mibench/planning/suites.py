@@ -101,6 +101,21 @@ class Suite:
     def _where(self, table: str | None, index: int, key: str | None) -> str:
         return _location(self.source, self.text, table, index, key)
 
+    def select(self, labels) -> Suite:
+        """A copy keeping only the scenario entries with these labels (bmi task ids, ``dim/normal``);
+        UnknownNameError, with close matches, for a label no entry has."""
+        import dataclasses
+
+        wanted = list(dict.fromkeys(labels))
+        known = [s.label for s in self.scenarios if s.label]
+        for label in wanted:
+            if label not in known:
+                close = difflib.get_close_matches(label, known, n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise UnknownNameError(f"suite {self.name!r} has no entry labelled {label!r}{hint}")
+        return dataclasses.replace(self, scenarios=[s for s in self.scenarios if s.label in wanted],
+                                   labels={})
+
     def plan(self) -> tuple[list[Trial], list[Skipped]]:
         """All trials of the suite (without duplicates) and the skipped estimator/scenario pairs.
 

@@ -137,7 +137,13 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
             need = required_n(estimator)
             if min(ns) < need:
                 too_small[_label(ename, eparams)] = need
+            dim_need = _dimension_need(estimator, scenario)
             for n in ns:
+                if need <= n < dim_need:  # enough in general, too few at these dimensions
+                    skipped.append(Skipped(sname, sparams, ename,
+                                           f"n={n} < {dim_need} samples it needs at dims "
+                                           f"({int(scenario.dim_x)}, {int(scenario.dim_y)})"))
+                    continue
                 for seed in seeds:
                     trials.append(Trial(sname, sparams, ename, eparams, int(n), int(seed),
                                         getattr(type(estimator), "version", None)))
@@ -146,6 +152,13 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
         raise InputError(f"n={min(ns)} is too small: {worst} (below that its value is noise); "
                          "choose larger sample sizes or leave those estimators out")
     return unique_trials(trials), skipped
+
+
+def _dimension_need(estimator, scenario) -> int:
+    """The n ``estimator`` needs at the scenario's dimensions (``min_samples_for``; 0 for a
+    duck-typed plugin without it). Planning skips, with the reason, the n below it."""
+    fn = getattr(estimator, "min_samples_for", None)
+    return 0 if fn is None else int(fn(int(scenario.dim_x), int(scenario.dim_y)))
 
 
 def _check_estimator(name: str, estimator) -> None:

@@ -77,6 +77,16 @@ def estimate(x, y, estimators=None, *, x_kind: str = "auto", y_kind: str = "auto
     """
     options = options_from(options, jobs=jobs)
     check_counts(resamples, permutations)
+    table, xcols, ycols = table_from_xy(x, y, x_kind=x_kind, y_kind=y_kind, dropna=dropna,
+                                        max_levels=max_levels)
+    return estimate_table(table, xcols, ycols, estimators, permutations=permutations,
+                          resamples=resamples, seed=seed, options=options)
+
+
+def table_from_xy(x, y, *, x_kind: str = "auto", y_kind: str = "auto", dropna: bool = False,
+                  max_levels: int = MAX_LEVELS) -> tuple[Table, list[str], list[str]]:
+    """The :class:`Table` of arrays or frames ``x`` and ``y`` (same rows) with the X and Y column
+    names; kinds "auto", "continuous" or "discrete" for each side."""
     fx, fy = _as_frame(x, "x"), _as_frame(y, "y")
     if len(fx) != len(fy):
         raise InputError(f"x and y have different numbers of rows: {len(fx)} != {len(fy)}")
@@ -91,8 +101,7 @@ def estimate(x, y, estimators=None, *, x_kind: str = "auto", y_kind: str = "auto
     cont += _kind_arg(y_kind, ycols, "y_kind") if y_kind == CONTINUOUS else []
     table = prepare(df, xcols + ycols, dropna=dropna, discrete=disc or None, continuous=cont or None,
                     max_levels=max_levels, source="x, y")
-    return estimate_table(table, xcols, ycols, estimators, permutations=permutations,
-                          resamples=resamples, seed=seed, options=options)
+    return table, xcols, ycols
 
 
 def estimate_table(table: Table, xcols: Sequence[str], ycols: Sequence[str], estimators=None, *,

@@ -55,6 +55,8 @@ class PairResult:
     std_source: str = ""
     p_value: float = math.nan
     permutations: int = 0
+    #: the estimates on the permuted data, in replicate order (the null distribution)
+    null: list = field(default_factory=list)
     resamples: int = 0
     wall_s: float = math.nan
     status: str = "ok"
@@ -149,7 +151,11 @@ def pair_trials(scenario: str, work: PairWork, seed: int) -> list[tuple[str, int
     """The trials of one pair, ``(role, replicate, trial)``: the estimate, the half-samples (for
     an estimator without its own std) and the permutations. Each replicate's seeds depend only on
     (base seed, pair label, role, replicate), never on the order of execution."""
-    version = getattr(_registry.estimator_class(work.estimator), "version", None)
+    cls = _registry.estimator_class(work.estimator)
+    version = getattr(cls, "version", None)
+    # replicates need the point estimate only: no error bar of their own
+    plain = ({**work.params, "uncertainty": "none"} if "uncertainty" in cls.param_defaults()
+             else dict(work.params))
     n = int(work.x.shape[0])
     out = []
     for role, count, size in (("obs", 1, n), ("half", 0 if work.own_std else work.resamples, n // 2),
@@ -157,7 +163,7 @@ def pair_trials(scenario: str, work: PairWork, seed: int) -> list[tuple[str, int
         for r in range(count):
             key = (stable_int(work.label), _ROLES[role], r)
             trial = Trial(scenario, {"pair": work.label, "role": role, "r": r}, work.estimator,
-                          dict(work.params), size, int(seed), version,
+                          dict(work.params) if role == "obs" else dict(plain), size, int(seed), version,
                           seed_keys=(key + (1,), key + (0,)), measure_memory=False)
             out.append((role, r, trial))
     return out
@@ -237,7 +243,8 @@ def _absorb(res: PairResult, role: str, r: int, row: dict) -> None:
         res.info = json.loads(row["info"] or "{}")
         std = row["std"]
         if std is not None and math.isfinite(float(std)):
-            res.std, res.std_source = float(std), "estimator"
+            # the method's name when the estimator says it ("subsample", "analytic", ...)
+            res.std, res.std_source = float(std), str(res.info.get("uncertainty") or "estimator")
     elif role == "half":
         res._half.append((r, mi))
     else:
@@ -250,11 +257,12 @@ def _finish(w: PairWork, res: PairResult) -> None:
         return
     half = [v for _, v in sorted(res._half)]
     res.resamples = len(half)
-    if res.std_source != "estimator" and len(half) >= 2:
+    if not res.std_source and len(half) >= 2:  # no std of the estimator's own
         res.std = float(np.std(half, ddof=1))
         res.std_source = f"half-sampling ({len(half)})"
     perm = np.array([v for _, v in sorted(res._perm)], dtype=float)
     res.permutations = int(perm.size)
+    res.null = perm.tolist()
     if perm.size:
         res.p_value = float((1 + np.sum(perm >= res.mi)) / (1 + perm.size))
     if res._errors:
@@ -281,7 +289,9 @@ def make_work(label: str, x: np.ndarray, x_kind: str, y: np.ndarray, y_kind: str
         log.info("%s: n/2=%d is below %s's minimum %d; no half-sampling error bar", label, n // 2,
                  name, need)
     return PairWork(label, x, y, name, params, resamples=resamples if half_ok else 0,
-                    permutations=permutations, own_std=bool(getattr(type(est), "reports_std", False)),
+                    permutations=permutations,
+                    own_std=bool(getattr(type(est), "reports_std", False))
+                    and est.get_params().get("uncertainty") != "none",
                     x_kind=x_kind, y_kind=y_kind)
 
 

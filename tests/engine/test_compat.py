@@ -34,6 +34,7 @@ def test_public_names_are_kept():
         "CONTINUOUS", "Capabilities", "DISCRETE", "Estimate", "Estimator", "EstimatorFailure",
         "InputError", "InputTypeError", "MIMatrix", "MibenchError", "Scenario", "Suite", "TrueMI",
         "UnavailableError", "UnknownNameError", "__version__", "as_2d", "check_xy", "estimate",
+        "consistency", "plot_consistency",  # added by issue 17
         "load_run", "load_suite", "mi_matrix", "read_data", "recommend", "register", "required_n",
         "run", "run_suite", "summarize", "unregister", "write_report"])  # required_n: issue 19
     for name in mibench.__all__:

@@ -108,27 +108,29 @@ def test_beyond_normal_heatmap_and_complexity_estimators_differ(results_dir):
 
 
 def test_beyond_normal_reuses_an_earlier_summary(results_dir):
-    # redraw with only KSG run: the other default estimators come from the earlier summary,
-    # cell for cell; a method without every n is left out of the sample-complexity figure
+    # redraw with only KSG run: the other default estimators come from the earlier summary, cell
+    # for cell; stored_only: the sample-complexity figure takes the KSG trials the store holds
+    # (every n for the first two tasks, from the first run; only the heatmap's n for a third)
     bn = figure_set("beyond-normal")
     tasks = ["1v1-normal-0.75", "multinormal-dense-2-2-0.5"]
     first, second = results_dir / "bn-first", results_dir / "bn-second"
-    kw = dict(quick=True, ns=[100, 300], seeds=2, task_ids=tasks)
-    bn.make(first, **kw)
-    (first / "beyond_normal_summary.csv").rename(first / "old.csv")
-    old = pd.read_csv(first / "old.csv")
+    kw = dict(quick=True, ns=[100, 300], seeds=2)
+    bn.make(first, task_ids=tasks, **kw)
     ksg = bn.KSG_BMI[0] + " (k=10, metric=euclidean, noise=0.0)"
-    old = old[old["method"] != ksg]  # as if KSG had never run with these settings
-    old.to_csv(first / "old.csv", index=False)
-    bn.make(second, estimators=[bn.KSG_BMI], complexity_estimators=[], reuse=first / "old.csv", **kw)
+    old = pd.read_csv(first / "beyond_normal_summary.csv")
+    old[old["method"] != ksg].to_csv(first / "old.csv", index=False)  # as if KSG never ran
+    bn.make(second, estimators=[bn.KSG_BMI], complexity_estimators=[bn.KSG_BMI], stored_only=True,
+            reuse=first / "old.csv", task_ids=tasks + ["1v1-additive-0.1"], **kw)
     before = pd.read_csv(first / "beyond_normal_heatmap.csv")
     after = pd.read_csv(second / "beyond_normal_heatmap.csv")
     assert set(after.columns) == set(before.columns)
-    pd.testing.assert_frame_equal(after[before.columns], before)  # same numbers, KSG included
-    cx = pd.read_csv(second / "beyond_normal_sample_complexity.csv")
-    assert ksg not in cx.columns and {"gaussian", "task"} < set(cx.columns) and len(cx.columns) == 3
+    after = after[after["task"].isin(tasks)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(after[before.columns], before)  # same numbers
+    cx = pd.read_csv(second / "beyond_normal_sample_complexity.csv").set_index("task")
+    assert cx.loc[tasks, [ksg, "gaussian"]].notna().all().all()
+    assert pd.isna(cx[ksg].get("1v1-additive-0.1", math.nan))  # no KSG trial at n = 100
     summary = pd.read_csv(second / "beyond_normal_summary.csv")
-    assert set(summary.loc[summary["method"] == ksg, "n"]) == {300}
+    assert set(summary.loc[summary["task"] == "1v1-additive-0.1", "n"]) == {300}
     assert not summary.duplicated(["task", "method", "n"]).any()
 
 
@@ -165,10 +167,14 @@ def test_beyond_normal_cli_writes_figures_and_tables(results_dir, capsys):
     assert cx["task"].tolist() == tasks and list(cx.columns) == ["task", "gaussian"]
     assert cx["gaussian"].dropna().isin([100, 200]).all()
     summary = pd.read_csv(out / "beyond_normal_summary.csv")
-    assert len(summary) == 80 and set(summary["n"]) == {100, 200} and (summary["trials"] == 2).all()
+    # the Gaussian estimator needs n > dim_x + dim_y (Estimator.min_samples_for): planning skips
+    # the 50 x 50 task at n = 100, so 79 cells and 158 trials
+    assert len(summary) == 79 and set(summary["n"]) == {100, 200} and (summary["trials"] == 2).all()
     assert set(summary["method"]) == {"gaussian"}
+    skipped = summary[(summary["task"] == "multinormal-dense-50-50-0.5")]
+    assert skipped["n"].tolist() == [200]
     with Store(store) as st:
-        assert st.count() == 160
+        assert st.count() == 158
     assert not (results_dir / "runs").exists()  # --store given: the default store is untouched
 
 
@@ -188,7 +194,30 @@ def test_beyond_normal_cli_default_folders(tmp_path, monkeypatch):
     assert {p.name for p in out.iterdir()} == {
         "beyond_normal_summary.csv", "beyond_normal_heatmap.csv", "beyond_normal_heatmap.png",
         "beyond_normal_heatmap.pdf"}
-    assert len(pd.read_csv(out / "beyond_normal_heatmap.csv")) == 40
+    # 39: at n = 100 the Gaussian estimator cannot take the 50 x 50 task (skipped at planning)
+    assert len(pd.read_csv(out / "beyond_normal_heatmap.csv")) == 39
     with Store(results / "runs" / "store.sqlite") as st:
-        assert st.count() == 40
+        assert st.count() == 39
     assert list(cwd.iterdir()) == []
+
+
+def test_high_dimension_figures(results_dir):
+    hd = figure_set("high-dimension")
+    out = results_dir / "hd"
+    paths = hd.make(out, seeds=1, ns=[30], estimators=[("gaussian", {}), ("binning", {})], max_dim=4)
+    names = {p.name for p in paths}
+    for stem in ("high_dimension_error_vs_dimension", "high_dimension_error_vs_mi"):
+        assert {f"{stem}.png", f"{stem}.pdf"} <= names and (out / f"{stem}.png").stat().st_size > 10_000
+    s = pd.read_csv(out / "high_dimension_summary.csv")
+    assert set(s["sweep"]) == {"dim", "mi"} and s.loc[s["sweep"] == "dim", "dim"].max() == 4
+    assert set(s.loc[s["sweep"] == "mi", "family"]) == {"normal", "uniform", "log-gamma-exponential",
+                                                        "student"}
+    normal = s[(s["label"] == "mi/normal") & (s["estimator"] == "binning")]
+    assert sorted(normal["true_mi"]) == [0.0, 0.5, 1.0, 2.0, 4.0, 8.0]
+    # at n = 30 the Gaussian estimator cannot take 16 + 16 dims: skipped with the reason
+    skipped = pd.read_csv(out / "high_dimension_skipped.csv")
+    assert len(skipped) == 22 and (skipped["estimator"] == "gaussian").all()
+    assert skipped["reason"].str.contains("n=30 < 33 samples it needs at dims \\(16, 16\\)").all()
+    assert not ((s["estimator"] == "gaussian") & (s["dim"] == 16)).any()
+    with pytest.raises(Exception, match="one sample size"):
+        hd.make(out, ns=[100, 200])

@@ -211,6 +211,12 @@ def test_estimate_api_values_and_uncertainty(toy_plugins):
     if "gaussian" in mibench.registry.estimators():
         res = estimate(pd.DataFrame({"a": x}), pd.Series(y, name="b"), "gaussian", resamples=20)
         row = res.iloc[0]
+        # the estimator's own (delta-method) std, named by its method; sd = rho / sqrt(n)
+        assert row["std_source"] == "analytic"
+        assert 0.8 < row["std"] / (rho / np.sqrt(n)) < 1.25
+        res = estimate(pd.DataFrame({"a": x}), pd.Series(y, name="b"), "gaussian:uncertainty=none",
+                       resamples=20)
+        row = res.iloc[0]
         assert row["std_source"] == "half-sampling (20)"
         # delete-half jackknife std vs the delta-method sd rho/sqrt(n) = 0.0134; with 20
         # half-samples its relative error is about 1/sqrt(2*19) = 16%, so a 0.5-2x band is >4 sd
@@ -218,8 +224,8 @@ def test_estimate_api_values_and_uncertainty(toy_plugins):
 
 
 # --------------------------------------------------------------------------- permutation test
-def _work(x, y, name, i, permutations, resamples=0):
-    return make_work(f"rep{i}", x, "continuous", y, "continuous", name, {}, False,
+def _work(x, y, name, i, permutations, resamples=0, params=None):
+    return make_work(f"rep{i}", x, "continuous", y, "continuous", name, params or {}, False,
                      resamples=resamples, permutations=permutations)
 
 
@@ -298,7 +304,8 @@ def test_half_sampling_std_matches_the_spread_over_data_sets(name):
     works = []
     for i in range(60):
         x = rng.normal(size=(500, 1))
-        works.append(_work(x, 0.6 * x + 0.8 * rng.normal(size=(500, 1)), name, i, 0, resamples=20))
+        works.append(_work(x, 0.6 * x + 0.8 * rng.normal(size=(500, 1)), name, i, 0, resamples=20,
+                           params={"uncertainty": "none"}))
     res = run_pairs(works, seed=0)
     ratio = np.mean([r.std for r in res]) / np.std([r.mi for r in res], ddof=1)
     assert 0.7 < ratio < 1.4

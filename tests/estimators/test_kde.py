@@ -104,7 +104,7 @@ def test_bad_input():
     with pytest.raises(mibench.InputError, match="too small"):
         KDE().estimate(rng.standard_normal(3), rng.standard_normal(3))
     with pytest.raises(mibench.InputError, match="must exceed dx"):
-        KDE().estimate(rng.standard_normal((10, 6)), rng.standard_normal((10, 5)))
+        KDE(uncertainty="none").estimate(rng.standard_normal((10, 6)), rng.standard_normal((10, 5)))
     x = rng.standard_normal((30, 2))
     with pytest.raises(mibench.InputError, match="singular"):
         KDE().estimate(np.column_stack([x, x.sum(1)]), rng.standard_normal(30))

@@ -103,7 +103,8 @@ def test_capabilities_follow_the_method():
     ok, swap, _ = ROSS_CAPABILITIES.match("discrete", "continuous", 1, 1)
     assert ok and swap
     assert not ROSS_CAPABILITIES.match("continuous", "continuous", 1, 1)[0]
-    assert RossKSG().get_params() == {"k": 3, "standardize": True, "noise": 1e-10}
+    assert RossKSG().get_params() == {"k": 3, "standardize": True, "noise": 1e-10,
+                                      "uncertainty": "subsample"}
     assert MixedKSG(method="ross").estimate(*_gao_task(3, 200, 0)[:0:-1], seed=0).info["method"] == "ross"
 
 

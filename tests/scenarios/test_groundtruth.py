@@ -121,3 +121,21 @@ def test_specialised_pmis_equal_the_generic_mixture_densities():
     np.testing.assert_allclose(si.pmi(x, y), np.log(0.7 * np.exp(full) + 0.3), rtol=1e-9, atol=1e-12)
     # the truth does not depend on the dimensions (one cached 2 x 2 computation)
     assert SparseInliers(25, 25, 0.2).true_mi == SparseInliers(5, 5, 0.2).true_mi
+
+
+def test_cached_only_never_computes(monkeypatch, capsys):
+    from mibench.cli import main
+    from mibench.contracts.groundtruth import NotComputedError, cached_only
+    from scenarios.mixtures import Galaxy
+
+    monkeypatch.setattr(Galaxy, "mc_n", 5_000)
+    sc = Galaxy(speed=0.25)
+    with cached_only(), pytest.raises(NotComputedError, match="not computed yet"):
+        _ = sc.true_mi
+    truth = sc.true_mi  # computes and caches
+    with cached_only():
+        assert sc.true_mi == truth
+    # `mibench list` shows Monte-Carlo truths only when cached (no minutes of Monte Carlo)
+    assert main(["list", "scenarios"]) == 0
+    line = next(s for s in capsys.readouterr().out.splitlines() if s.strip().startswith("waves "))
+    assert "Monte Carlo, computed on first use" in line

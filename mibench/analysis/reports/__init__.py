@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from mibench.analysis.metrics import bound_ceilings, summarize
+from mibench.analysis.reports import _calibration as calibration
 from mibench.analysis.reports import _figures as figures
 from mibench.analysis.reports import _tables as tables
 from mibench.analysis.reports._html import figure as html_figure
@@ -48,6 +49,14 @@ FIGURES = {
                          "factor 1.5 of the true MI for every larger n tried ('never': not reached).",
     "coverage_vs_n": "Coverage of each estimator's own ±1 std and ±2 std intervals vs n (mean over "
                      "tasks); dashed: nominal 68.3 % and 95.4 % for normal errors.",
+    "calibration": "Calibration of the estimators' own error bars: mean reported std / std of the "
+                   "estimates over seeds vs n (log-log), one panel per task; band: 95 % interval "
+                   "from the sampling error of both stds; green: the goal [0.75, 1.33]; dashed: 1 "
+                   "(honest). Above 1 the error bar is too wide, below too narrow.",
+    "coverage_vs_nominal": "Observed coverage of est ± z·std (reported std) vs its nominal level "
+                           "for normal errors, pooled over tasks and n: left around the true MI, "
+                           "right around the cell's mean estimate (low on the left only: bias; "
+                           "low on both: a too-small error bar); dashed: nominal.",
 }
 
 
@@ -78,7 +87,9 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
     Files: summary.csv (every metric, one row per task x estimator x n), summary.md and
     summary.tex (the same, formatted), paper_table.md and paper_table.tex (per n: mean ± std,
     true MI in bold), figures as NAME.png and NAME.pdf with the plotted numbers in NAME.csv,
-    and report.html (self-contained). Returns {name: path}.
+    calibration_goal.csv (per estimator, the share of cells at n >= 2000 whose std_ratio lies in
+    [0.75, 1.33]; when some estimator reports a std) and report.html (self-contained).
+    Returns {name: path}.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -101,6 +112,9 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
     write("paper_md", "paper_table.md", "\n\n".join(
         f"## n = {n}\n\nMean ± std over seeds (nats); true MI in bold.\n\n{tables.paper_markdown(t, digits)}"
         for n, t in paper.items()) + "\n")
+    goal = calibration.calibration_goal_table(summary)
+    if len(goal):
+        write("calibration_goal", "calibration_goal.csv", goal.to_csv(index=False))
     write("paper_tex", "paper_table.tex", "\n\n".join(tables.paper_latex(t, n, digits)
                                                        for n, t in paper.items()) + "\n")
 
@@ -128,7 +142,11 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
                   figures.sample_complexity_data(summary) if len(ns) > 1 else None,
                   FIGURES["sample_complexity"]),
                  ("coverage_vs_n", figures.plot_coverage_vs_n, (summary,), figures.coverage_data(summary),
-                  FIGURES["coverage_vs_n"])]
+                  FIGURES["coverage_vs_n"]),
+                 ("calibration", calibration.plot_calibration, (summary,),
+                  calibration.calibration_data(summary), FIGURES["calibration"]),
+                 ("coverage_vs_nominal", calibration.plot_coverage_nominal, (trials,),
+                  calibration.coverage_nominal_data(trials), FIGURES["coverage_vs_nominal"])]
         for name, fn, args, data, caption in plan:
             fig = _safe(fn, *args)
             if fig is None:
@@ -140,11 +158,12 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
                 write(f"{name}.csv", f"{name}.csv", data.to_csv(index=index))
             figs.append((name, caption))
     paths["html"] = out / "report.html"
-    atomic_write_text(paths["html"], _html(summary, paper, mt, figs, out, manifest, title, digits))
+    atomic_write_text(paths["html"], _html(summary, paper, mt, figs, out, manifest, title, digits,
+                                           goal))
     return paths
 
 
-def _html(summary, paper, mt, figs, out, manifest, title, digits) -> str:
+def _html(summary, paper, mt, figs, out, manifest, title, digits, goal) -> str:
     title = title or (manifest or {}).get("title") or f"mibench report: {out.name}"
     n_trials = int(summary["trials"].sum()) if len(summary) else 0
     n_fail = int((summary["failed"] + summary["timeout"]).sum()) if len(summary) else 0
@@ -166,6 +185,10 @@ def _html(summary, paper, mt, figs, out, manifest, title, digits) -> str:
                          tables.html_table(t, digits, bold_col="true MI")))
     for name, caption in figs:
         sections.append((name.replace("_", " "), html_figure(out / f"{name}.png", caption)))
+    if len(goal):
+        sections.append(("Error-bar calibration at n ≥ 2000",
+                         f"<p class=\"note\">{html.escape(calibration.GOAL_NOTE)}</p>"
+                         + tables.html_table(goal, digits)))
     sections.append(("All metrics", f"<p class=\"note\">{html.escape(tables.UNITS_NOTE)}</p>"
                      + tables.html_table(mt, digits)))
     if manifest:

@@ -23,14 +23,17 @@ METRIC_COLUMNS = [
     ("mean", "mean"), ("bias", "bias"), ("rel_bias", "rel. bias"), ("std", "std"),
     ("rmse", "RMSE"), ("median", "median"), ("iqr", "IQR"),
     ("mean_reported_std", "mean reported std"), ("coverage_1std", "coverage ±1 std"),
-    ("coverage_2std", "coverage ±2 std"), ("mean_wall_s", "mean time [s]"),
+    ("coverage_2std", "coverage ±2 std"), ("coverage_mean_2std", "coverage of mean ±2 std"),
+    ("std_ratio", "std ratio"), ("mean_wall_s", "mean time [s]"),
     ("median_wall_s", "median time [s]"), ("mem_increase_mb", "memory [MiB]"),
     ("ok", "ok"), ("failures", "failures"), ("flags", "flags"),
 ]
 UNITS_NOTE = ("MI, bias, std, RMSE, median and IQR in nats; rel. bias = bias / true MI; std over "
               "seeds (ddof=1); coverage = fraction of seeds whose estimate lies within ±1 (±2) of "
               "the estimator's own reported std of the true MI, over the seeds that reported a "
-              "std; time is wall-clock seconds per estimate; memory is the most the estimate call "
+              "std (coverage of mean: the same around the seeds' mean estimate); std ratio = mean "
+              "reported std / std over seeds (1: honest error bar); time is wall-clock seconds per "
+              "estimate; memory is the most the estimate call "
               "added to its process's resident memory (peak minus the level just before it, MiB), "
               "median over seeds (summary.csv also has the process peak, peak_mem_mb); "
               "failures = failed + timed out; flags = seeds that raised each of the estimator's "

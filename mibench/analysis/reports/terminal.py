@@ -33,6 +33,8 @@ def format_tables(summary: pd.DataFrame, digits: int = 3) -> str:
         }
         if "coverage_2std" in g and g["coverage_2std"].notna().any():
             cols["cov±2std"] = g["coverage_2std"]
+        if "std_ratio" in g and g["std_ratio"].notna().any():
+            cols["std ratio"] = g["std_ratio"]
         cols["time [s]"] = g["mean_wall_s"]
         cols["failed"] = g["failed"] + g.get("timeout", 0)
         table = pd.DataFrame(cols)

@@ -1,0 +1,151 @@
+"""Error bars shared by the built-in estimators: the ``uncertainty`` hyperparameter.
+
+Every built-in estimator takes ``uncertainty``, spelled the same way everywhere. The values
+(each estimator accepts the ones valid for its family, see :data:`METHODS`):
+
+``"none"``
+    No error bar (``Estimate.std`` is None); the cost of one plain estimate.
+``"subsample"``
+    Subsampling without replacement with extrapolation to the full n (Holmes & Nemenman,
+    Phys. Rev. E 99, 042136 (2019)); the default of the kNN, binning, KDE and plug-in
+    estimators. See :func:`subsample_estimate`.
+``"analytic"``
+    An analytic (delta-method) variance; the Gaussian estimator's default.
+``"test-batches"``
+    Neural bounds: the standard error over the disjoint test batches (test-sampling noise only,
+    training randomness left out); their default, at the cost of one training.
+``"crossfit"``
+    Neural bounds: k-fold cross-fitting, one critic per fold, the spread of the fold estimates
+    (includes training randomness); costs k trainings.
+``"bootstrap"``
+    GMM-MI's bootstrap over refits (``n_bootstrap`` replicates).
+
+Small API: :func:`check_uncertainty` (called from ``validate_params``) and
+:func:`subsample_estimate` (called at the top of ``_estimate`` when ``uncertainty="subsample"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mibench import Estimate, InputError
+
+__all__ = ["METHODS", "SUBSAMPLE_SPLITS", "check_uncertainty", "check_subsample_size",
+           "subsample_estimate", "subsample_min_samples"]
+
+#: every spelling of ``uncertainty`` used by the built-in estimators, with one line each
+METHODS = {
+    "none": "no error bar (std=None), one plain estimate",
+    "subsample": "subsampling without replacement at n/2, n/3, n/4, variance extrapolated to n "
+                 "(Holmes & Nemenman 2019)",
+    "analytic": "delta-method (influence-function) variance",
+    "test-batches": "standard error over the test batches of one training (no training randomness)",
+    "crossfit": "k-fold cross-fitting: one critic per fold, spread of the fold estimates",
+    "bootstrap": "bootstrap over refits",
+}
+
+#: numbers of disjoint parts the data are split into: subsamples of n/2, n/3 and n/4 rows,
+#: 1 + 2 + 3 = 6 degrees of freedom for the variance, about 3 plain estimates of cost for an
+#: O(n log n) estimator (one for each split), less for O(n^2) ones (KDE: 1/2 + 1/3 + 1/4)
+SUBSAMPLE_SPLITS = (2, 3, 4)
+
+
+def check_uncertainty(est, supported: tuple[str, ...]) -> None:
+    """Raise InputError unless ``est.uncertainty`` is one of ``supported`` (naming them)."""
+    value = getattr(est, "uncertainty", None)
+    if not isinstance(value, str) or value not in supported:
+        names = ", ".join(repr(s) for s in supported)
+        raise InputError(f"{type(est).__name__}: uncertainty={value!r} is not supported; "
+                         f"supported: {names}")
+
+
+def subsample_min_samples(est, need: int, splits: tuple[int, ...] = SUBSAMPLE_SPLITS) -> int:
+    """``min_samples()`` of an estimator whose plain configuration needs ``need`` rows: with
+    ``uncertainty="subsample"`` every part of n / max(splits) rows must have them, so
+    ``need * max(splits)`` (the runner checks it when it plans a run, before any work)."""
+    return int(need) * max(splits) if getattr(est, "uncertainty", None) == "subsample" else int(need)
+
+
+def _plain(est):
+    """A copy of ``est`` with ``uncertainty="none"`` (the point estimate only)."""
+    return type(est)(**{**est.get_params(), "uncertainty": "none"})
+
+
+def check_subsample_size(est, n: int, splits: tuple[int, ...] = SUBSAMPLE_SPLITS) -> None:
+    """Raise InputError (before any work) when the smallest subsample, ``n // max(splits)`` rows,
+    is below what the estimator needs (``min_samples()`` of its plain configuration, e.g.
+    k + 1 for the kNN estimators)."""
+    smallest = n // max(splits)
+    need = _plain(est).min_samples()
+    if smallest < need:
+        raise InputError(
+            f"{type(est).__name__}: uncertainty='subsample' splits the n={n} rows into up to "
+            f"{max(splits)} disjoint parts of {smallest} rows (fraction 1/{max(splits)}), fewer than "
+            f"the {need} this configuration needs (e.g. k + 1 for k-NN estimators); use "
+            f"n >= {need * max(splits)}, a smaller k, or uncertainty='none'")
+
+
+def _seed_for(seed: int | None, *path: int) -> int | None:
+    if seed is None:
+        return None
+    return int(np.random.SeedSequence([int(seed) % 2**63, 0x5B5, *path]).generate_state(1)[0])
+
+
+def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
+                       splits: tuple[int, ...] = SUBSAMPLE_SPLITS) -> Estimate:
+    """The plain estimate on all rows, with a standard error from disjoint subsamples.
+
+    Method (Holmes & Nemenman 2019, for KSG; it needs only that the estimator's variance scales
+    as 1/n): for each ``a`` in ``splits`` the rows are randomly partitioned into ``a`` disjoint
+    parts of about n/a rows, and the plain estimator (``uncertainty="none"``, same other
+    hyperparameters) is run on each part. The sample variance ``s_a^2`` of the ``a`` part
+    estimates (``a - 1`` degrees of freedom) estimates the variance at n/a rows; extrapolated to
+    n with ``var(n) = var(n/a) / a``, and pooled over the splits weighted by degrees of freedom:
+
+        std^2 = sum_a (a - 1) s_a^2 / a  /  sum_a (a - 1)
+
+    Disjoint parts, unlike a bootstrap, contain no duplicated rows (duplicates have zero
+    distance and bias k-NN, histogram and kernel estimators).
+
+    A bias estimate comes from the same runs: the mean estimate at n/a is fitted as
+    ``I(n/a) = I_inf + b a`` over a = 1 (the full estimate) and the splits (bias ~ 1/n), and
+    ``info`` gets ``subsample_bias`` = b (the estimated bias of the full-n estimate, nats) and
+    ``mi_extrapolated`` = I_inf (the estimate extrapolated to infinite n; not the reported mi).
+
+    The returned ``mi`` is the plain estimate on all rows (unchanged by the error bar), its
+    ``info`` the plain estimate's plus ``uncertainty``, ``subsample_splits``, ``subsample_means``,
+    ``subsample_dof`` (degrees of freedom of the variance, 6 by default: the std itself varies by
+    about 1/sqrt(2 * 6) = 29 % from one data set to the next, so est ± 2 std covers about 91 %
+    for an exactly calibrated std, the t distribution with 6 dof; ± 2.45 std covers 95 %) and the
+    two bias entries. Seeds: the plain estimate uses ``seed`` (so its value equals the
+    ``uncertainty="none"`` estimate); partitions and part seeds come from independent streams.
+
+    Cost: the full estimate plus one estimate on each part: about ``1 + len(splits)`` plain
+    estimates for O(n log n) estimators (kNN), fewer for O(n^2) ones (KDE), measured by
+    ``benchmarks/bench_uncertainty.py``. Known limit: where the variance does not scale as 1/n
+    (an independent pair, where plug-in and kNN estimates fluctuate as 1/n, not 1/sqrt(n)), the
+    extrapolation overstates the std (up to sqrt(a) for the variance from n/a rows).
+    """
+    n = x.shape[0]
+    check_subsample_size(est, n, splits)
+    plain = _plain(est)
+    full = plain._estimate(x, y, seed=seed)
+    rng = np.random.default_rng(_seed_for(seed, 0))
+    weighted, dof, means = 0.0, 0, []
+    for a in splits:
+        parts = np.array_split(rng.permutation(n), a)
+        vals = np.array([plain._estimate(np.ascontiguousarray(x[p]), np.ascontiguousarray(y[p]),
+                                         seed=_seed_for(seed, a, i)).mi
+                         for i, p in enumerate(parts)], dtype=float)
+        weighted += (a - 1) * float(vals.var(ddof=1)) / a
+        dof += a - 1
+        means.append(float(vals.mean()))
+    std = float(np.sqrt(weighted / dof))
+    # bias ~ 1/n: I(n/a) = I_inf + b a, least squares over a = 1 and the splits
+    alphas = np.array([1.0, *splits])
+    slope, intercept = np.polyfit(alphas, np.array([full.mi, *means]), 1)
+    info = dict(full.info)
+    info.update(uncertainty="subsample", subsample_splits=list(splits), subsample_dof=int(dof),
+                subsample_means=means, subsample_bias=float(slope),
+                mi_extrapolated=float(intercept))
+    return Estimate(mi=float(full.mi), std=std, info=info)

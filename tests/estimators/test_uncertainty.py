@@ -1,0 +1,177 @@
+"""Error bars (the shared ``uncertainty`` hyperparameter): honest size, bias estimate, errors.
+
+The calibration tests compare the mean reported std over m data sets with the std of the
+estimates over the same data sets. For normal errors the sample std over m seeds has relative
+standard error 1/sqrt(2 (m - 1)) and the mean of m reported stds adds their own spread / sqrt(m);
+every tolerance below is at least 4 of those combined standard errors (on the log scale) around
+the value the method is designed to give (1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mibench
+from estimators._uncertainty import SUBSAMPLE_SPLITS, subsample_estimate
+from mibench import InputError
+from mibench.cli import main
+from mibench.registry import make_estimator
+
+SUBSAMPLED = ["ksg", "ksg-mixed", "binning", "kde"]
+
+
+def _gaussian_pair(rho: float, n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 1))
+    return x, rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n, 1))
+
+
+def _ratio_and_tolerance(name: str, params: dict, rho: float, n: int, seeds: int):
+    mi, sd = [], []
+    for s in range(seeds):
+        x, y = _gaussian_pair(rho, n, 1000 + s)
+        res = make_estimator(name, **params).estimate(x, y, seed=s)
+        mi.append(res.mi)
+        sd.append(res.std)
+    sd = np.asarray(sd)
+    ratio = sd.mean() / np.std(mi, ddof=1)
+    se_log = np.hypot(1 / np.sqrt(2 * (seeds - 1)), sd.std(ddof=1) / sd.mean() / np.sqrt(seeds))
+    return ratio, 4 * se_log
+
+
+@pytest.mark.parametrize("rho", [0.3, 0.9])
+def test_gaussian_analytic_std_matches_spread_and_delta_method(rho):
+    """Delta method: sd(I_hat) = rho / sqrt(n) for a Gaussian pair; 300 seeds (1 ms each)."""
+    n = 1000
+    ratio, tol = _ratio_and_tolerance("gaussian", {}, rho, n, 300)
+    assert abs(np.log(ratio)) < tol, (ratio, tol)
+    # the mean influence-function std over 100 data sets: within 5 % of the closed form (one
+    # std varies ~10 % with the sample correlation at rho = 0.3)
+    sd = [make_estimator("gaussian").estimate(*_gaussian_pair(rho, n, s)).std for s in range(100)]
+    assert np.mean(sd) == pytest.approx(rho / np.sqrt(n), rel=0.05)
+
+
+@pytest.mark.parametrize("name", SUBSAMPLED)
+def test_subsample_std_matches_spread_over_seeds(name):
+    """24 seeds at n = 600, rho = 0.6: ratio within about 4 s.e. (roughly 0.55-1.8)."""
+    ratio, tol = _ratio_and_tolerance(name, {}, 0.6, 600, 24)
+    assert abs(np.log(ratio)) < tol, (ratio, tol)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SUBSAMPLED + ["gaussian:subsample"])
+@pytest.mark.parametrize("rho", [0.3, 0.9])
+def test_subsample_std_matches_spread_over_seeds_slow(name, rho):
+    """150 seeds at n = 2000 (relative s.e. of the ratio ~6 %)."""
+    name, _, method = name.partition(":")
+    params = {"uncertainty": method} if method else {}
+    ratio, tol = _ratio_and_tolerance(name, params, rho, 2000, 150)
+    assert abs(np.log(ratio)) < tol, (name, rho, ratio, tol)
+
+
+def test_subsample_bias_estimates_the_plugin_bias():
+    """Plug-in MI at independence is biased up by (Bx - 1)(By - 1) / (2 n) (first order): with
+    5 x 5 bins and n = 2000, 0.004 nats. The subsampling extrapolation recovers it (mean over 10
+    data sets; measured 0.0038 +- 0.0003)."""
+    bias = []
+    for s in range(10):
+        rng = np.random.default_rng(s)
+        x, y = rng.standard_normal((2000, 1)), rng.standard_normal((2000, 1))
+        res = make_estimator("binning", bins=5, miller_madow=False).estimate(x, y, seed=s)
+        bias.append(res.info["subsample_bias"])
+        assert res.info["uncertainty"] == "subsample"
+        assert res.info["mi_extrapolated"] == pytest.approx(res.mi - res.info["subsample_bias"],
+                                                            abs=0.01)
+    se = np.std(bias, ddof=1) / np.sqrt(len(bias))
+    assert abs(np.mean(bias) - 16 / 4000) < 4 * se + 5e-4
+
+
+@pytest.mark.parametrize("name", SUBSAMPLED + ["gaussian"])
+def test_error_bar_leaves_the_estimate_unchanged(name):
+    x, y = _gaussian_pair(0.6, 400, 1)
+    with_std = make_estimator(name).estimate(x, y, seed=3)
+    plain = make_estimator(name, uncertainty="none").estimate(x, y, seed=3)
+    assert with_std.mi == plain.mi and plain.std is None and with_std.std > 0
+
+
+@pytest.mark.parametrize("name", ["ksg", "ksg-mixed", "ksg-ross", "binning", "kde", "gaussian",
+                                  "plugin-discrete"])
+def test_unsupported_uncertainty_names_the_supported_ones(name):
+    est = make_estimator(name, uncertainty="bootstrap")
+    with pytest.raises(InputError, match=r"uncertainty='bootstrap' is not supported; "
+                                         r"supported: .*'none'"):
+        est.validate_params()
+
+
+def test_unsupported_uncertainty_exits_2_from_the_cli(capsys, tmp_path):
+    code = main(["run", "--scenario", "gaussian-correlated", "--estimator",
+                 "ksg:uncertainty=jackknife", "--n", "200", "--seeds", "1", "--jobs", "1",
+                 "--out", str(tmp_path / "out"), "--store", str(tmp_path / "s.sqlite")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "uncertainty='jackknife'" in err and "'subsample'" in err
+
+
+def test_subsample_too_small_fails_before_any_work(monkeypatch):
+    """k = 10 needs 11 points per part; n = 40 gives parts of 10 at n/4."""
+    est = make_estimator("ksg", k=10)
+    calls = []
+    original = type(est)._estimate
+
+    def spy(self, x, y, *, seed):
+        if self.uncertainty == "none":
+            calls.append(1)
+        return original(self, x, y, seed=seed)
+
+    monkeypatch.setattr(type(est), "_estimate", spy)
+    x, y = _gaussian_pair(0.5, 40, 0)
+    assert est.min_samples() == 44  # (k + 1) rows in each of 4 parts
+    with pytest.raises(InputError, match=r"n_samples=40 is too small .* at least 44"):
+        est.estimate(x, y, seed=0)
+    with pytest.raises(InputError, match=r"uncertainty='subsample' .* parts of 10 rows .* the 11 "
+                                         r"this configuration needs .*uncertainty='none'"):
+        subsample_estimate(est, x, y, 0)
+    assert calls == []
+    assert make_estimator("ksg", k=10, uncertainty="none").estimate(x, y, seed=0).std is None
+    assert max(SUBSAMPLE_SPLITS) == 4
+
+
+def test_runner_rejects_too_small_n_when_planning(capsys, tmp_path):
+    code = main(["run", "--scenario", "gaussian-correlated", "--estimator", "ksg:k=10", "--n", "40",
+                 "--seeds", "1", "--jobs", "1", "--out", str(tmp_path / "out"),
+                 "--store", str(tmp_path / "s.sqlite")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "n=40 is too small" in err and "ksg:k=10 needs n >= 44" in err
+
+
+def test_subsample_estimate_is_deterministic_and_seed_dependent():
+    x, y = _gaussian_pair(0.6, 500, 2)
+    est = make_estimator("ksg")
+    a, b = subsample_estimate(est, x, y, 5), subsample_estimate(est, x, y, 5)
+    c = subsample_estimate(est, x, y, 6)
+    assert a.std == b.std and a.info == b.info and a.std != c.std
+
+
+def test_neural_crossfit_reports_fold_spread():
+    pytest.importorskip("torch")
+    x, y = _gaussian_pair(0.8, 500, 0)
+    params = dict(max_steps=100, eval_every=50, learning_rate=0.01)
+    res = make_estimator("infonce", uncertainty="crossfit", **params).estimate(x, y, seed=0)
+    folds = res.info["crossfit_fold_estimates"]
+    assert len(folds) == 5 and res.info["n_test"] == 500
+    assert res.mi == pytest.approx(np.mean(folds), abs=0.05)  # batches of nearly equal size
+    assert res.std == pytest.approx(np.std(folds, ddof=1) / np.sqrt(5))
+    assert make_estimator("infonce", uncertainty="none", **params).estimate(x, y, seed=0).std is None
+
+
+def test_every_builtin_estimator_spells_uncertainty_the_same():
+    from estimators._uncertainty import METHODS
+
+    for name, plugin in mibench.registry.estimators().items():
+        if not plugin.target.startswith("estimators.") or not plugin.available:
+            continue
+        defaults = plugin.cls.param_defaults()
+        if "uncertainty" in defaults:
+            assert defaults["uncertainty"] in METHODS, name
