@@ -34,6 +34,7 @@ from scipy.special import logsumexp
 
 from estimators._checks import check_int, hidden_tuple, is_real
 from estimators._margins import normal_scores_map
+from estimators._uncertainty import check_uncertainty
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,9 @@ class ClassifierMI(Estimator):
         Permutations of the test rows used as product-of-marginals pairs.
     clip : float, default 1e-7
         Probabilities are clipped to [clip, 1 - clip] (log-odds within +-16 nats).
+    uncertainty : {"analytic", "none"}, default "analytic"
+        "analytic": the held-out (delta-method) standard error described in the Notes;
+        "none": std=None.
     threads : int, default 1
         BLAS threads during the estimate (threadpoolctl; restored afterwards). One thread is the
         default because the runner parallelises over trials; on a busy machine multi-threaded
@@ -97,7 +101,7 @@ class ClassifierMI(Estimator):
 
     def __init__(self, bound="dv", hidden=(64, 64), learning_rate=1e-3, l2=1e-4, max_iter=200,
                  batch_size=128, patience=5, test_fraction=0.4, test_negatives=4, clip=1e-7,
-                 threads=1):
+                 threads=1, uncertainty="analytic"):
         self.bound = bound
         self.hidden = hidden
         self.learning_rate = learning_rate
@@ -109,8 +113,10 @@ class ClassifierMI(Estimator):
         self.test_negatives = test_negatives
         self.clip = clip
         self.threads = threads
+        self.uncertainty = uncertainty
 
     def validate_params(self) -> None:
+        check_uncertainty(self, ("analytic", "none"))
         if self.bound not in ("dv", "demi"):
             raise InputError(f"bound must be 'dv' or 'demi', got {self.bound!r}")
         if hidden_tuple(self.hidden) is None:
@@ -200,7 +206,8 @@ class ClassifierMI(Estimator):
         info = {"bound": self.bound, "n_train": int(tr.size), "n_test": int(te.size),
                 "epochs": int(epochs), "best_epoch": int(best_epoch),
                 "val_bound_best": float(best), "dv": dv, "demi": demi, "saturated": saturated}
-        return Estimate(mi=float(mi), std=float(std), info=info)
+        return Estimate(mi=float(mi), std=float(std) if self.uncertainty == "analytic" else None,
+                        info=info)
 
 
 def _log_odds(clf, a: np.ndarray, clip: float) -> np.ndarray:

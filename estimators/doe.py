@@ -44,6 +44,7 @@ except ImportError as exc:  # torch or zuko missing
 
 from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
 from estimators._margins import normal_scores_map  # noqa: E402
+from estimators._uncertainty import check_uncertainty  # noqa: E402
 from estimators.flow import INSTALL_HINT, _identity_init  # noqa: E402
 from estimators.neural._training import resolve_device, split_sizes  # noqa: E402
 
@@ -69,6 +70,9 @@ class DoE(Estimator):
         Early stopping on the validation negative log-likelihood (sum of both models).
     val_fraction, test_fraction : float, default 0.2, 0.2
     device : {"auto", "cpu", "cuda"} or "cuda:<i>", default "auto"
+    uncertainty : {"analytic", "none"}, default "analytic"
+        "analytic": the held-out (delta-method) standard error described in the Notes;
+        "none": std=None.
     threads : int, default 1
 
     Notes
@@ -88,7 +92,7 @@ class DoE(Estimator):
 
     def __init__(self, transforms=3, hidden=(64, 64), learning_rate=1e-3, batch_size=256,
                  max_epochs=200, patience=10, val_fraction=0.2, test_fraction=0.2, device="auto",
-                 threads=1):
+                 threads=1, uncertainty="analytic"):
         self.transforms = transforms
         self.hidden = hidden
         self.learning_rate = learning_rate
@@ -99,8 +103,10 @@ class DoE(Estimator):
         self.test_fraction = test_fraction
         self.device = device
         self.threads = threads
+        self.uncertainty = uncertainty
 
     def validate_params(self) -> None:
+        check_uncertainty(self, ("analytic", "none"))
         from estimators.flow import FlowMI
 
         # the shared parameters have FlowMI's meaning and checks
@@ -136,7 +142,7 @@ class DoE(Estimator):
         std = float(diff.std(ddof=1) / math.sqrt(diff.size))
         info.update({"h_y": h_y, "h_y_given_x": h_yx, "n_train": int(n_train),
                      "n_val": int(n_val), "n_test": int(n_test), "device": str(device)})
-        return Estimate(mi=mi, std=std, info=info)
+        return Estimate(mi=mi, std=std if self.uncertainty == "analytic" else None, info=info)
 
     def _fit(self, xs, ys, tr, va, te, rng, device, hidden):
         dx, dy = xs.shape[1], ys.shape[1]

@@ -51,6 +51,7 @@ from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
 from estimators._checks import is_int as _is_int  # noqa: E402
 from estimators._checks import is_real as _is_real  # noqa: E402
 from estimators._margins import normal_scores_map  # noqa: E402
+from estimators._uncertainty import check_uncertainty  # noqa: E402
 from estimators.gaussian import logdet_bias  # noqa: E402
 from estimators.neural._training import resolve_device, split_sizes  # noqa: E402
 
@@ -165,6 +166,9 @@ class FlowMI(Estimator):
         epochs at n = 2000); "standardize" only centres and scales (training statistics).
     device : {"auto", "cpu", "cuda"} or "cuda:<i>", default "auto"
         "auto" uses CUDA when torch sees a GPU. Determinism is guaranteed only on CPU.
+    uncertainty : {"analytic", "none"}, default "analytic"
+        "analytic": the held-out (delta-method) standard error described in the Notes;
+        "none": std=None.
     threads : int, default 1
         torch intra-op threads during the estimate (restored afterwards).
 
@@ -187,7 +191,8 @@ class FlowMI(Estimator):
 
     def __init__(self, transforms=3, hidden=(64, 64), bins=8, learning_rate=1e-3, batch_size=256,
                  max_epochs=200, patience=10, val_fraction=0.2, test_fraction=0.2,
-                 bias_correction=True, marginals="normal-scores", device="auto", threads=1):
+                 bias_correction=True, marginals="normal-scores", device="auto", threads=1,
+                 uncertainty="analytic"):
         self.transforms = transforms
         self.hidden = hidden
         self.bins = bins
@@ -201,8 +206,10 @@ class FlowMI(Estimator):
         self.marginals = marginals
         self.device = device
         self.threads = threads
+        self.uncertainty = uncertainty
 
     def validate_params(self) -> None:
+        check_uncertainty(self, ("analytic", "none"))
         def bad(name, expected):
             raise InputError(f"FlowMI: {name}={getattr(self, name)!r} is invalid; expected {expected}")
 
@@ -264,7 +271,8 @@ class FlowMI(Estimator):
         info.update({"mi_plugin": mi_plugin, "canonical_correlations": [float(c) for c in cc],
                      "n_train": int(n_train), "n_val": int(n_val), "n_test": int(n_test),
                      "device": str(device)})
-        return Estimate(mi=float(mi), std=std, info=info)
+        return Estimate(mi=float(mi), std=std if self.uncertainty == "analytic" else None,
+                        info=info)
 
     def _train(self, x, y, rng, device, n_train, n_val, hidden):
         n = x.shape[0]

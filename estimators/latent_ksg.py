@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from estimators._checks import check_int, is_real
-from estimators._resample import half_sample_std
+from estimators._uncertainty import check_uncertainty
 from estimators.ksg import KSG
 from mibench import Capabilities, Estimate, Estimator, InputError
 
@@ -68,15 +68,15 @@ class LatentKSG(Estimator):
         Early stopping on the validation loss (20 % of the training rows); the best epoch is kept.
     test_fraction : float, default 0.5
         Rows held out for KSG (latentmi uses half).
-    repeats : int, default 5
-        Half splits of the test latents for the standard error (see below).
+    uncertainty : {"subsample", "none"}, default "subsample"
+        KSG's subsampling std on the test latents (see below); "none": std=None.
     threads : int, default 1
         torch intra-op threads during training.
 
     Notes
     -----
-    ``std``: the half-sample standard error of KSG on the test latents
-    (:mod:`estimators._resample`), i.e. the sampling noise of the estimate given the fitted
+    ``std``: KSG's subsampling standard error on the test latents
+    (:mod:`estimators._uncertainty`), i.e. the sampling noise of the estimate given the fitted
     compressor; the compressor's own training randomness is not included. ``info``:
     ``compressor`` (used), ``latent_dims`` ([x, y]), ``n_test``, ``epochs``,
     ``explained_variance`` (PCA), ``k``.
@@ -88,7 +88,7 @@ class LatentKSG(Estimator):
 
     def __init__(self, latent_dim=8, compressor="auto", k=3, hidden=128, cross_weight=1.0,
                  learning_rate=1e-3, batch_size=256, max_epochs=100, patience=5,
-                 test_fraction=0.5, repeats=5, threads=1):
+                 test_fraction=0.5, uncertainty="subsample", threads=1):
         self.latent_dim = latent_dim
         self.compressor = compressor
         self.k = k
@@ -99,13 +99,14 @@ class LatentKSG(Estimator):
         self.max_epochs = max_epochs
         self.patience = patience
         self.test_fraction = test_fraction
-        self.repeats = repeats
+        self.uncertainty = uncertainty
         self.threads = threads
 
     def validate_params(self) -> None:
         for name in ("latent_dim", "k", "hidden", "batch_size", "max_epochs", "patience",
-                     "repeats", "threads"):
+                     "threads"):
             check_int(self, name)
+        check_uncertainty(self, ("subsample", "none"))
         if self.compressor not in ("auto", "autoencoder", "pca"):
             raise InputError(f"compressor must be 'auto', 'autoencoder' or 'pca', got "
                              f"{self.compressor!r}")
@@ -151,14 +152,12 @@ class LatentKSG(Estimator):
             zx, zy, info["epochs"] = _autoencode(xs, ys, tr, te, m, self, rng)
         info["compressor"] = kind
         info["latent_dims"] = [int(zx.shape[1]), int(zy.shape[1])]
-        ksg = KSG(k=k)
-
-        def ksg_mi(a, b, r):
-            return ksg._estimate(a, b, seed=int(r.integers(2**31 - 1))).mi
-
-        mi = ksg_mi(zx, zy, rng)
-        std, _ = half_sample_std(ksg_mi, zx, zy, rng, int(self.repeats))
-        return Estimate(mi=float(mi), std=float(std), info=info)
+        if zx.shape[0] < KSG(k=k, uncertainty=self.uncertainty).min_samples():
+            raise InputError(f"n={n} leaves {zx.shape[0]} test rows, too few for KSG with k={k} "
+                             f"and uncertainty={self.uncertainty!r}")
+        res = KSG(k=k, uncertainty=self.uncertainty)._estimate(zx, zy, seed=int(rng.integers(2**31 - 1)))
+        info["uncertainty"] = self.uncertainty
+        return Estimate(mi=float(res.mi), std=res.std, info=info)
 
 
 def _pca(xs, ys, tr, te, m):

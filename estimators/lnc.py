@@ -29,7 +29,7 @@ from scipy.special import digamma
 
 from estimators._checks import check_bool, check_int, check_nonnegative
 from estimators._knn import count_within, kth_neighbor
-from estimators._resample import half_sample_std
+from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from estimators.ksg import _check_radius, ksg_preprocess
 from mibench import Capabilities, Estimate, Estimator, InputError
 
@@ -120,14 +120,10 @@ class LNC(Estimator):
         uniform data (:func:`lnc_alpha`), which reproduces the table's entries.
     standardize, noise : as in :class:`estimators.ksg.KSG` (centre and scale each column; tiny
         seeded jitter, relative sd 1e-10).
-    uncertainty : {"halves", "none"}, default "halves"
-        How ``std`` is computed. "halves": the estimator is rerun on ``repeats`` random splits
-        into two disjoint halves and ``std = sqrt(mean (a - b)^2 / 4)`` (the spread of two
-        independent half-samples, scaled to n by the 1/n variance of kNN estimators; see
-        :mod:`estimators._resample`); costs about ``repeats`` extra full estimates. "none" (or
-        None, as the CLI spells ``uncertainty=none``): ``std`` is None.
-    repeats : int, default 5
-        Number of half splits for ``uncertainty="halves"``.
+    uncertainty : {"subsample", "none"}, default "subsample"
+        "subsample": std from disjoint subsamples of n/2, n/3, n/4 rows extrapolated to n
+        (Holmes & Nemenman 2019; shared with KSG, see :mod:`estimators._uncertainty`), about 4
+        plain estimates of cost. "none": std=None.
 
     Notes
     -----
@@ -148,14 +144,12 @@ class LNC(Estimator):
     reports_std = True
     version = 1
 
-    def __init__(self, k=None, alpha=None, standardize=True, noise=1e-10, uncertainty="halves",
-                 repeats=5):
+    def __init__(self, k=None, alpha=None, standardize=True, noise=1e-10, uncertainty="subsample"):
         self.k = k
         self.alpha = alpha
         self.standardize = standardize
         self.noise = noise
         self.uncertainty = uncertainty
-        self.repeats = repeats
 
     def validate_params(self) -> None:
         if self.k is not None:
@@ -165,41 +159,34 @@ class LNC(Estimator):
             raise InputError(f"alpha must be None or a number in (0, 1), got {a!r}")
         check_bool(self, "standardize")
         check_nonnegative(self, "noise")
-        if self.uncertainty not in ("halves", "none", None):
-            raise InputError(f"uncertainty must be 'halves' or 'none' (or None), got "
-                             f"{self.uncertainty!r}")
-        check_int(self, "repeats")
+        check_uncertainty(self, ("subsample", "none"))
 
     def _k(self, d: int) -> int:
         return max(5, 2 * d) if self.k is None else int(self.k)
 
     def min_samples(self) -> int:
         k = self.k if isinstance(self.k, Integral) and not isinstance(self.k, bool) else 5
-        # the half-sample std needs k + 1 points in each half
-        return 2 * (max(int(k), 5) + 1) if self.uncertainty == "halves" else max(int(k), 5) + 1
+        return subsample_min_samples(self, max(int(k), 5) + 1)
 
     def _estimate(self, x, y, *, seed):
+        if self.uncertainty == "subsample":
+            return subsample_estimate(self, x, y, seed)
         d = x.shape[1] + y.shape[1]
         k = self._k(d)
         if k <= d:
             raise InputError(f"k={k} must exceed the joint dimension dx + dy = {d} (LNC's local "
                              f"PCA needs more neighbours than dimensions); pass k >= {d + 1}")
         n = x.shape[0]
-        need = 2 * (k + 1) if self.uncertainty == "halves" else k + 1
-        if n < need:
-            raise InputError(f"n={n} is too small for k={k}: need at least {need} samples")
+        if n < k + 1:
+            raise InputError(f"n={n} is too small for k={k}: need at least {k + 1} samples")
         alpha = lnc_alpha(d, k) if self.alpha is None else float(self.alpha)
         rng = np.random.default_rng(seed)
         x, y = ksg_preprocess(x, y, standardize=bool(self.standardize), noise=float(self.noise),
                               rng=rng)
         mi, ksg, corr, frac = _lnc(x, y, k, alpha)
-        std = None
         info = {"k": k, "alpha": alpha, "n": int(n), "ksg": ksg, "correction": corr,
-                "corrected_fraction": frac, "uncertainty": self.uncertainty}
-        if self.uncertainty == "halves":
-            std, _ = half_sample_std(lambda a, b, _r: _lnc(a, b, k, alpha)[0], x, y, rng,
-                                     int(self.repeats))
-        return Estimate(mi=mi, std=std, info=info)
+                "corrected_fraction": frac, "uncertainty": "none"}
+        return Estimate(mi=mi, std=None, info=info)
 
 
 def _lnc(x: np.ndarray, y: np.ndarray, k: int, alpha: float) -> tuple[float, float, float, float]:
