@@ -25,7 +25,8 @@ class PluginMI(NamedTuple):
 
     ``mi`` includes the Miller–Madow term when requested; ``mi_plugin`` never does.
     ``h_x``, ``h_y``, ``h_xy`` are the plug-in entropies (without correction); ``cells_x``,
-    ``cells_y``, ``cells_xy`` count the occupied marginal and joint cells.
+    ``cells_y``, ``cells_xy`` count the occupied marginal and joint cells, ``singletons_xy`` the
+    points alone in their joint cell.
     """
 
     mi: float
@@ -36,6 +37,8 @@ class PluginMI(NamedTuple):
     cells_x: int
     cells_y: int
     cells_xy: int
+    #: points alone in their joint cell
+    singletons_xy: int = 0
 
 
 def dense_codes(a: np.ndarray) -> tuple[np.ndarray, int]:
@@ -137,4 +140,5 @@ def plugin_mi(a: np.ndarray, b: np.ndarray, *, miller_madow: bool = True) -> Plu
     bx, by, bxy = int(ma), int(mb), int(nij_occ.size)
     corrected = mi - (bxy - bx - by + 1) / (2.0 * n) if miller_madow else mi
     return PluginMI(mi=float(corrected), mi_plugin=mi, h_x=_entropy(ni, n), h_y=_entropy(nj, n),
-                    h_xy=_entropy(nij_occ, n), cells_x=bx, cells_y=by, cells_xy=bxy)
+                    h_xy=_entropy(nij_occ, n), cells_x=bx, cells_y=by, cells_xy=bxy,
+                    singletons_xy=int(np.count_nonzero(nij_occ == 1)))

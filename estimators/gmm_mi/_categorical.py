@@ -9,6 +9,7 @@ from estimators.gmm_mi._em import quad_coefficients, quad_features_t
 from estimators.gmm_mi._estimator import (
     MIN_PER_FOLD,
     _Hyper,
+    selection_flags,
     selection_info,
     single_blas_thread,
     validate_common,
@@ -55,7 +56,9 @@ class GMMMICategorical(Estimator):
         Default True: a fit whose covariance becomes singular is refitted with a raised
         reg_covar, relative to the variance of that class's data (a documented deviation from
         the original; see :class:`estimators.gmm_mi.GMMMI`). False fails as the original.
-    Other parameters: as :class:`estimators.gmm_mi.GMMMI` (applied to every class).
+    Other parameters: as :class:`estimators.gmm_mi.GMMMI` (applied to every class; the defaults
+    ``init_type="kmeans_sklearn"`` and ``stuck_fits="refit"`` deviate from the original, see
+    there).
 
     Notes
     -----
@@ -77,16 +80,19 @@ class GMMMICategorical(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "discrete")}), max_dy=1)
     reports_std = True
+    #: 2: k-means initialisation and restarts of stuck CV fits by default (issue 20)
+    version = 2
     fallbacks = ("gmm-mi",)
 
-    def __init__(self, init_type: str = "random_sklearn", scale: float | None = None,
+    def __init__(self, init_type: str = "kmeans_sklearn", scale: float | None = None,
                  threshold_fit: float = 1e-5, reg_covar: float = 1e-15, max_iter: int = 10000,
                  n_inits: int = 3, n_folds: int = 2, metric_method: str = "valid",
                  threshold_components: float = 1e-5, patience: int = 1,
                  max_components: int = 50, fixed_components: int = 0, n_bootstrap: int = 50,
                  mc_samples: int = 100_000, mc_seeding: str = "independent",
                  patience_reset: bool = True, seed_scheme: str = "per-call",
-                 class_prior: str = "empirical", singular_fallback: bool = True):
+                 class_prior: str = "empirical", singular_fallback: bool = True,
+                 stuck_fits: str = "refit"):
         self.init_type = init_type
         self.scale = scale
         self.threshold_fit = threshold_fit
@@ -106,6 +112,7 @@ class GMMMICategorical(Estimator):
         self.seed_scheme = seed_scheme
         self.class_prior = class_prior
         self.singular_fallback = singular_fallback
+        self.stuck_fits = stuck_fits
 
     def validate_params(self) -> None:
         validate_common(self)
@@ -183,6 +190,7 @@ class GMMMICategorical(Estimator):
             "class_prior_values": [float(v) for v in prior],
             "n_components": [int(s.n_components) for s in sels],
             "per_class": [selection_info(s) for s in sels],
+            "flags": selection_flags(sels),
             "bootstrap_mi": [float(v) for v in values],
             "bootstrap_n_iter": [[int(v) for v in f.n_iter] for f in fits],
             "bootstrap_converged": [[bool(v) for v in f.converged] for f in fits],

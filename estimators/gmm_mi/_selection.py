@@ -62,6 +62,18 @@ class Streams:
             return np.random.default_rng(b)
         return self._child(2, tag, b)
 
+    def refit(self, s: int, K: int, tag: int = 0):
+        """Stream of the k-means restart of init seed ``s``'s stuck cross-validation fits at K."""
+        if self.scheme == "reference":
+            return np.random.RandomState(10_000 + s)
+        return self._child(4, tag, s, K)
+
+    def fit_check(self, tag: int = 0) -> np.random.Generator:
+        """Stream of the model draws of the goodness-of-fit check (``_fitcheck``)."""
+        if self.scheme == "reference":
+            return np.random.default_rng([tag, 5])
+        return self._child(5, tag, fast=True)
+
     def mc(self, b: int, best_seed: int, common: bool, tag: int = 0) -> np.random.Generator:
         if self.scheme == "reference":
             return np.random.default_rng(best_seed if common else [best_seed, b, 1])
@@ -120,6 +132,20 @@ class FitLog:
                            who, self.max_iter, self.not_converged, self.fits)
 
 
+#: a cross-validation fit at K > 1 is *stuck* when its stopping rule fired at iteration 2 or 3:
+#: the likelihood barely moved from the start. From the original's random start (near-identical
+#: components near a saddle of the likelihood) this is the failure of issue 20: the fit is still
+#: almost the K = 1 fit, its held-out score ties K - 1's, and the search stops too early.
+STUCK_MAX_ITER = 3
+
+
+def stuck_fits(res: EMResult, K: int) -> np.ndarray:
+    """(P,) True where a fit at K > 1 converged within :data:`STUCK_MAX_ITER` iterations."""
+    if K <= 1:
+        return np.zeros(res.n_iter.shape, dtype=bool)
+    return res.converged & ~res.failed & (res.n_iter <= STUCK_MAX_ITER)
+
+
 def n_free_params(K: int, d: int) -> int:
     """Free parameters of a full-covariance mixture: K d(d+1)/2 + K d + K - 1."""
     return K * d * (d + 1) // 2 + K * d + K - 1
@@ -175,11 +201,26 @@ class Selection:
     reached_max_components: bool
     all_stopped_early: bool
     history: dict = field(default_factory=dict)
+    #: CV fits found stuck (before any restart), restarted from k-means, and whose scores entered
+    #: the selection while stuck (``stuck_fits="count"``, or still stuck after the restart)
+    stuck: int = 0
+    stuck_refit: int = 0
+    stuck_used: int = 0
+    #: the best seed's CV fits at K*, one per fold (a Mixture batch of n_folds), and the
+    #: validation row indices of each fold: held-out data for the goodness-of-fit check
+    fold_fits: Mixture | None = None
+    val_index: list = field(default_factory=list)
 
 
 def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0,
                       log: FitLog | None = None) -> Selection:
     """Choose K by cross-validation (section 4-5 of the spec). ``p`` holds the hyperparameters.
+
+    A CV fit at K > 1 that is *stuck* (its stopping rule fired within :data:`STUCK_MAX_ITER`
+    iterations) is restarted, with ``p.stuck_fits == "refit"``, from a k-means++ start of its own
+    stream (``Streams.refit``) before its held-out score counts; ``"count"`` keeps its score as the
+    original does. Stuck fits whose scores were used (``Selection.stuck_used``) are logged as a
+    warning whatever K* is.
 
     A CV fit whose covariance becomes singular scores -inf (that K does not improve), except at
     the first K tried (K = 1, or ``fixed_components``), where with ``p.singular_fallback`` the
@@ -199,19 +240,38 @@ def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0,
     fixed = int(p.fixed_components)
     Ks = [fixed] if fixed > 0 else range(1, int(p.max_components) + 1)
     hist = {"k": [], "metric": [], "val_score": [], "val_scores": [], "aic": [], "bic": [],
-            "cv_n_iter": [], "cv_converged": [], "cv_failed": [], "best_seed": [], "best_fold": []}
+            "cv_n_iter": [], "cv_converged": [], "cv_failed": [], "cv_stuck": [], "best_seed": [],
+            "best_fold": []}
     kept = {}
     stopper = Stopper(p.threshold_components, p.patience, p.max_components, p.patience_reset)
     k_star, capped = None, False
+    stuck_total = refit_count = stuck_used = 0
     variance = X.var(axis=0)
     for K in Ks:
         inits = [initialise(X, K, p.init_type, streams.init(s, K, tag), p.scale) for s in range(I)]
+        em_kw = dict(reg_covar=float(p.reg_covar), tol=float(p.threshold_fit),
+                     max_iter=int(p.max_iter), variance=variance,
+                     fallback=bool(p.singular_fallback) and K == Ks[0])
         res = fit_em_fallback(Xtr, Wtr, stack([inits[s] for s in range(I) for _ in range(F)]),
-                              reg_covar=float(p.reg_covar), tol=float(p.threshold_fit),
-                              max_iter=int(p.max_iter), variance=variance,
-                              fallback=bool(p.singular_fallback) and K == Ks[0])
+                              **em_kw)
         if log is not None:
             log.add(res, "cv", variance)
+        stuck = stuck_fits(res, K)
+        n_stuck = int(stuck.sum())
+        if n_stuck and p.stuck_fits == "refit":
+            # restart every stuck fit from a k-means++ start of its own stream (one per seed)
+            idx = np.flatnonzero(stuck)
+            starts = {s: initialise(X, K, "kmeans_sklearn", streams.refit(s, K, tag))
+                      for s in sorted({int(q) // F for q in idx})}
+            new = fit_em_fallback(Xtr[idx], Wtr[idx], stack([starts[int(q) // F] for q in idx]),
+                                  **em_kw)
+            if log is not None:
+                log.add(new, "cv", variance)
+            res.put(idx, new)
+            refit_count += idx.size
+            stuck = stuck_fits(res, K)
+        stuck_total += n_stuck
+        stuck_used += int(stuck.sum())
         val = mean_loglik(Xva, Wva, res.mix)
         val[res.failed] = -np.inf
         scores = val.reshape(I, F)
@@ -221,7 +281,7 @@ def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0,
         bf = int(np.argmax(scores[bs]))
         best_val = float(seed_mean[bs])
         theta0 = res.mix.take([bs * F + bf])
-        kept[K] = (theta0, bs, bf)
+        kept[K] = (theta0, bs, bf, res.mix.take(np.arange(bs * F, bs * F + F)))
         aic = bic = None
         if p.metric_method != "valid" and np.isfinite(best_val):
             full = fit_em(X[None], np.ones((1, N)), theta0, reg_covar=float(p.reg_covar),
@@ -246,6 +306,7 @@ def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0,
         hist["cv_n_iter"].append([int(v) for v in res.n_iter])
         hist["cv_converged"].append([bool(v) for v in res.converged])
         hist["cv_failed"].append([bool(v) for v in res.failed])
+        hist["cv_stuck"].append(int(n_stuck))
         hist["best_seed"].append(bs)
         hist["best_fold"].append(bf)
         if fixed > 0:
@@ -265,13 +326,21 @@ def select_components(X: np.ndarray, p, streams: Streams, tag: int = 0,
         raise EstimatorFailure("GMM-MI could not fit any number of components: every "
                                "cross-validation fit failed (a covariance became singular; "
                                "try a larger reg_covar)")
-    theta0, bs, bf = kept[k_star]
+    theta0, bs, bf, fold_fits = kept[k_star]
     upto = [i for i, k in enumerate(hist["k"]) if k <= k_star]
     early = all(max(hist["cv_n_iter"][i]) <= 2 for i in upto)
     if early and k_star > 1:  # at K=1 the init is already the optimum: stopping at 2 is normal
         logger.warning("all cross-validation fits up to K=%d stopped within 2 EM iterations; "
                        "threshold_fit may be too loose", k_star)
-    return Selection(k_star, theta0, bs, bf, capped, early, hist)
+    if stuck_used:  # whatever K* is: a stuck fit at K* + 1 is exactly what makes K* too small
+        logger.warning(
+            "GMM-MI: %d cross-validation fit(s) stopped within %d EM iterations at K > 1 (stuck "
+            "near their start) and their held-out scores were used to choose K*=%d; K* may be too "
+            "small (%s). See info['flags'] ('stuck_cv_fits').", stuck_used, STUCK_MAX_ITER, k_star,
+            "stuck_fits='count' keeps them as the original does" if p.stuck_fits == "count"
+            else "they stayed stuck after a k-means restart")
+    return Selection(k_star, theta0, bs, bf, capped, early, hist, stuck_total, refit_count,
+                     stuck_used, fold_fits, [va for _, va in folds])
 
 
 def _f(v):

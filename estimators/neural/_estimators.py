@@ -8,6 +8,9 @@ import numbers
 import numpy as np
 import torch
 
+from estimators._checks import hidden_tuple as _hidden_tuple
+from estimators._checks import is_int as _is_int
+from estimators._checks import is_real as _is_real
 from estimators._uncertainty import check_uncertainty
 from estimators.neural import _bounds
 from estimators.neural._training import (
@@ -26,33 +29,6 @@ UNSTABLE_SE = 1.0
 CROSSFIT_FOLDS = 5
 #: values of ``uncertainty`` the neural bounds accept
 UNCERTAINTY = ("test-batches", "crossfit", "none")
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-def _is_real(v) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(float(v))
-
-
-def _hidden_tuple(v) -> tuple[int, ...] | None:
-    """``hidden`` as a tuple of ints: a sequence, a single int, or text like "64/32" or "64,32"
-    (the CLI form). None when it is not readable."""
-    if _is_int(v):
-        v = (v,)
-    elif isinstance(v, str):
-        parts = v.replace(",", "/").split("/")
-        if not all(p.strip().isdigit() for p in parts):
-            return None
-        v = tuple(int(p) for p in parts)
-    try:
-        v = tuple(v)
-    except TypeError:
-        return None
-    if not v or not all(_is_int(h) and h >= 1 for h in v):
-        return None
-    return tuple(int(h) for h in v)
 
 
 class _NeuralEstimator(Estimator):

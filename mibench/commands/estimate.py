@@ -134,7 +134,9 @@ def handle(args) -> int:
         line = f"{name:<{w}}{r['mi'] * scale:>12.4f}{std:>10}  {r['std_source'] or '-':<20}"
         if args.permutations:
             line += f"{r['p_value']:>9.3g}"
-        out.write(line + f"{r['wall_s']:>10.3g}\n")
+        flags = (r["info"] or {}).get("flags") if isinstance(r.get("info"), dict) else None
+        out.write(line + f"{r['wall_s']:>10.3g}" + (f"  flags: {', '.join(flags)}" if flags else "")
+                  + "\n")
     if args.recommend:
         cands = candidates_with(estimators, table.n, xv.shape[1], yv.shape[1])
         summary = calibrate([(xv, yv)], cands, seeds=args.calibration_seeds, options=options)

@@ -14,6 +14,9 @@ def register(sub) -> None:
     p.add_argument("--out", type=Path, help="output folder (default: the run folder)")
     p.add_argument("--title", help="title of the HTML page")
     p.add_argument("--no-figures", action="store_true", help="tables and HTML only (faster)")
+    p.add_argument("--include-flagged", action="store_true",
+                   help="keep seeds whose value diverged (flag 'unstable') in the means, stds and "
+                        "figures (default: left out and counted in the 'excluded' column)")
     p.set_defaults(handler=handle)
 
 
@@ -30,7 +33,8 @@ def handle(args) -> int:
         raise InputError(f"{args.run}: the store holds none of this run's trials")
     manifest = json.loads((args.run / "run.json").read_text())
     out = prepare_dir(args.out or args.run, "--out")
-    paths = write_report(trials, out, manifest, title=args.title, make_figures=not args.no_figures)
+    paths = write_report(trials, out, manifest, title=args.title, make_figures=not args.no_figures,
+                         include_flagged=args.include_flagged)
     n_fig = sum(1 for k in paths if k.endswith(".png"))
     print(f"wrote {out}/report.html, summary.csv/.md/.tex, paper_table.md/.tex and {n_fig} figures "
           f"(PNG and PDF)")

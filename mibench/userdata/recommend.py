@@ -216,9 +216,12 @@ def calibrate(datasets: Sequence[tuple[np.ndarray, np.ndarray]], estimators=None
     Returns
     -------
     DataFrame, one row per estimator (index ``estimator``; with parameters when given): ``rmse``,
-    ``bias``, ``std`` (pooled spread over seeds), ``mean_wall_s``, ``ok``, ``failed``; RMSE and
-    bias in nats over all scenarios and seeds. ``attrs``: ``most_accurate``, ``fastest`` (names or
-    None), ``scenarios`` (one dict per matched scenario: n, dims, rho, true MI) and ``trials``.
+    ``bias``, ``std`` (pooled spread over seeds), ``mean_wall_s``, ``ok``, ``failed``, ``flags``
+    (runs that raised each of :data:`DISQUALIFYING_FLAGS`, e.g. GMM-MI's ``misfit``) and
+    ``flagged`` (one of them in at least half of the runs: not ranked while an unflagged
+    estimator without failures exists); RMSE and bias in nats over all scenarios and seeds.
+    ``attrs``: ``most_accurate``, ``fastest`` (names or None), ``scenarios`` (one dict per
+    matched scenario: n, dims, rho, true MI) and ``trials``.
     """
     from mibench.benchmark import run
     from mibench.userdata.choose import normalise_specs
@@ -267,10 +270,28 @@ def _label(name: str, params_json: str) -> str:
     return ":".join([name] + [f"{k}={v}" for k, v in params.items()])
 
 
+#: flags that say an estimate is not trustworthy on this kind of data (a misfit of the method,
+#: not a warning about one run): an estimator that raised one in at least half of its calibration
+#: runs is not recommended while an estimator without it is available
+DISQUALIFYING_FLAGS = ("misfit", "sparse_cells", "negative", "unstable")
+
+
+def _disqualifying(ok: pd.DataFrame) -> dict[str, int]:
+    """Runs (of ``ok``) that raised each of :data:`DISQUALIFYING_FLAGS`."""
+    from mibench.analysis.metrics import _parse_info
+
+    counts: dict[str, int] = {}
+    for value in ok["info"] if "info" in ok else []:
+        for f in set(_parse_info(value).get("flags") or []) & set(DISQUALIFYING_FLAGS):
+            counts[f] = counts.get(f, 0) + 1
+    return counts
+
+
 def _rank(trials: pd.DataFrame, specs) -> pd.DataFrame:
     rows = []
     for (name, params), g in trials.groupby(["estimator", "estimator_params"], sort=False):
         ok = g[g["status"] == "ok"]
+        flags = _disqualifying(ok)
         err = (ok["mi"] - ok["true_mi"]).to_numpy(float)
         # spread over seeds within each scenario, pooled over scenarios
         spread = ok.groupby("scenario")["mi"].var(ddof=1)
@@ -281,10 +302,14 @@ def _rank(trials: pd.DataFrame, specs) -> pd.DataFrame:
             "std": float(np.sqrt(spread.mean())) if spread.notna().any() else np.nan,
             "mean_wall_s": float(ok["wall_s"].mean()) if len(ok) else np.nan,
             "ok": int(len(ok)), "failed": int(len(g) - len(ok)),
+            "flags": "; ".join(f"{k} {v}" for k, v in sorted(flags.items())),
+            "flagged": bool(flags) and 2 * max(flags.values()) >= len(ok),
         })
     out = pd.DataFrame(rows).set_index("estimator")
     out = out.sort_values(["rmse", "mean_wall_s"], na_position="last")
-    usable = out[(out["ok"] > 0) & (out["failed"] == 0)]
+    usable = out[(out["ok"] > 0) & (out["failed"] == 0) & ~out["flagged"]]
+    if usable.empty:
+        usable = out[(out["ok"] > 0) & (out["failed"] == 0)]
     if usable.empty:
         usable = out[out["ok"] > 0]
     out.attrs["most_accurate"] = usable["rmse"].idxmin() if len(usable) else None
@@ -329,7 +354,10 @@ def format_recommendation(summary: pd.DataFrame) -> str:
         rho = f", normal-scores rho {s['rho']:+.3f}" if s.get("rho") is not None else ""
         lines.append(f"  matched scenario: Gaussian copula, n={s['n']}, dims ({s['dim_x']}, {s['dim_y']})"
                      f"{rho}, true MI {s['true_mi']:.4f} nats")
-    table = summary[["rmse", "bias", "std", "mean_wall_s", "ok", "failed"]].rename(columns={
+    cols = ["rmse", "bias", "std", "mean_wall_s", "ok", "failed"]
+    if "flags" in summary and summary["flags"].astype(bool).any():
+        cols.append("flags")
+    table = summary[cols].rename(columns={
         "rmse": "RMSE [nats]", "bias": "bias", "std": "std", "mean_wall_s": "time [s]"})
     lines.append(table.to_string(float_format=lambda v: f"{v:.4f}"))
     best, fast = summary.attrs.get("most_accurate"), summary.attrs.get("fastest")
@@ -342,6 +370,14 @@ def format_recommendation(summary: pd.DataFrame) -> str:
         for name, row in better.iterrows():
             lines.append(f"  ({name} had a lower RMSE, {row['rmse']:.4f}, but failed {int(row['failed'])} of "
                          f"{int(row['ok'] + row['failed'])} runs, so it is not ranked)")
+        if "flagged" in summary:
+            flagged = summary[summary["flagged"] & (summary["failed"] == 0)
+                              & (summary["rmse"] < summary.at[best, "rmse"])]
+            for name, row in flagged.iterrows():
+                lines.append(f"  ({name} had a lower RMSE, {row['rmse']:.4f}, but flagged its estimates "
+                             f"({row['flags']} of {int(row['ok'])} runs: the method does not fit "
+                             "data like these, e.g. misfit: the mixture misses their tails), so it "
+                             "is not ranked)")
     else:
         lines.append("no estimator succeeded on the matched scenario")
     return "\n".join(lines)

@@ -195,3 +195,27 @@ def test_estimate_failed_estimator_is_reported_in_its_row(toy_plugins, data_file
     lines = capsys.readouterr().out.splitlines()
     assert any("fail_above=0.1" in ln and "failed: RuntimeError: toy failure" in ln for ln in lines)
     assert any(ln.startswith("toy-pearson ") and "failed" not in ln for ln in lines)
+
+
+def test_recommend_does_not_rank_an_estimator_that_flags_misfit():
+    # issue 20: GMM-MI's misfit flag (its mixture misses the data's tails) keeps it from being
+    # recommended while an unflagged estimator without failures exists, even at a lower RMSE
+    import json
+
+    from mibench.userdata.recommend import _rank, format_recommendation
+
+    def trial(est, seed, mi, flags):
+        return dict(estimator=est, estimator_params="{}", scenario="s", status="ok", mi=mi,
+                    true_mi=0.5, wall_s=0.1, seed=seed, info=json.dumps({"flags": flags}))
+
+    rows = ([trial("gmm-mi", s, 0.50 + 0.01 * s, ["misfit"] if s < 2 else []) for s in range(3)]
+            + [trial("ksg", s, 0.45 + 0.01 * s, []) for s in range(3)])
+    summary = _rank(pd.DataFrame(rows), None)
+    assert summary.at["gmm-mi", "flagged"] and summary.at["gmm-mi", "flags"] == "misfit 2"
+    assert not summary.at["ksg", "flagged"]
+    assert summary.attrs["most_accurate"] == "ksg"
+    text = format_recommendation(summary)
+    assert "gmm-mi had a lower RMSE" in text and "misfit 2 of 3 runs" in text
+    # one flagged run of three does not disqualify
+    rows[1]["info"] = json.dumps({"flags": []})
+    assert _rank(pd.DataFrame(rows), None).attrs["most_accurate"] == "gmm-mi"

@@ -134,3 +134,20 @@ def test_flags_are_counted_over_successful_seeds():
     trials["key"] = [f"k{i}" for i in range(4)]
     assert summarize(trials)["flags"].iloc[0] == "negative 1; saturated 2"  # the failed seed not
     assert summarize(pd.DataFrame(rows([1.0, 2.0])))["flags"].iloc[0] == ""
+
+
+def test_diverged_trials_are_left_out_of_the_numbers_and_counted():
+    # issue 20: NWJ on Student-t returned -47.9 +- 47.9 (flag "unstable") and one such seed moved
+    # the cell's mean to -16. By default it is left out of every number and counted in
+    # "excluded"; include_flagged=True keeps it. Caveat flags ("saturated") stay in.
+    trials = pd.DataFrame(
+        rows([0.40, 0.50], info={"flags": ["saturated"]})
+        + [dict(r, key="x", seed=9) for r in rows([-47.9], std=[47.9], info={"flags": ["unstable"]})])
+    s = summarize(trials).iloc[0]
+    assert (s["ok"], s["excluded"]) == (2, 1)
+    assert s["mean"] == pytest.approx(0.45) and s["std"] == pytest.approx(math.sqrt(0.005))
+    assert s["flags"] == "saturated 2; unstable 1"  # counted over every successful seed
+    assert math.isnan(s["mean_reported_std"])  # the only reported std was the excluded seed's
+    kept = summarize(trials, include_flagged=True).iloc[0]
+    assert (kept["ok"], kept["excluded"]) == (3, 0)
+    assert kept["mean"] == pytest.approx((0.4 + 0.5 - 47.9) / 3)

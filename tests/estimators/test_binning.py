@@ -160,3 +160,41 @@ def test_bad_input():
     x[2, 0] = np.nan
     with pytest.raises(mibench.InputError, match="NaN"):
         Binning().estimate(x, y)
+
+
+def test_auto_rule_shrinks_bins_with_dimension_and_flags_sparse_cells():
+    # issue 20: at dx + dy = 6 and n = 2000 the uncapped rule gave ~12 bins per axis (3e6 cells),
+    # almost every point alone in its cell and an estimate of about ln n. The auto rule keeps
+    # >= 5 expected points per joint cell: floor((2000 / 5)^(1/6)) = 2 bins per axis.
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((2000, 6))
+    x, y = z[:, :3], 0.6 * z[:, :3] + 0.8 * z[:, 3:]       # truth 3 * -0.5 ln(1 - 0.36) = 0.67
+    est = Binning().estimate(x, y)
+    assert est.info["bins"] == [2] * 6 and est.info["rule"] == "min(hacine-gharbi-ravier, cellucci)"
+    # the cap binds (Hacine-Gharbi-Ravier asks for more bins): coarse grid, biased down, flagged
+    assert 0 < est.mi < 0.67 and est.info["flags"] == ["coarse_bins"]
+    # a pair keeps Hacine-Gharbi-Ravier (unchanged 2-D behaviour)
+    pair = Binning().estimate(x[:, :1], y[:, :1])
+    assert pair.info["rule"] == "hacine-gharbi-ravier" and pair.info["bins"][0] > 5
+    assert pair.info["flags"] == []
+    # 50 columns: even 2 bins per axis leave every point alone -> flagged (value ~ ln n)
+    w = rng.standard_normal((500, 50))
+    sparse = Binning().estimate(w[:, :25], w[:, 25:])
+    assert sparse.info["flags"][0] == "sparse_cells" and sparse.info["singleton_fraction"] > 0.9
+    assert sparse.mi > 0.5 * np.log(500)  # independent data: the flagged value is pure bias
+    assert Binning(bins=20).estimate(x, y).info["flags"] == ["sparse_cells"]
+
+
+def test_heavy_tails_flag_concentrated_uniform_bins():
+    # Cauchy pair (bmi's student-identity-1-1-1, truth 0.224): equal-width bins between min and
+    # max put almost every point in one bin per column and the estimate reads ~0.02 (issue 20)
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((2000, 2))
+    w = np.sqrt(rng.chisquare(1, size=(2000, 1)))
+    x, y = z[:, :1] / w, z[:, 1:] / w            # bivariate t, df = 1, identity dispersion
+    est = Binning().estimate(x, y)
+    assert "concentrated" in est.info["flags"] and max(est.info["max_bin_fraction"]) > 0.9
+    assert est.mi < 0.1
+    assert "concentrated" not in Binning(strategy="quantile").estimate(x, y).info["flags"]
+    g = rng.standard_normal((2000, 2))
+    assert Binning().estimate(g[:, :1], g[:, :1] + g[:, 1:]).info["flags"] == []

@@ -81,7 +81,8 @@ def _safe(fn, *args, **kw):
 
 def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = None, *,
                  title: str | None = None, task_names: dict[tuple[str, str], str] | None = None,
-                 make_figures: bool = True, digits: int = 3) -> dict[str, Path]:
+                 make_figures: bool = True, digits: int = 3,
+                 include_flagged: bool = False) -> dict[str, Path]:
     """Write the full report of ``trials`` (one row per trial, as mibench.run returns) to ``out``.
 
     Files: summary.csv (every metric, one row per task x estimator x n), summary.md and
@@ -89,12 +90,14 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
     true MI in bold), figures as NAME.png and NAME.pdf with the plotted numbers in NAME.csv,
     calibration_goal.csv (per estimator, the share of cells at n >= 2000 whose std_ratio lies in
     [0.75, 1.33]; when some estimator reports a std) and report.html (self-contained).
-    Returns {name: path}.
+    Returns {name: path}. Trials whose value diverged (a flag in
+    :data:`mibench.analysis.metrics.EXCLUDING_FLAGS`, e.g. ``unstable``) are left out of every
+    number and figure and counted beside them, unless ``include_flagged``.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     names = task_names if task_names is not None else task_names_from_manifest(manifest)
-    summary = add_labels(summarize(trials), names)
+    summary = add_labels(summarize(trials, include_flagged=include_flagged), names)
     paths: dict[str, Path] = {}
 
     def write(name: str, filename: str, text: str):

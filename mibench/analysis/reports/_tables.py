@@ -26,7 +26,7 @@ METRIC_COLUMNS = [
     ("coverage_2std", "coverage ±2 std"), ("coverage_mean_2std", "coverage of mean ±2 std"),
     ("std_ratio", "std ratio"), ("mean_wall_s", "mean time [s]"),
     ("median_wall_s", "median time [s]"), ("mem_increase_mb", "memory [MiB]"),
-    ("ok", "ok"), ("failures", "failures"), ("flags", "flags"),
+    ("ok", "ok"), ("excluded", "excluded"), ("failures", "failures"), ("flags", "flags"),
 ]
 UNITS_NOTE = ("MI, bias, std, RMSE, median and IQR in nats; rel. bias = bias / true MI; std over "
               "seeds (ddof=1); coverage = fraction of seeds whose estimate lies within ±1 (±2) of "
@@ -38,7 +38,9 @@ UNITS_NOTE = ("MI, bias, std, RMSE, median and IQR in nats; rel. bias = bias / t
               "median over seeds (summary.csv also has the process peak, peak_mem_mb); "
               "failures = failed + timed out; flags = seeds that raised each of the estimator's "
               "warnings (e.g. InfoNCE saturated at its ln(batch) ceiling); \"no std\": the "
-              "estimator reports no std of its own, so it has no coverage.")
+              "estimator reports no std of its own, so it has no coverage; excluded = seeds left "
+              "out of every number of the row because their value diverged (flag 'unstable'), "
+              "ok = seeds the numbers are over (mibench report --include-flagged keeps them).")
 
 
 #: magnitudes from which a float is printed in scientific notation whatever ``sci`` says (a
@@ -117,7 +119,9 @@ def metrics_table(summary: pd.DataFrame, task_names=None) -> pd.DataFrame:
 
 def paper_table(summary: pd.DataFrame, n: int, task_names=None) -> pd.DataFrame:
     """Tasks x methods at sample size n: columns ``task``, ``true MI`` then one per method
-    holding (mean, std) tuples (NaN where the method has no successful trial)."""
+    holding (mean, std) tuples, (mean, std, excluded) when seeds were left out of the cell
+    (``summary["excluded"]``: diverged values, shown beside the number), NaN where the method
+    has no successful trial."""
     s = add_labels(summary, task_names)
     s = s[s["n"] == n]
     tasks = ordered(s["task"])
@@ -128,8 +132,13 @@ def paper_table(summary: pd.DataFrame, n: int, task_names=None) -> pd.DataFrame:
         row = {"task": t, "true MI": float(g["true_mi"].iloc[0])}
         for m in methods:
             h = g[g["method"] == m]
-            row[m] = ((float(h["mean"].iloc[0]), float(h["std"].iloc[0]))
-                      if len(h) and h["ok"].iloc[0] > 0 else np.nan)
+            if not (len(h) and h["ok"].iloc[0] > 0):
+                row[m] = np.nan
+                continue
+            row[m] = (float(h["mean"].iloc[0]), float(h["std"].iloc[0]))
+            excl = int(h["excluded"].iloc[0]) if "excluded" in h else 0
+            if excl:
+                row[m] += (excl,)
         rows.append(row)
     return pd.DataFrame(rows, columns=["task", "true MI"] + methods)
 
@@ -137,9 +146,15 @@ def paper_table(summary: pd.DataFrame, n: int, task_names=None) -> pd.DataFrame:
 def _pm(cell, digits, plus="±") -> str:
     if not isinstance(cell, tuple):
         return "–"
-    mean, std = cell
+    mean, std = cell[:2]
     m = fmt(mean, digits, sci=False)
-    return m if not math.isfinite(std) else f"{m} {plus} {fmt(std, digits, sci=False)}"
+    text = m if not math.isfinite(std) else f"{m} {plus} {fmt(std, digits, sci=False)}"
+    return text + _excluded_note(cell)
+
+
+def _excluded_note(cell) -> str:
+    """' (k excl.)' for a paper-table cell with k seeds left out (diverged values), else ''."""
+    return f" ({cell[2]} excl.)" if len(cell) > 2 else ""
 
 
 # ---------------------------------------------------------------- Markdown
@@ -195,9 +210,9 @@ def paper_latex(table: pd.DataFrame, n: int, digits: int = 3) -> str:
                 cells.append("--")
             elif math.isfinite(c[1]):
                 cells.append(rf"${_tex_num(fmt(c[0], digits, False))} \pm "
-                             rf"{_tex_num(fmt(c[1], digits, False))}$")
+                             rf"{_tex_num(fmt(c[1], digits, False))}$" + _excluded_note(c))
             else:
-                cells.append(f"${_tex_num(fmt(c[0], digits, False))}$")
+                cells.append(f"${_tex_num(fmt(c[0], digits, False))}$" + _excluded_note(c))
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines)

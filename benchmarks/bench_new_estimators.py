@@ -1,0 +1,192 @@
+"""The goals of issue 16 for the modern estimators (lnc, classifier, flow, latent-ksg), measured.
+
+Three parts, each printing a Markdown table (paste into docs/benchmarks.md):
+
+``timings``
+    Wall time of one ``estimate`` at n = 10 000, one thread (BLAS/OpenMP pinned to 1, torch
+    ``threads=1``), on a correlated Gaussian (rho = 0.9 per coordinate pair): lnc at 2x2 (with
+    its default half-sample std and with ``uncertainty="none"``), classifier at 1x1 and 5x5,
+    flow at 1x1 and 5x5 (CPU), latent-ksg on a 256x256 embedding; KSG beside them. Goals:
+    classifier < 5 s, lnc < 3 s at 5x5, flow < 30 s.
+``latent256``
+    latent-ksg on a 2+2-dimensional Gaussian pair (rho = 0.9, true MI 1.661 nats) embedded in
+    256+256 columns, linearly or by a fixed random invertible map (linear, asinh, rotation),
+    n = 10 000: estimate, relative error, time. Goal: within 15 % in under 60 s on 2 cores.
+``bmi``
+    bmi v1 tasks (scenarios/bmi_v1.py) at n = 5000: each new estimator and KSG-10 on the
+    chosen tasks and seeds, relative error per task. Goal (flow): within 10 % on the
+    multinormal and transformed-normal tasks; on tasks where KSG-10 is off by > 30 %, a new
+    estimator halves the error.
+
+Usage::
+
+    python benchmarks/bench_new_estimators.py timings
+    python benchmarks/bench_new_estimators.py latent256
+    python benchmarks/bench_new_estimators.py bmi --tasks 1v1-normal-0.75 multinormal-dense-5-5-5 \\
+        --estimators flow lnc classifier latent-ksg ksg:k=10 --seeds 1
+
+Timings depend on the machine and its load: run on an idle machine, and compare estimators
+within one run.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from mibench import registry  # noqa: E402
+
+
+def gaussian(n, d, rho, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    y = rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n, d))
+    return x, y, -0.5 * d * np.log(1 - rho**2)
+
+
+def embedded(n, dim, kind, seed, d=2, rho=0.9):
+    """A d+d Gaussian pair embedded in dim+dim columns: 'linear' (random d x dim matrices) or
+    'mlp' (linear, then asinh(2 .), then a random rotation; invertible on the image, so the true
+    MI is that of the low-dimensional pair)."""
+    rng = np.random.default_rng(seed)
+    u, v, truth = gaussian(n, d, rho, seed)
+    a, b = rng.standard_normal((d, dim)), rng.standard_normal((d, dim))
+    x, y = u @ a, v @ b
+    if kind == "mlp":
+        q1, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+        q2, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+        x, y = np.arcsinh(2 * x) @ q1, np.arcsinh(2 * y) @ q2
+    return x, y, truth
+
+
+def make(spec: str):
+    name, _, rest = spec.partition(":")
+    params = dict(kv.split("=", 1) for kv in rest.split(";")) if rest else {}
+    cls = registry.estimators()[name].load()
+    return registry.make_estimator(name, **params) if params else cls()
+
+
+def timed(est, x, y, seed=0):
+    t0 = time.perf_counter()
+    res = est.estimate(x, y, seed=seed)
+    return res, time.perf_counter() - t0
+
+
+def cmd_timings(args):
+    n = args.n
+    rows = []
+    cases = [
+        ("ksg", {}, "gaussian", 2), ("lnc", {}, "gaussian", 2),
+        ("lnc", {"uncertainty": "none"}, "gaussian", 2), ("ksg", {}, "gaussian", 5),
+        ("classifier", {}, "gaussian", 1), ("classifier", {}, "gaussian", 5),
+        ("flow", {"device": "cpu"}, "gaussian", 1), ("flow", {"device": "cpu"}, "gaussian", 5),
+        ("latent-ksg", {}, "embedded", 256),
+    ]
+    for name, params, data, d in cases:
+        if args.only and name not in args.only:
+            continue
+        if not registry.estimators()[name].available:
+            print(f"skip {name}: unavailable")
+            continue
+        if data == "gaussian":
+            x, y, truth = gaussian(n, d, 0.9, 0)
+        else:
+            x, y, truth = embedded(n, d, "mlp", 0)
+        est = registry.make_estimator(name, **params)
+        res, wall = timed(est, x, y)
+        label = name + "".join(f":{k}={v}" for k, v in params.items())
+        rows.append((label, f"{d}x{d}", truth, res.mi, res.std, wall))
+        print(f"{label:32s} {d}x{d}  truth {truth:.3f}  mi {res.mi:.3f}  std "
+              f"{res.std if res.std is None else round(res.std, 3)}  {wall:.1f} s", flush=True)
+    print(f"\n| estimator | dims | true MI | estimate | std | time [s] (n = {n}) |\n"
+          "|---|---|---|---|---|---|")
+    for label, dims, truth, mi, std, wall in rows:
+        print(f"| `{label}` | {dims} | {truth:.3f} | {mi:.3f} | "
+              f"{'-' if std is None else f'{std:.3f}'} | {wall:.1f} |")
+
+
+def cmd_latent256(args):
+    rows = []
+    for kind in ("linear", "mlp"):
+        x, y, truth = embedded(args.n, 256, kind, args.seed)
+        for comp in ("autoencoder", "pca"):
+            est = registry.make_estimator("latent-ksg", compressor=comp)
+            res, wall = timed(est, x, y)
+            rows.append((kind, comp, truth, res.mi, res.std, wall))
+            print(kind, comp, f"truth {truth:.3f} mi {res.mi:.3f} +- {res.std:.3f} "
+                  f"rel.err {(res.mi - truth) / truth:+.1%} {wall:.1f} s", flush=True)
+    print("\n| embedding | compressor | true MI | estimate +- std | rel. error | time [s] |\n"
+          "|---|---|---|---|---|---|")
+    for kind, comp, truth, mi, std, wall in rows:
+        print(f"| {kind} | {comp} | {truth:.3f} | {mi:.3f} +- {std:.3f} | "
+              f"{(mi - truth) / truth:+.1%} | {wall:.1f} |")
+
+
+def cmd_bmi(args):
+    from scenarios.bmi_v1 import BMI_V1_TASKS
+
+    tasks = args.tasks or list(BMI_V1_TASKS)
+    rows = []
+    for task in tasks:
+        sname, sparams = BMI_V1_TASKS[task]
+        scen = registry.make_scenario(sname, **sparams)
+        truth = scen.true_mi.value
+        for spec in args.estimators:
+            name = spec.partition(":")[0]
+            plugin = registry.estimators()[name]
+            if not plugin.available:
+                continue
+            est = make(spec)
+            ok, swap, reason = est.capabilities.match(scen.x_kind, scen.y_kind, scen.dim_x, scen.dim_y)
+            if not ok:
+                rows.append((task, spec, truth, None, None, reason))
+                continue
+            vals, walls = [], []
+            for seed in range(args.seeds):
+                x, y = scen.sample(args.n, np.random.default_rng(1000 + seed))
+                res, wall = timed(est, x, y, seed=seed)
+                vals.append(res.mi)
+                walls.append(wall)
+            mean = float(np.mean(vals))
+            rows.append((task, spec, truth, mean, float(np.mean(walls)), ""))
+            print(f"{task:36s} {spec:14s} truth {truth:.3f} mean {mean:.3f} "
+                  f"rel {(mean - truth) / truth:+.1%} {np.mean(walls):.1f} s", flush=True)
+    print(f"\n| task | estimator | true MI | mean ({args.seeds} seeds) | rel. error | time [s] |\n"
+          "|---|---|---|---|---|---|")
+    for task, spec, truth, mean, wall, reason in rows:
+        if mean is None:
+            print(f"| {task} | `{spec}` | {truth:.3f} | skipped: {reason} | | |")
+        else:
+            print(f"| {task} | `{spec}` | {truth:.3f} | {mean:.3f} | {(mean - truth) / truth:+.1%} | "
+                  f"{wall:.1f} |")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("timings")
+    t.add_argument("--n", type=int, default=10_000)
+    t.add_argument("--only", nargs="*", help="estimator names to time (default: all)")
+    lt = sub.add_parser("latent256")
+    lt.add_argument("--n", type=int, default=10_000)
+    lt.add_argument("--seed", type=int, default=0)
+    b = sub.add_parser("bmi")
+    b.add_argument("--tasks", nargs="*")
+    b.add_argument("--estimators", nargs="+",
+                   default=["flow", "lnc", "classifier", "latent-ksg", "ksg:k=10"])
+    b.add_argument("--n", type=int, default=5000)
+    b.add_argument("--seeds", type=int, default=1)
+    args = p.parse_args()
+    {"timings": cmd_timings, "latent256": cmd_latent256, "bmi": cmd_bmi}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
