@@ -129,7 +129,7 @@ def test_report_lists_each_skipped_reason_once(tmp_path):
     skipped = [{"estimator": "ksg-ross", "scenario": "gaussian-correlated", "scenario_params": {"rho": r},
                 "reason": "kinds (continuous, continuous) not supported"} for r in (0.1, 0.3, 0.5)]
     summary = pd_summary()
-    text = _html(summary, {}, summary.iloc[:0], [], tmp_path, {"skipped": skipped}, "t", 3)
+    text = _html(summary, {}, summary.iloc[:0], [], tmp_path, {"skipped": skipped}, "t", 3, summary.iloc[:0])
     assert text.count("ksg-ross on gaussian-correlated") == 1
     assert "(3 parameter sets)" in text
 
