@@ -240,6 +240,9 @@ class DaskExecutor:
             client.close()
             cluster.close()
 
+    def close(self) -> None:
+        """Nothing to stop: each run() call starts and ends its own cluster (or client)."""
+
     def run(self, trials: Iterable[Trial]) -> Iterator[dict]:
         from distributed import as_completed
 

@@ -67,14 +67,21 @@ class SerialExecutor:
         self.jobs = 1
         self.timeout = timeout
         self.threads = threads
+        self._killable = (ProcessExecutor(1, timeout=timeout, threads=threads)
+                          if timeout is not None else None)
 
     def run(self, trials: Iterable[Trial]) -> Iterator[dict]:
-        if self.timeout is not None:
-            yield from ProcessExecutor(1, timeout=self.timeout, threads=self.threads).run(trials)
+        if self._killable is not None:
+            yield from self._killable.run(trials)
             return
         with _threads_limited(self.threads):
             for trial in trials:
                 yield run_trial(trial)
+
+    def close(self) -> None:
+        """Stop the killable worker of a run with a timeout."""
+        if self._killable is not None:
+            self._killable.close()
 
 
 # --------------------------------------------------------------------------- local processes
@@ -177,13 +184,23 @@ class ProcessExecutor:
         self.jobs = jobs
         self.timeout = timeout
         self.threads = threads
+        self._workers: list[_Worker] = []  # kept across run() calls until close()
+
+    def close(self) -> None:
+        """Stop the worker processes (a later run() starts new ones)."""
+        workers, self._workers = self._workers, []
+        for w in workers:
+            w.stop(kill=w.trial is not None)
 
     def run(self, trials: Iterable[Trial]) -> Iterator[dict]:
         pending = collections.deque(trials)
         if not pending:
             return
         ctx = _mp_context()
-        workers = [_Worker(ctx, self.threads) for _ in range(min(self.jobs, len(pending)))]
+        # the runner calls run() once per claimed chunk: workers (and their imports) are reused
+        workers = self._workers
+        workers.extend(_Worker(ctx, self.threads)
+                       for _ in range(min(self.jobs, len(pending)) - len(workers)))
         try:
             while True:
                 for i, w in enumerate(workers):
@@ -235,9 +252,10 @@ class ProcessExecutor:
                         workers[i] = _Worker(ctx, self.threads)
                     if row is not None:
                         yield row
-        finally:
-            for w in workers:
-                w.stop(kill=w.trial is not None)
+        finally:  # a worker still busy here was abandoned (error, generator closed): stop it
+            for w in [w for w in workers if w.trial is not None]:
+                w.stop(kill=True)
+                workers.remove(w)
 
 
 EXECUTORS = {"serial": SerialExecutor, "processes": ProcessExecutor, "dask": DaskExecutor}

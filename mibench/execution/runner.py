@@ -151,6 +151,7 @@ def _run_claimed(todo: list[Trial], store: Store, runner, jobs: int, rerun_faile
                 if on_result:
                     on_result(row)
     finally:
+        runner.close()  # local workers live across the chunks
         stop.set()
         heartbeat.join(timeout=5)
         with contextlib.suppress(Exception):
