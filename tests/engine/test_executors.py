@@ -155,3 +155,22 @@ def test_dask_missing_gives_install_hint(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "distributed", None)  # import raises ImportError
     with pytest.raises(mibench.UnavailableError, match=r"pip install 'mibench\[distributed\]'"):
         make_executor(RunOptions(executor="dask", jobs=2))
+
+
+def test_process_workers_live_across_run_calls_until_close():
+    """The runner calls run() once per claimed chunk: the same worker processes serve every chunk
+    (no restart and re-import per chunk); close() stops them."""
+    from mibench.execution.executors import ProcessExecutor
+    from mibench.planning.plan import plan
+
+    trials, _ = plan("gaussian-correlated", {"rho": [0.5]}, ["gaussian"], [200], list(range(4)))
+    ex = ProcessExecutor(2)
+    first = [row["mi"] for row in ex.run(trials[:2])]
+    pids = [w.proc.pid for w in ex._workers]
+    assert len(pids) == 2 and all(w.proc.is_alive() for w in ex._workers)
+    second = [row["mi"] for row in ex.run(trials[2:])]
+    assert [w.proc.pid for w in ex._workers] == pids
+    assert np.all(np.isfinite(first + second))
+    procs = [w.proc for w in ex._workers]
+    ex.close()
+    assert ex._workers == [] and not any(p.is_alive() for p in procs)
