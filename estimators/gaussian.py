@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 from scipy.special import digamma
 
 from estimators._checks import check_bool
 from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
-__all__ = ["Gaussian", "logdet_bias"]
+__all__ = ["Gaussian", "logdet_bias", "normality_check"]
+
+#: ``non_gaussian`` when the normality check's combined p-value is below this
+P_NON_GAUSSIAN = 1e-4
+#: canonical pairs tested for a non-linear or heteroscedastic relation: those carrying at least
+#: this share of the Gaussian MI, at most :data:`MAX_PAIRS`
+PAIR_SHARE = 0.1
+MAX_PAIRS = 3
 
 
 def logdet_bias(n: int, d: int) -> float:
@@ -31,14 +39,14 @@ class Gaussian(Estimator):
 
     Parameters
     ----------
-    bias_correction : bool, default False
+    bias_correction : bool, default True
         Replace each ``ln det S_A`` by its unbiased estimate of ``ln det Sigma_A``,
         ``ln det S_A - d_A ln 2 - sum_{i=1}^{d_A} psi((n - i)/2)`` (Wishart moments). The MI
         estimate is then exactly unbiased for Gaussian data at any dependence and any n > dx+dy
-        (about 0 on average at independence, so it is often negative there). Off by default
-        so that the plain plug-in (the classic CCA baseline, biased up by about
-        ``dx dy / (2 n)``) is what "gaussian" means in reports; turn it on for the unbiased
-        variant. The correction is a constant shift for given (n, dx, dy):
+        (about 0 on average at independence, so it is often negative there). On by default
+        (issue 20): the plain plug-in (the classic CCA baseline, ``bias_correction=False``) is
+        biased up by about ``dx dy / (2 n)``, 0.63 nats on 50x50 dimensions at n = 2000 (15 of
+        its std). The correction is a constant shift for given (n, dx, dy):
         ``1/2 [sum_{i=dx+1}^{dx+dy} psi((n-i)/2) - sum_{i=1}^{dy} psi((n-i)/2)]``.
     uncertainty : {"analytic", "subsample", "none"}, default "analytic"
         How ``Estimate.std`` is computed. "analytic": the delta-method (influence-function)
@@ -51,6 +59,13 @@ class Gaussian(Estimator):
         300 seeds), the estimate then fluctuating as 1/n. Negligible cost. "subsample": as
         for the k-NN estimators (:mod:`estimators._uncertainty`; about 4x the cost).
         "none": std=None.
+    check_normality : bool, default True
+        Test the data for joint normality (:func:`normality_check`: each column, Mardia's
+        multivariate kurtosis, and the leading canonical pairs for a non-linear or
+        heteroscedastic relation) and set ``non_gaussian`` in ``info["flags"]`` when the
+        combined p-value is below 1e-4: the value is then the MI of the Gaussian with the
+        data's covariance, not the data's MI (asinh-Student 5x5: 0.01 against 0.45; spiral 3x3:
+        0.26 against 1.02). ``info`` gets ``normality_p`` and its parts. Cost O(n (dx+dy)^2).
 
     Notes
     -----
@@ -58,20 +73,24 @@ class Gaussian(Estimator):
     is invariant to per-column scaling, and this keeps the factorisations well conditioned).
     Requires n > dx + dy and a non-singular covariance (no collinear columns).
 
-    ``info``: ``n``, ``mi_plugin``, ``canonical_correlations`` (descending list).
+    ``info``: ``n``, ``mi_plugin``, ``canonical_correlations`` (descending list), and with
+    ``check_normality`` the test's p-values and ``flags``.
     """
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
-    version = 1
+    #: 2: ``bias_correction`` on by default; ``check_normality`` (flag ``non_gaussian``) added
+    version = 2
 
-    def __init__(self, bias_correction=False, uncertainty="analytic"):
+    def __init__(self, bias_correction=True, uncertainty="analytic", check_normality=True):
         self.bias_correction = bias_correction
         self.uncertainty = uncertainty
+        self.check_normality = check_normality
 
     def validate_params(self) -> None:
         check_bool(self, "bias_correction")
         check_uncertainty(self, ("analytic", "subsample", "none"))
+        check_bool(self, "check_normality")
 
     def min_samples(self) -> int:
         return subsample_min_samples(self, 3)
@@ -111,29 +130,91 @@ class Gaussian(Estimator):
             mi = mi_plugin - 0.5 * (logdet_bias(n, dx) + logdet_bias(n, dy) - logdet_bias(n, d))
         # canonical correlations: singular values of Lx^{-1} S_xy Ly^{-T}
         m = np.linalg.solve(lx, np.linalg.solve(ly, s[:dx, dx:].T).T)
-        cc = np.clip(np.linalg.svd(m, compute_uv=False), 0.0, 1.0)
+        u_mat, cc, vt = np.linalg.svd(m)
+        cc = np.clip(cc, 0.0, 1.0)
         info = {"n": int(n), "mi_plugin": float(mi_plugin),
                 "canonical_correlations": [float(c) for c in cc]}
+        # whitened rows (scaled so that each block has identity sample covariance)
+        w = np.sqrt(n) * np.linalg.solve(lxy, z.T)  # (d, n); its first dx rows whiten x
+        wy = np.sqrt(n) * np.linalg.solve(ly, z[:, dx:].T)
         std = None
         if self.uncertainty == "analytic":
-            std = _delta_method_std(z, lxy, ly, dx)
+            std = _delta_method_std(w, wy, dx)
             info["uncertainty"] = "analytic"
+        if self.check_normality:
+            info.update(normality_check(z, w, wy, dx, cc, u_mat, vt))
         return Estimate(mi=float(mi), std=std, info=info)
 
 
-def _delta_method_std(z: np.ndarray, lxy: np.ndarray, ly: np.ndarray, dx: int) -> float:
+def _delta_method_std(w: np.ndarray, wy: np.ndarray, dx: int) -> float:
     """Delta-method std of the log-determinant MI from its influence function.
 
-    ``z`` (n, d) are the centred, scaled columns and ``s = z^T z`` their scatter with Cholesky
-    factors ``lxy`` (joint; its leading block factors the x block) and ``ly``. With the sample
-    covariance ``s / n``, ``q_A,i = n |L_A^{-1} z_A,i|^2``; the influence function of
-    ``1/2 [ln det S_x + ln det S_y - ln det S]`` at row i is ``1/2 (q_x,i + q_y,i - q_xy,i)``.
+    ``w`` (d, n) are the joint rows whitened by the joint Cholesky factor (its first dx rows
+    whiten the x block) and ``wy`` (dy, n) the y rows whitened by the y block's factor, so that
+    ``q_A,i = |w_A,i|^2`` is the squared Mahalanobis distance of row i in space A; the influence
+    function of ``1/2 [ln det S_x + ln det S_y - ln det S]`` at row i is
+    ``1/2 (q_x,i + q_y,i - q_xy,i)``.
     """
-    n = z.shape[0]
-    w = np.linalg.solve(lxy, z.T)  # (d, n); its first dx rows solve the x block
-    wy = np.linalg.solve(ly, z[:, dx:].T)
-    q_xy = n * (w * w).sum(axis=0)
-    q_x = n * (w[:dx] * w[:dx]).sum(axis=0)
-    q_y = n * (wy * wy).sum(axis=0)
+    n = w.shape[1]
+    q_xy = (w * w).sum(axis=0)
+    q_x = (w[:dx] * w[:dx]).sum(axis=0)
+    q_y = (wy * wy).sum(axis=0)
     phi = 0.5 * (q_x + q_y - q_xy)
     return float(phi.std(ddof=1) / np.sqrt(n))
+
+
+def _score_z(e2: np.ndarray, c: np.ndarray) -> float:
+    """z statistic of the association of ``e2`` (centred) with ``c`` (robust score form)."""
+    c = c - c.mean()
+    den = float(np.sqrt(np.sum(e2 ** 2 * c ** 2)))
+    return float(np.sum(e2 * c) / den) if den > 0 else 0.0
+
+
+def normality_check(z: np.ndarray, w: np.ndarray, wy: np.ndarray, dx: int, cc: np.ndarray,
+                    u_mat: np.ndarray, vt: np.ndarray) -> dict:
+    """Is (x, y) far from jointly Gaussian? Three tests, each exact in level for Gaussian data:
+
+    1. every column: D'Agostino-Pearson's K^2 (skewness and kurtosis), Bonferroni over the
+       columns (``normality_p_columns``);
+    2. Mardia's multivariate kurtosis of the joint rows, ``b2 = mean(q_i^2)`` with its exact
+       mean and variance under normality (``normality_p_kurtosis``; a scale mixture such as
+       Student-t, or a spiral of a Gaussian, changes the spread of the Mahalanobis distances
+       with unchanged marginals);
+    3. the canonical pairs (u, v) carrying at least 10% of the Gaussian MI (at most 3): under
+       normality the residual ``e = (v - rho u) / sqrt(1 - rho^2)`` is N(0, 1) and independent of
+       x; the kurtosis z of e and the score z of ``e^2`` against ``u^2`` and against ``|x|^2``
+       (Mahalanobis) are summed in squares, chi-square with 3 dof per pair
+       (``normality_p_pairs``; a relation that bends or fans out with x).
+
+    ``normality_p`` = 3 x the smallest of the three (Bonferroni); ``flags`` = ``["non_gaussian"]``
+    when it is below :data:`P_NON_GAUSSIAN`. ``z`` (n, d): centred columns; ``w``, ``wy``: whitened
+    rows as in :func:`_delta_method_std`; ``cc``, ``u_mat``, ``vt``: the SVD of the whitened
+    cross-covariance (canonical correlations and directions). Needs n >= 20 (else p = None).
+    """
+    n, d = z.shape
+    if n < 20:
+        return {"normality_p": None, "flags": []}
+    p_cols = min(1.0, d * float(np.min(stats.normaltest(z, axis=0).pvalue)))
+    q = (w * w).sum(axis=0)
+    b2 = float(np.mean(q * q))
+    mean = d * (d + 2) * (n - 1) / (n + 1)
+    var = 8.0 * d * (d + 2) * (n - 3) * (n - d - 1) * (n - d + 1) / ((n + 1) ** 2 * (n + 3) * (n + 5))
+    p_kurt = float(2.0 * stats.norm.sf(abs(b2 - mean) / np.sqrt(var))) if var > 0 else 1.0
+    gauss_mi = -0.5 * np.log1p(-np.minimum(cc, 1 - 1e-12) ** 2)
+    total = float(gauss_mi.sum())
+    pairs = [i for i in range(min(MAX_PAIRS, cc.size)) if total > 0 and gauss_mi[i] >= PAIR_SHARE * total]
+    chi2, dof = 0.0, 0
+    qx = (w[:dx] * w[:dx]).sum(axis=0)
+    for i in pairs:
+        u = u_mat[:, i] @ w[:dx]
+        v = vt[i] @ wy
+        rho = float(cc[i])
+        e = (v - rho * u) / np.sqrt(max(1.0 - rho * rho, 1e-12))
+        e2 = e * e - float(np.mean(e * e))
+        zs = [float(stats.kurtosistest(e).statistic), _score_z(e2, u * u), _score_z(e2, qx)]
+        chi2 += sum(t * t for t in zs)
+        dof += 3
+    p_pairs = float(stats.chi2.sf(chi2, dof)) if dof else 1.0
+    p = min(1.0, 3.0 * min(p_cols, p_kurt, p_pairs))
+    return {"normality_p": p, "normality_p_columns": p_cols, "normality_p_kurtosis": p_kurt,
+            "normality_p_pairs": p_pairs, "flags": ["non_gaussian"] if p < P_NON_GAUSSIAN else []}

@@ -14,6 +14,7 @@ from scipy.special import digamma
 
 from estimators._checks import check_bool, check_int, check_nonnegative, neighbours_min_samples
 from estimators._knn import chebyshev_extent, count_within, kth_neighbor, max_euclidean_counts
+from estimators._knn_checks import with_knn_checks
 from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
@@ -90,6 +91,15 @@ class KSG(Estimator):
         rows, variance extrapolated to n (Holmes & Nemenman 2019; about 4x the cost of one
         plain estimate; needs n >= 4 (k + 1)); also reports ``subsample_bias`` in ``info``.
         "none": std=None at the cost of one estimate. See :mod:`estimators._uncertainty`.
+    checks : bool, default True
+        Diagnose the two regimes where the value can be far off while its std is small
+        (:mod:`estimators._knn_checks`, measured in docs/estimator-defaults.md) and list them in
+        ``info["flags"]``: ``surrogate_bias`` (the same estimator on a Gaussian sample with the
+        data's covariance misses that sample's known MI by more than 4 std: the k-NN bias at
+        this n, dimension and dependence, e.g. 25x25 dimensions at n = 2000) and
+        ``heavy_tails`` (Hill tail index of the joint radius below 4, e.g. Student-t with
+        df <= 3). Costs one more plain estimate; ``info`` gets ``tail_index``,
+        ``surrogate_mi``, ``surrogate_true_mi`` and ``surrogate_z``. False: no checks.
 
     Notes
     -----
@@ -113,18 +123,20 @@ class KSG(Estimator):
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
     #: 1: ``metric`` and tuples of k added (chebyshev results unchanged; keys re-made once);
-    #: 2: ``uncertainty`` added, a subsampling std by default (mi unchanged)
-    version = 2
+    #: 2: ``uncertainty`` added, a subsampling std by default (mi unchanged);
+    #: 3: ``checks`` added: flags ``surrogate_bias`` and ``heavy_tails`` (mi and std unchanged)
+    version = 3
     fallbacks = ("ksg-mixed",)
 
     def __init__(self, k=3, variant=1, metric="chebyshev", standardize=True, noise=1e-10,
-                 uncertainty="subsample"):
+                 uncertainty="subsample", checks=True):
         self.k = k
         self.variant = variant
         self.metric = metric
         self.standardize = standardize
         self.noise = noise
         self.uncertainty = uncertainty
+        self.checks = checks
 
     def _ks(self) -> list[int]:
         return list(self.k) if isinstance(self.k, (tuple, list)) else [self.k]
@@ -144,14 +156,20 @@ class KSG(Estimator):
         check_bool(self, "standardize")
         check_nonnegative(self, "noise")
         check_uncertainty(self, ("subsample", "none"))
+        check_bool(self, "checks")
 
     def min_samples(self) -> int:
         ks = self._ks()
         return subsample_min_samples(self, max(neighbours_min_samples(k) for k in ks) if ks else 2)
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
-        if self.uncertainty == "subsample":
-            return subsample_estimate(self, x, y, seed)
+        if not self.checks:
+            if self.uncertainty == "subsample":
+                return subsample_estimate(self, x, y, seed)
+            return self._point(x, y, seed)
+        return with_knn_checks(self, x, y, seed)
+
+    def _point(self, x: np.ndarray, y: np.ndarray, seed: int | None) -> Estimate:
         ks = [int(k) for k in self._ks()]
         n = x.shape[0]
         rng = np.random.default_rng(seed)

@@ -27,6 +27,7 @@ from scipy.special import digamma
 
 from estimators._checks import check_bool, check_int, check_nonnegative, neighbours_min_samples
 from estimators._knn import count_within, kth_neighbor
+from estimators._knn_checks import with_knn_checks
 from estimators._plugin import dense_codes
 from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, EstimatorFailure, InputError
@@ -139,6 +140,10 @@ class MixedKSG(Estimator):
         rows, variance extrapolated to n (Holmes & Nemenman 2019; about 4x the cost of one
         plain estimate; needs n >= 4 (k + 1)); also reports ``subsample_bias`` in ``info``.
         "none": std=None at the cost of one estimate. See :mod:`estimators._uncertainty`.
+    checks : bool, default True
+        As for ``ksg``: on continuous data (no atoms; method "gao"), flag ``surrogate_bias``
+        and ``heavy_tails`` in ``info["flags"]`` (:mod:`estimators._knn_checks`; one more plain
+        estimate). Skipped for data with atoms and for "ross".
 
     Notes
     -----
@@ -149,15 +154,18 @@ class MixedKSG(Estimator):
 
     capabilities = _KindsByMethod()
     reports_std = True
-    version = 1
+    #: 2: ``checks`` added: flags ``surrogate_bias`` and ``heavy_tails`` (mi and std unchanged)
+    version = 2
     fallbacks = ("ksg",)
 
-    def __init__(self, k=3, method="gao", standardize=True, noise=1e-10, uncertainty="subsample"):
+    def __init__(self, k=3, method="gao", standardize=True, noise=1e-10, uncertainty="subsample",
+                 checks=True):
         self.k = k
         self.method = method
         self.standardize = standardize
         self.noise = noise
         self.uncertainty = uncertainty
+        self.checks = checks
 
     def validate_params(self) -> None:
         check_int(self, "k")
@@ -166,11 +174,14 @@ class MixedKSG(Estimator):
         check_bool(self, "standardize")
         check_nonnegative(self, "noise")
         check_uncertainty(self, ("subsample", "none"))
+        check_bool(self, "checks")
 
     def min_samples(self) -> int:
         return subsample_min_samples(self, neighbours_min_samples(self.k))
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
+        if self.checks:
+            return with_knn_checks(self, x, y, seed)
         if self.uncertainty == "subsample":
             return subsample_estimate(self, x, y, seed)
         k = int(self.k)
@@ -213,3 +224,5 @@ class RossKSG(MixedKSG):
         self.standardize = standardize
         self.noise = noise
         self.uncertainty = uncertainty
+
+    checks = False  # the k-NN checks assume continuous variables (y is a label here)
