@@ -272,8 +272,11 @@ def _label(name: str, params_json: str) -> str:
 
 #: flags that say an estimate is not trustworthy on this kind of data (a misfit of the method,
 #: not a warning about one run): an estimator that raised one in at least half of its calibration
-#: runs is not recommended while an estimator without it is available
-DISQUALIFYING_FLAGS = ("misfit", "sparse_cells", "negative", "unstable")
+#: runs is not recommended while an estimator without it is available. ``non_gaussian`` (the
+#: Gaussian estimator on data far from jointly Gaussian), ``surrogate_bias`` and ``heavy_tails``
+#: (the k-NN estimators' bias regime and heavy tails) are issue 20's goal flags
+DISQUALIFYING_FLAGS = ("misfit", "sparse_cells", "negative", "unstable", "non_gaussian",
+                       "surrogate_bias", "heavy_tails")
 
 
 def _disqualifying(ok: pd.DataFrame) -> dict[str, int]:
