@@ -272,11 +272,12 @@ def _label(name: str, params_json: str) -> str:
 
 #: flags that say an estimate is not trustworthy on this kind of data (a misfit of the method,
 #: not a warning about one run): an estimator that raised one in at least half of its calibration
-#: runs is not recommended while an estimator without it is available. ``non_gaussian`` (the
-#: Gaussian estimator on data far from jointly Gaussian), ``surrogate_bias`` and ``heavy_tails``
-#: (the k-NN estimators' bias regime and heavy tails) are issue 20's goal flags
+#: runs is not recommended while an estimator without it is available. ``non_gaussian`` and
+#: ``plugin_bias`` (the Gaussian estimator on data far from jointly Gaussian, or its plug-in bias
+#: beyond 3 std), ``surrogate_bias`` and ``heavy_tails`` (the k-NN estimators' bias regime and
+#: heavy tails) are issue 20's goal flags (docs/estimator-defaults.md)
 DISQUALIFYING_FLAGS = ("misfit", "sparse_cells", "negative", "unstable", "non_gaussian",
-                       "surrogate_bias", "heavy_tails")
+                       "plugin_bias", "surrogate_bias", "heavy_tails")
 
 
 def _disqualifying(ok: pd.DataFrame) -> dict[str, int]:

@@ -41,16 +41,6 @@ def _table():
     return {"a": x[:, 0], "b": x[:, 1], "c": y, "d": d}
 
 
-def _bias_corrected(reference, n=120, dx=1, dy=1):
-    """The reference rows with the Gaussian estimator's values shifted by its exact Wishart bias
-    correction, on by default since issue 20's goal (a constant for given n, dx, dy; std and
-    permutation p-values unchanged): the code before that change, plus exactly the correction."""
-    from estimators.gaussian import logdet_bias
-
-    shift = 0.5 * (logdet_bias(n, dx) + logdet_bias(n, dy) - logdet_bias(n, dx + dy))
-    return [{**r, "mi": r["mi"] - shift} if r["estimator"] == "gaussian" else r for r in reference]
-
-
 def _same(records, reference):
     assert len(records) == len(reference)
     for got, want in zip(records, reference, strict=True):
@@ -58,8 +48,7 @@ def _same(records, reference):
             if isinstance(value, float) and math.isnan(value):
                 assert math.isnan(got[key]), (key, got, want)
             else:
-                # exactly: same seeds, same numbers (the shifted Gaussian rows to rounding)
-                assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-15), (key, got, want)
+                assert got[key] == value, (key, got, want)  # exactly: same seeds, same numbers
 
 
 def test_estimate_keeps_its_numbers():
@@ -68,8 +57,7 @@ def test_estimate_keeps_its_numbers():
     # binning's default bins changed on purpose since (the defaults issue, a new binning version):
     # the other estimators' rows must be the old numbers
     keep = [i for i, r in enumerate(REFERENCE["estimate"]) if r["estimator"] != "binning"]
-    _same([df.to_dict("records")[i] for i in keep],
-          _bias_corrected([REFERENCE["estimate"][i] for i in keep], dx=2))
+    _same([df.to_dict("records")[i] for i in keep], [REFERENCE["estimate"][i] for i in keep])
     df = mibench.estimate(x[:, 0], d, ["ksg-mixed"], resamples=4, permutations=5, seed=1)
     _same(df.to_dict("records"), REFERENCE["estimate_mixed"])
 
@@ -81,7 +69,7 @@ def test_matrix_keeps_its_numbers_whatever_the_executor(options):
     _same(m.pairs.to_dict("records"), REFERENCE["matrix"])
     if options.jobs == 1:
         m = mibench.mi_matrix(_table(), ["a", "b", "c"], estimator="gaussian", resamples=3, seed=2)
-        _same(m.pairs.to_dict("records"), _bias_corrected(REFERENCE["matrix_latent"]))
+        _same(m.pairs.to_dict("records"), REFERENCE["matrix_latent"])
 
 
 def test_matrix_on_a_dask_cluster_keeps_its_numbers(results_dir):
