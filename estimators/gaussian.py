@@ -202,8 +202,9 @@ def normality_check(z: np.ndarray, w: np.ndarray, wy: np.ndarray, dx: int, cc: n
 
     ``normality_p`` = 3 x the smallest of the three (Bonferroni); ``flags`` = ``["non_gaussian"]``
     when it is below :data:`P_NON_GAUSSIAN`. ``z`` (n, d): centred columns; ``w``, ``wy``: the
-    rows of :func:`_delta_method_std` times sqrt(n) (identity sample covariance per block); ``cc``, ``u_mat``, ``vt``: the SVD of the whitened
-    cross-covariance (canonical correlations and directions). Needs n >= 20 (else p = None).
+    rows of :func:`_delta_method_std` times sqrt(n) (identity sample covariance per block);
+    ``cc``, ``u_mat``, ``vt``: the SVD of the whitened cross-covariance (canonical correlations
+    and directions). Needs n >= 20 (else p = None).
     """
     n, d = z.shape
     if n < 20:

@@ -1,6 +1,7 @@
 """Issue 20's goal flags: each fires where its estimator is far off and stays quiet where it is right.
 
-``gaussian``: ``non_gaussian``, ``plugin_bias``; ``ksg`` / ``ksg-mixed``: ``surrogate_bias`` and ``heavy_tails``.
+``gaussian``: ``non_gaussian``, ``plugin_bias``; ``ksg`` / ``ksg-mixed``: ``surrogate_bias``,
+``heavy_tails``.
 Small n, CI-fast; the measured rates on the bmi v1 tasks are in docs/estimator-defaults.md.
 """
 
