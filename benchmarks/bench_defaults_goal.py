@@ -121,6 +121,19 @@ def main(argv=None) -> int:
     if len(timeouts):
         print("not ok (no value returned):")
         print(timeouts.to_string())
+    print(f"\ncounts per estimator and n (cells = tasks with a value; off = more than {args.sigma:g} "
+          "standard errors off the truth):")
+    planned = pd.DataFrame([{"estimator": t.estimator, "n": t.n,
+                             "task": _task_of(t.scenario, t.scenario_params)} for t in trials_planned])
+    rows = []
+    for (est, n), g in planned.groupby(["estimator", "n"]):
+        c = cells[(cells["estimator"] == est) & (cells["n"] == n)]
+        o = off[(off["estimator"] == est) & (off["n"] == n)]
+        rows.append({"estimator": est, "n": n, "tasks": g["task"].nunique(), "cells": len(c),
+                     "no value": g["task"].nunique() - len(c), "off": len(o),
+                     "flagged": int((o["flagged"] == "yes").sum()),
+                     "unflagged": int((o["flagged"] == "no").sum())})
+    print(pd.DataFrame(rows).to_string(index=False))
     cols = ["task", "estimator", "n", "ok", "excluded", "true_mi", "mean", "se", "z", "flagged", "flags"]
     print(f"\ncells off the truth by more than {args.sigma:g} standard errors "
           f"({len(off)} of {len(cells)}; unflagged: {int((off['flagged'] == 'no').sum())}):")
