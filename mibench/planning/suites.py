@@ -88,6 +88,14 @@ class Suite:
     #: (scenario name, canonical params JSON) -> the entry's ``label``, filled by ``plan()``
     labels: dict = field(default_factory=dict, repr=False)
 
+    #: ``source`` of a suite built in memory from a grid (the CLI's and :func:`mibench.run`'s
+    #: ``--scenario``/``--estimator``): its errors are raised as they are, without a file location
+    IN_MEMORY = "<grid>"
+
+    @property
+    def in_memory(self) -> bool:
+        return self.source == self.IN_MEMORY
+
     @property
     def bounds(self) -> dict[str, tuple[float, float]]:
         """The estimators' accuracy bounds: ``{"name": (atol, rtol), "name@scenario": ...}``."""
@@ -133,8 +141,8 @@ class Suite:
                         continue
                     plugin.load()
                 for params in expand_grid(spec.params):
-                    est = _registry.make_estimator(spec.name, **params)
-                    est.validate_params()
+                    if not self.in_memory:  # a grid's estimators are checked by build_trials
+                        _registry.make_estimator(spec.name, **params).validate_params()
                     estimators.append((spec.name, params))
             except MibenchError as exc:
                 raise self._error("estimator", spec.index, _param_key(exc, spec.params), exc) from None
@@ -156,7 +164,9 @@ class Suite:
                     self.labels[(t.scenario, canonical_json(t.scenario_params))] = spec.label
         return unique_trials(trials), skipped
 
-    def _error(self, table, index, key, exc) -> SuiteError:
+    def _error(self, table, index, key, exc) -> MibenchError:
+        if self.in_memory:
+            return exc
         where = self._where(table, index, key)
         path = f"{table}[{index + 1}]" + (f".{key}" if key else "")
         return SuiteError(f"{where}: {path}: {exc}")
