@@ -6,6 +6,7 @@ from mibench.contracts import (
     CONTINUOUS,
     DISCRETE,
     Capabilities,
+    DensityScenario,
     Estimate,
     Estimator,
     EstimatorFailure,
@@ -47,7 +48,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "CONTINUOUS", "DISCRETE", "Capabilities", "Estimate", "Estimator", "EstimatorFailure",
+    "CONTINUOUS", "DISCRETE", "Capabilities", "DensityScenario", "Estimate", "Estimator", "EstimatorFailure",
     "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI", "UnavailableError",
     "UnknownNameError", "as_2d", "check_xy", "required_n", "register", "unregister", "run", "load_run",
     "run_suite", "load_suite", "Suite",

@@ -216,3 +216,35 @@ class Scenario(_Params):
     @property
     def true_mi(self) -> TrueMI:
         raise NotImplementedError
+
+
+class DensityScenario(Scenario):
+    """A scenario whose densities are known exactly (the density API).
+
+    A subclass implements three natural-log densities, each returning an array of shape (n,):
+    ``logpdf_joint(x, y)`` for ``x`` (n, dim_x) and ``y`` (n, dim_y), and ``logpdf_x(x)``,
+    ``logpdf_y(y)`` of the marginals. For a discrete variable the density is the probability
+    mass (counting measure); for a mixed pair it is the density with respect to the product of
+    counting and Lebesgue measure, so that ``pmi(x, y) = log p(x, y) - log p(x) - log p(y)`` is
+    the pointwise mutual information in every case and ``E[pmi(X, Y)] = I(X; Y)`` in nats.
+
+    A subclass may override ``pmi`` with a numerically stabler form (e.g. a conditional density
+    ``log p(y|x) - log p(y)``); ``pmi`` is the one method the ground-truth checks
+    (:func:`mibench.testing.check_scenario`) and Monte-Carlo truths
+    (:func:`mibench.monte_carlo_mi`) use. These methods accept the values ``sample`` returns.
+    """
+
+    def logpdf_joint(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def logpdf_x(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def logpdf_y(self, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def pmi(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Pointwise MI in nats, shape (n,): log p(x,y) - log p(x) - log p(y)."""
+        x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        return self.logpdf_joint(x, y) - self.logpdf_x(x) - self.logpdf_y(y)
