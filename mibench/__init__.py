@@ -21,6 +21,7 @@ from mibench.contracts import (
     check_xy,
     required_n,
 )
+from mibench.contracts.canonical import params_label, parse_params
 from mibench.registry import make_estimator, make_scenario, register, unregister
 
 _aliases.install()
@@ -54,6 +55,6 @@ __all__ = [
     "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend", "summarize", "write_report",
     "consistency", "plot_consistency",
-    "RunOptions", "make_estimator", "make_scenario", "monte_carlo_mi",
+    "RunOptions", "make_estimator", "make_scenario", "monte_carlo_mi", "parse_params", "params_label",
     "__version__",
 ]

@@ -22,6 +22,7 @@ from mibench.contracts import (
     UnavailableError,
     UnknownNameError,
 )
+from mibench.contracts.canonical import parse_params
 
 log = logging.getLogger(__name__)
 
@@ -261,13 +262,8 @@ def estimator_specs(estimators) -> list[tuple[str, dict]]:
     out = []
     for item in estimators:
         if isinstance(item, str):
-            name, *settings = item.split(":")
-            params = {}
-            for setting in settings:
-                if "=" not in setting:
-                    raise InputError(f"estimator {item!r}: expected NAME[:key=value...]")
-                key, _, value = setting.partition("=")
-                params[key.strip()] = value.strip()
+            name, _, settings = item.partition(":")
+            params = parse_params(settings, ":", what=f"estimator {item!r}", form="NAME[:key=value...]")
             out.append((name.strip(), params))
         else:
             name, params = item

@@ -15,6 +15,7 @@ from mibench.contracts import (
     Estimator,
     InputError,
 )
+from mibench.contracts.canonical import params_label
 
 
 class ConformanceError(AssertionError):
@@ -58,7 +59,7 @@ class ConformanceReport:
         return f"ConformanceReport({self.estimator}: {shown})"
 
     def __str__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        params = params_label(self.params, repr_values=True)
         head = (f"{self.checker}({self.estimator}({params})): "
                 + (f"{len(self.failed)} of {len(self.outcomes)} checks FAILED" if self.failed
                    else f"all {len(self.outcomes)} checks passed"))

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from mibench.contracts import InputError
+from mibench.contracts.canonical import parse_params as parse_settings
 from mibench.execution.options import EXECUTOR_NAMES, FIELDS, RunOptions, options_from
 
 
@@ -34,14 +35,13 @@ def parse_params(values: list[str] | None, option: str = "--param") -> dict[str,
     """['rho=0.3,0.6', 'd=2'] -> {'rho': ['0.3', '0.6'], 'd': ['2']} (strings; the registry
     converts them to each parameter's type)."""
     grid: dict[str, list[str]] = {}
+    form = "KEY=VALUE[,VALUE...]"
     for value in values or []:
-        if "=" not in value:
-            raise InputError(f"{option} {value!r}: expected KEY=VALUE[,VALUE...]")
-        key, _, rest = value.partition("=")
-        key = key.strip()
-        items = [v.strip() for v in rest.split(",") if v.strip()]
+        setting = parse_settings([value], what=f"{option} {value!r}", form=form)  # one key=value
+        key, rest = next(iter(setting.items()), ("", ""))
+        items = split_list([rest])
         if not key or not items:
-            raise InputError(f"{option} {value!r}: expected KEY=VALUE[,VALUE...]")
+            raise InputError(f"{option} {value!r}: expected {form}")
         grid.setdefault(key, []).extend(items)
     return grid
 

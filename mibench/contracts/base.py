@@ -16,6 +16,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from mibench.contracts.canonical import params_label
 from mibench.contracts.errors import CONTINUOUS, UnknownNameError
 from mibench.contracts.validation import check_xy
 
@@ -113,9 +114,9 @@ class _Params:
 
     def __repr__(self) -> str:
         defaults = self.param_defaults()
-        shown = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not defaults.get(k)
-                 and not _equal(v, defaults.get(k))]
-        return f"{type(self).__name__}({', '.join(shown)})"
+        shown = {k: v for k, v in self.get_params().items() if v is not defaults.get(k)
+                 and not _equal(v, defaults.get(k))}
+        return f"{type(self).__name__}({params_label(shown, repr_values=True)})"
 
 
 @functools.lru_cache(maxsize=1024)

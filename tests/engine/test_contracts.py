@@ -94,3 +94,22 @@ def test_the_public_density_scenario_gives_the_monte_carlo_truth():
     truth = monte_carlo_mi(NoisyCopy(0.5), n=20_000, use_cache=False)
     assert truth.stderr > 0
     assert abs(truth.value - 0.5 * np.log(1 + 1 / 0.25)) < 4 * truth.stderr
+
+
+def test_one_label_and_one_parser_round_trip():
+    """params_label/spec_label (dicts or their JSON) and parse_params are inverses; the CLI's
+    estimator specs read them back."""
+    from mibench import InputError, params_label, parse_params
+    from mibench import registry as _registry
+    from mibench.contracts.canonical import canonical_json, spec_label
+
+    params = {"k": 5, "metric": "chebyshev"}
+    assert params_label(params) == params_label(canonical_json(params)) == "k=5, metric=chebyshev"
+    assert params_label(params, repr_values=True) == "k=5, metric='chebyshev'"
+    assert params_label("{}") == params_label(None) == "" and params_label("not json") == "not json"
+    assert spec_label("ksg", params) == "ksg:k=5:metric=chebyshev" and spec_label("ksg", "{}") == "ksg"
+    assert parse_params(params_label(params, ";")) == {"k": "5", "metric": "chebyshev"}
+    assert _registry.estimator_specs([spec_label("ksg", params)]) == [
+        ("ksg", {"k": "5", "metric": "chebyshev"})]
+    with pytest.raises(InputError, match=r"estimator 'ksg:5': expected NAME\[:key=value"):
+        _registry.estimator_specs(["ksg:5"])
