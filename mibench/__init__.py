@@ -1,6 +1,5 @@
 """mibench: benchmark mutual-information estimators on scenarios with known MI."""
 
-from mibench import _aliases
 from mibench._version import __version__
 from mibench.contracts import (
     CONTINUOUS,
@@ -23,8 +22,6 @@ from mibench.contracts import (
 )
 from mibench.contracts.canonical import params_label, parse_params
 from mibench.registry import make_estimator, make_scenario, register, unregister
-
-_aliases.install()
 
 # The heavier APIs (pandas, scipy.stats) load on first use, so `import mibench` stays light.
 _LAZY = {

@@ -2,7 +2,7 @@
 
 A Gaussian mixture's marginals are the mixtures of the component marginals (same weights,
 sliced means and covariance blocks), so the pointwise MI is exact and the ground truth is the
-mean PMI over exact draws, reported with its standard error (``mibench._groundtruth``).
+mean PMI over exact draws, reported with its standard error (``mibench.monte_carlo_mi``).
 
 Registered names
 ----------------

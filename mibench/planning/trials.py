@@ -59,10 +59,7 @@ class Trial:
 
     @functools.cached_property
     def key(self) -> str:
-        return self._hash(self.estimator_id)
-
-    def _hash(self, estimator_id: str) -> str:
-        payload = canonical_json([self.scenario_id, estimator_id, int(self.n), int(self.seed),
+        payload = canonical_json([self.scenario_id, self.estimator_id, int(self.n), int(self.seed),
                                   code_version()])
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 

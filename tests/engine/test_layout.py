@@ -21,7 +21,7 @@ LAYERS = {
     "benchmark": 5,
     "userdata": 6, "checking": 6, "figures": 6,
     "commands": 7, "cli": 7,
-    "testing": 7, "_aliases": 7, "__init__": 8,
+    "testing": 7, "__init__": 8,
 }
 
 
@@ -137,7 +137,7 @@ def test_no_module_is_too_long():
 def part(module: str) -> str:
     """The part of the engine a module belongs to, as docs/architecture.md draws it."""
     parts = module.split(".")
-    if len(parts) == 1 or parts[1] == "_aliases":
+    if len(parts) == 1:
         return "mibench"
     return {"cli": "commands", "_version": "contracts"}.get(parts[1], parts[1])
 
