@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mibench import Capabilities, Estimate, Estimator, InputError, _registry
+from mibench import Capabilities, Estimate, Estimator, InputError
+from mibench import registry as _registry
 from mibench.testing import CHECKS, ConformanceError, check_estimator, make_pair
 
 #: cheap hyperparameters for the expensive estimators (the kit's checks do not depend on them)
