@@ -4,6 +4,7 @@ from mibench._version import __version__
 from mibench.contracts import (
     CONTINUOUS,
     DISCRETE,
+    Boolean,
     Capabilities,
     DensityScenario,
     Estimate,
@@ -11,7 +12,10 @@ from mibench.contracts import (
     EstimatorFailure,
     InputError,
     InputTypeError,
+    Interval,
     MibenchError,
+    OneOf,
+    Satisfies,
     Scenario,
     TrueMI,
     UnavailableError,
@@ -52,6 +56,7 @@ __all__ = [
     "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend", "summarize", "write_report",
     "consistency", "plot_consistency",
+    "Boolean", "Interval", "OneOf", "Satisfies",
     "RunOptions", "make_estimator", "make_scenario", "monte_carlo_mi", "parse_params", "params_label",
     "__version__",
 ]

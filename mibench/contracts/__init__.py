@@ -7,6 +7,13 @@ every plugin may depend on it without import cycles. Plugins import the public n
 """
 
 from mibench.contracts.base import Capabilities, DensityScenario, Estimate, Estimator, Scenario, TrueMI
+from mibench.contracts.constraints import (
+    Boolean,
+    Interval,
+    OneOf,
+    Satisfies,
+    validate_parameter_constraints,
+)
 from mibench.contracts.errors import (
     CONTINUOUS,
     DISCRETE,
@@ -23,5 +30,6 @@ from mibench.contracts.validation import as_2d, check_constant, check_xy, requir
 __all__ = [
     "CONTINUOUS", "DISCRETE", "KINDS", "Capabilities", "DensityScenario", "Estimate", "Estimator",
     "EstimatorFailure", "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI",
-    "UnavailableError", "UnknownNameError", "as_2d", "check_constant", "check_xy", "required_n",
+    "UnavailableError", "UnknownNameError", "Boolean", "Interval", "OneOf", "Satisfies",
+    "validate_parameter_constraints", "as_2d", "check_constant", "check_xy", "required_n",
 ]

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 from mibench.contracts.canonical import params_label
+from mibench.contracts.constraints import validate_parameter_constraints
 from mibench.contracts.errors import CONTINUOUS, UnknownNameError
 from mibench.contracts.validation import check_xy
 
@@ -176,8 +177,15 @@ class Estimator(_Params):
         """
         return self.min_samples()
 
+    #: what each hyperparameter may be (:mod:`mibench.contracts.constraints`), checked by the
+    #: default ``validate_params``: ``{"k": [Interval(int, 1, None)]}``
+    _parameter_constraints: ClassVar[dict[str, list]] = {}
+
     def validate_params(self) -> None:
-        """Raise InputError for invalid hyperparameters (called when the work starts)."""
+        """Raise InputError for invalid hyperparameters (called when the work starts). The
+        default checks ``_parameter_constraints``; an override adds the checks that tie several
+        parameters together after ``super().validate_params()``."""
+        validate_parameter_constraints(self)
 
     def estimate(self, x, y, *, seed: int | None = None) -> Estimate:
         """Estimate I(X;Y) in nats. ``x``: (n, dim_x), ``y``: (n, dim_y); 1-D is one column."""

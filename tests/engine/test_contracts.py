@@ -113,3 +113,30 @@ def test_one_label_and_one_parser_round_trip():
         ("ksg", {"k": "5", "metric": "chebyshev"})]
     with pytest.raises(InputError, match=r"estimator 'ksg:5': expected NAME\[:key=value"):
         _registry.estimator_specs(["ksg:5"])
+
+
+def test_declarative_parameter_constraints():
+    """_parameter_constraints are checked by the default validate_params, one clear error each."""
+    from mibench import Boolean, Estimator, InputError, Interval, OneOf, Satisfies
+
+    class Toy(Estimator):
+        _parameter_constraints = {"k": [Interval(int, 1, None)],
+                                  "clip": [Interval(float, 0, 0.5, closed="neither")],
+                                  "bound": [OneOf("dv", "demi")], "scale": [Boolean()],
+                                  "hidden": [Satisfies(lambda v: isinstance(v, tuple) and v or None,
+                                                       "a non-empty tuple")]}
+
+        def __init__(self, k=3, clip=0.1, bound="dv", scale=True, hidden=(8,)):
+            self.k, self.clip, self.bound, self.scale, self.hidden = k, clip, bound, scale, hidden
+
+    Toy().validate_params()
+    Toy(k=np.int64(2), clip=0.49, bound="demi", scale=np.bool_(False)).validate_params()
+    for params, message in [({"k": 0}, "Toy: k=0 is invalid; expected an int >= 1"),
+                            ({"k": True}, "k=True is invalid"), ({"k": 2.0}, "k=2.0 is invalid"),
+                            ({"clip": 0.5}, r"expected a finite number in \(0, 0.5\)"),
+                            ({"clip": float("nan")}, "clip=nan"),
+                            ({"bound": "x"}, "expected 'dv' or 'demi'"),
+                            ({"scale": 1}, "expected True or False"),
+                            ({"hidden": ()}, "expected a non-empty tuple")]:
+        with pytest.raises(InputError, match=message):
+            Toy(**params).validate_params()
