@@ -52,11 +52,16 @@ class FigureRecord:
 
     @classmethod
     def of(cls, name: str, data: Callable, plot: Callable, caption, *, source: str = "summary",
-           **kw) -> FigureRecord:
+           data_args: tuple[str, ...] = (), plot_args: tuple[str, ...] = (), **kw) -> FigureRecord:
         """The record of a figure whose functions take one table of the input (``summary`` or
-        ``trials``): ``data(table)`` and ``plot(table, data=, ax=)``."""
-        return cls(name, lambda inp: data(getattr(inp, source)),
-                   lambda inp, d, ax=None: plot(getattr(inp, source), data=d, ax=ax), caption, **kw)
+        ``trials``) and then the named fields of the input (``n``, ``ceilings``):
+        ``data(table, *data_args)`` and ``plot(table, *plot_args, data=, ax=)``."""
+        def fields(inp, names):
+            return [getattr(inp, a) for a in names]
+
+        return cls(name, lambda inp: data(getattr(inp, source), *fields(inp, data_args)),
+                   lambda inp, d, ax=None: plot(getattr(inp, source), *fields(inp, plot_args),
+                                                data=d, ax=ax), caption, **kw)
 
     def caption_for(self, inp: ReportInput) -> str:
         text = self.caption(inp) if callable(self.caption) else self.caption
@@ -77,11 +82,10 @@ def _several_n(summary: pd.DataFrame):
 
 
 RECORDS: list[FigureRecord] = [
-    FigureRecord(
-        "estimate_vs_true", lambda inp: figures.estimate_vs_true_data(inp.summary),
-        lambda inp, data, ax=None: figures.plot_estimate_vs_true(inp.summary, inp.ceilings, data=data,
-                                                                 ax=ax),
-        lambda inp: ESTIMATE_VS_TRUE + (CEILINGS_NOTE if len(inp.ceilings) else "")),
+    FigureRecord.of(
+        "estimate_vs_true", figures.estimate_vs_true_data, figures.plot_estimate_vs_true,
+        lambda inp: ESTIMATE_VS_TRUE + (CEILINGS_NOTE if len(inp.ceilings) else ""),
+        plot_args=("ceilings",)),
     FigureRecord.of(
         "bias_vs_n", figures.bias_vs_n_data, figures.plot_bias_vs_n,
         "Bias (mean estimate − true MI, nats) vs n (log scale), one panel per task; error bars: ±1 "
@@ -93,12 +97,12 @@ RECORDS: list[FigureRecord] = [
         "accuracy_vs_runtime", figures.accuracy_runtime_data, figures.plot_accuracy_vs_runtime,
         "Accuracy vs cost: RMSE (nats, pooled over tasks) vs wall time per estimate (s, median over "
         "tasks); one point per estimator and n."),
-    FigureRecord(
-        "heatmap", lambda inp: figures.heatmap_data(inp.summary, inp.n),
-        lambda inp, data, ax=None: figures.plot_heatmap(inp.summary, inp.n, data=data, ax=ax),
+    FigureRecord.of(
+        "heatmap", figures.heatmap_data, figures.plot_heatmap,
         "Task × estimator heatmap at n = {n}: cells show the mean estimate (nats), colour is "
         "ln(mean / true MI) clipped to ±1 (blue: underestimate, red: overestimate).",
-        per_n=True, table=lambda data: data[0].join(data[1].add_prefix("log_rel_error: "))),
+        data_args=("n",), plot_args=("n",), per_n=True,
+        table=lambda data: data[0].join(data[1].add_prefix("log_rel_error: "))),
     FigureRecord.of(
         "sample_complexity", _several_n, figures.plot_sample_complexity,
         "Sample complexity: smallest n from which the mean estimate stays within a factor 1.5 of "
