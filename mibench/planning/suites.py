@@ -34,6 +34,7 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -233,32 +234,32 @@ def parse_suite(text: str, source: str = "<string>") -> Suite:
                                 or timeout <= 0):
         raise fail(None, 0, "timeout", f"must be a positive number of seconds, got {timeout!r}")
 
+    def entries(table: str, keys: set[str]):
+        """(index, entry, its fail(key, message), its name) of each ``[[table]]``, keys checked."""
+        for i, entry in enumerate(_tables(data, table, lambda k, m: fail(None, 0, k, m))):
+            def efail(key, message, i=i):
+                return fail(table, i, key, message)
+            _unknown_keys(entry, keys, efail)
+            yield i, entry, efail, _name(entry, efail)
+
     scenarios = []
-    for i, entry in enumerate(_tables(data, "scenario", lambda k, m: fail(None, 0, k, m))):
-        def sfail(key, message, i=i):
-            return fail("scenario", i, key, message)
-        _unknown_keys(entry, SCENARIO_KEYS, sfail)
-        sname = _name(entry, sfail)
+    for i, entry, sfail, sname in entries("scenario", SCENARIO_KEYS):
         label = entry.get("label")
         if label is not None and not isinstance(label, str):
             raise sfail("label", "must be a string")
-        sn = _ns(entry["n"], lambda m: sfail("n", m)) if "n" in entry else None
-        sseeds = _seeds(entry["seeds"], lambda m: sfail("seeds", m)) if "seeds" in entry else None
+        sn = _ns(entry["n"], partial(sfail, "n")) if "n" in entry else None
+        sseeds = _seeds(entry["seeds"], partial(sfail, "seeds")) if "seeds" in entry else None
         scenarios.append(ScenarioSpec(sname, _grid(entry.get("params", {}), sfail), label, sn, sseeds, i))
     estimators = []
-    for i, entry in enumerate(_tables(data, "estimator", lambda k, m: fail(None, 0, k, m))):
-        def efail(key, message, i=i):
-            return fail("estimator", i, key, message)
-        _unknown_keys(entry, ESTIMATOR_KEYS, efail)
-        ename = _name(entry, efail)
+    for i, entry, efail, ename in entries("estimator", ESTIMATOR_KEYS):
         optional = entry.get("optional", False)
         if not isinstance(optional, bool):
             raise efail("optional", "must be true or false")
-        bound = _bound(entry["bound"], lambda m: efail("bound", m)) if "bound" in entry else None
+        bound = _bound(entry["bound"], partial(efail, "bound")) if "bound" in entry else None
         bound_on = entry.get("bound_on", {})
         if not isinstance(bound_on, dict):
             raise efail("bound_on", "must be a table { scenario = [atol, rtol] }")
-        bound_on = {str(k): _bound(v, lambda m, k=k: efail(f"bound_on.{k}", m)) for k, v in bound_on.items()}
+        bound_on = {str(k): _bound(v, partial(efail, f"bound_on.{k}")) for k, v in bound_on.items()}
         estimators.append(EstimatorSpec(ename, _grid(entry.get("params", {}), efail), optional, i,
                                         bound, bound_on))
     return Suite(name=name.strip(), description=description, seeds=seeds, n=ns, scenarios=scenarios,
