@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.spatial import cKDTree
-from sklearn.neighbors import KDTree
 
 __all__ = ["kth_neighbor", "count_1d", "count_nd", "count_within", "chebyshev_extent",
            "max_euclidean_counts"]
@@ -204,6 +203,10 @@ def count_nd(x: np.ndarray, radius: np.ndarray, *, strict: bool) -> np.ndarray:
     -------
     ndarray, shape (n,), int64
     """
+    # imported here: scikit-learn (and the scipy.stats it loads) costs ~1 s of start-up, and
+    # one-column marginals (count_1d) never need it
+    from sklearn.neighbors import KDTree
+
     x = _as_2d(x)
     radius = np.asarray(radius, dtype=np.float64).reshape(-1)
     r = np.nextafter(radius, 0.0) if strict else radius.copy()
