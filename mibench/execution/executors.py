@@ -1,8 +1,10 @@
 """Executors: how the runner runs a batch of trials (serially, in local worker processes, or on a
 Dask cluster).
 
-An executor takes trials and yields their result rows as they finish, in any order. Results do
-not depend on the executor or the number of workers: each trial carries its own seeds, and every
+An executor takes trials and yields their result rows as they finish, in any order. It reads the
+trials as it needs them (the runner claims each chunk in the store when it is read, so workers
+never wait at chunk boundaries); ``close()`` ends the run's workers. Results do not depend on
+the executor or the number of workers: each trial carries its own seeds, and every
 executor runs trials under the same BLAS/OpenMP thread limit (``threads``, default 1).
 
 Timeouts: a trial that runs past ``timeout`` seconds is stopped and recorded with status
