@@ -30,7 +30,6 @@ every data scale. Strict tree counts use ``r = nextafter(radius, 0)`` with an in
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 __all__ = ["kth_neighbor", "count_1d", "count_nd", "count_within", "chebyshev_extent",
            "max_euclidean_counts"]
@@ -77,6 +76,8 @@ def kth_neighbor(z: np.ndarray, k: int, *, return_indices: bool = False, workers
     n = z.shape[0]
     if not 1 <= k < n:
         raise ValueError(f"k={k} must satisfy 1 <= k < n={n}")
+    from scipy.spatial import cKDTree  # here: importing the estimators stays cheap (planning)
+
     tree = cKDTree(z, leafsize=16, balanced_tree=False, compact_nodes=False)
     order = tree.indices
     zq = z[order]
