@@ -97,6 +97,7 @@ class MIMatrix:
         dependencies (scipy.stats) for one picture.
         """
         from matplotlib import colormaps
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.colors import Normalize
         from matplotlib.figure import Figure
 
@@ -104,6 +105,7 @@ class MIMatrix:
         own_figure = ax is None
         if ax is None:
             fig = Figure(figsize=(1.3 + 1.05 * nc, 1.0 + 0.7 * nr))
+            FigureCanvasAgg(fig)  # an Agg canvas, as pyplot's Agg backend gave (draw, get_renderer)
             ax = fig.add_subplot()
         else:
             fig = ax.figure
