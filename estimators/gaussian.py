@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 from scipy.special import digamma
 
 from estimators._checks import check_bool
@@ -206,6 +205,8 @@ def normality_check(z: np.ndarray, w: np.ndarray, wy: np.ndarray, dx: int, cc: n
     ``cc``, ``u_mat``, ``vt``: the SVD of the whitened cross-covariance (canonical correlations
     and directions). Needs n >= 20 (else p = None).
     """
+    from scipy import stats  # here: importing the estimators stays cheap (planning)
+
     n, d = z.shape
     if n < 20:
         return {"normality_p": None, "flags": []}
