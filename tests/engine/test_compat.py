@@ -60,6 +60,18 @@ PLANNED = [
 ]
 
 
+@pytest.fixture
+def versions_of_0e5002c(monkeypatch):
+    """The estimator versions the pinned keys were computed with: a version bump changes a key
+    on purpose (stored trials are not reused), which is not what these tests are about."""
+    from estimators.gaussian import Gaussian
+    from estimators.ksg import KSG
+
+    monkeypatch.setattr(KSG, "version", 2)  # 3: issue 20's checks
+    monkeypatch.setattr(Gaussian, "version", 1)  # 3: issue 20's flags
+
+
+@pytest.mark.usefixtures("versions_of_0e5002c")
 @pytest.mark.parametrize(("args", "count", "digest"), PLANNED)
 def test_planned_keys_are_unchanged(args, count, digest):
     import hashlib
@@ -71,6 +83,7 @@ def test_planned_keys_are_unchanged(args, count, digest):
     assert hashlib.sha256(" ".join(t.key for t in trials).encode()).hexdigest()[:16] == digest
 
 
+@pytest.mark.usefixtures("versions_of_0e5002c")
 def test_cli_run_plans_through_an_in_memory_suite(tmp_path, monkeypatch):
     import json
 
