@@ -19,6 +19,7 @@ CHEAP = {
     "flow": {"max_epochs": 8, "hidden": (16,), "transforms": 1},
     "latent-ksg": {"max_epochs": 3, "hidden": 16},
     "latentmi-reference": {"epochs": 2, "patience": 1, "n_dims": 2},
+    "torch-mist-reference": {"max_iterations": 300, "learning_rate": 0.005},
     "doe": {"max_epochs": 10, "batch_size": 32, "hidden": (16,), "transforms": 1},
 }
 #: the neural estimators report the spread over test batches: n = 800 gives several batches
