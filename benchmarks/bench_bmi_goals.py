@@ -17,7 +17,8 @@ never recomputed, so the table can be built up a few tasks at a time::
 
 The table lists, per task, the truth, each estimator's mean over the seeds with its relative
 error, and the two verdicts (``flow <= 10 %`` where goal 1 applies; ``halved by`` where goal 2
-applies). Estimators run with one thread each (the runner's ``--threads 1``).
+applies; "-": not run, or skipped by the estimator's capabilities, e.g. ``lnc`` beyond 5x5).
+Estimators run with one thread each (the runner's ``--threads 1``).
 """
 
 from __future__ import annotations
