@@ -9,6 +9,12 @@ Minkowski metric) or ``approach="kernel"`` (a resubstitution kernel density esti
 Gaussian kernel of fixed bandwidth). infomeasure is not a dependency of mibench (it brings numba
 and sparse): when it is not importable, importing this module raises
 ``mibench.UnavailableError`` with the install hint.
+
+Known packaging problem of infomeasure 0.6.3: its wheel installs its own test suite as a
+top-level ``tests`` package in site-packages, which shadows a project's ``tests`` package in
+subprocesses whose path puts site-packages first (mibench's Dask trial servers then fail with
+``No module named 'tests.engine'`` in mibench's own test suite). Delete
+``site-packages/tests`` after installing it (``pip show -f infomeasure`` lists the files).
 """
 
 from __future__ import annotations
