@@ -52,7 +52,7 @@ def handle(args) -> int:
     from mibench.contracts import InputError
     from mibench.execution.progress import Progress
     from mibench.execution.runner import link_latest, run_dir_for
-    from mibench.planning.plan import DEFAULT_SEEDS, plan, unavailable_estimators
+    from mibench.planning.plan import DEFAULT_SEEDS, grid_suite, unavailable_estimators
 
     if args.seeds is not None and args.seeds < 1:
         raise InputError("--seeds must be >= 1")
@@ -72,18 +72,15 @@ def handle(args) -> int:
         suite = load_suite(args.suite)
         if args.task:
             suite = suite.select(split_list(args.task))
-        trials, skipped = suite.plan()
-        label = suite.name
     else:
-        params = parse_params(args.param)
         estimators = parse_estimators(args.estimator)
-        ns = parse_ints(args.n, "--n") if args.n else None
-        seeds = args.seeds or DEFAULT_SEEDS
-        trials, skipped = plan(args.scenario, params, estimators, ns, seeds)
-        label, suite = args.scenario, None
+        suite = grid_suite(args.scenario, parse_params(args.param), estimators,
+                           parse_ints(args.n, "--n") if args.n else None, args.seeds or DEFAULT_SEEDS)
         if estimators is None:  # "every available one": say which are not, and how to get them
             for reason, names in unavailable_estimators().items():
                 print(f"left out (unavailable): {', '.join(names)}: {reason}", file=sys.stderr)
+    trials, skipped = suite.plan()
+    label = suite.name
     progress = Progress(len(trials), label=f"{label} ", enabled=None if not args.quiet else False)
     _report_skipped(skipped)
     out = args.out or run_dir_for(label, trials)
