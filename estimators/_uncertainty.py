@@ -11,12 +11,13 @@ Every built-in estimator takes ``uncertainty``, spelled the same way everywhere.
     estimators. See :func:`subsample_estimate`.
 ``"analytic"``
     An analytic (delta-method) variance; the Gaussian estimator's default.
-``"test-batches"``
-    Neural bounds: the standard error over the disjoint test batches (test-sampling noise only,
-    training randomness left out); their default, at the cost of one training.
 ``"crossfit"``
-    Neural bounds: k-fold cross-fitting, one critic per fold, the spread of the fold estimates
-    (includes training randomness); costs k trainings.
+    Neural bounds and DoE: k-fold cross-fitting, one model trained per fold on the other rows
+    and tested on the fold, the spread of the fold estimates (includes training randomness);
+    their default, at the cost of k = 5 trainings. See :func:`check_crossfit_size`.
+``"test-batches"``
+    Neural bounds: the standard error over the disjoint test batches of one training
+    (test-sampling noise only, training randomness left out); the cost of one training.
 ``"bootstrap"``
     GMM-MI's bootstrap over refits (``n_bootstrap`` replicates).
 
@@ -30,7 +31,8 @@ import numpy as np
 
 from mibench import Estimate, InputError
 
-__all__ = ["METHODS", "SUBSAMPLE_SPLITS", "check_uncertainty", "check_subsample_size",
+__all__ = ["METHODS", "SUBSAMPLE_SPLITS", "check_uncertainty", "check_crossfit_size",
+           "check_subsample_size",
            "subsample_estimate", "subsample_min_samples"]
 
 #: every spelling of ``uncertainty`` used by the built-in estimators, with one line each
@@ -40,7 +42,7 @@ METHODS = {
                  "(Holmes & Nemenman 2019)",
     "analytic": "delta-method (influence-function) variance",
     "test-batches": "standard error over the test batches of one training (no training randomness)",
-    "crossfit": "k-fold cross-fitting: one critic per fold, spread of the fold estimates",
+    "crossfit": "k-fold cross-fitting: one model per fold, spread of the fold estimates",
     "bootstrap": "bootstrap over refits",
 }
 
@@ -83,6 +85,18 @@ def check_subsample_size(est, n: int, splits: tuple[int, ...] = SUBSAMPLE_SPLITS
             f"{max(splits)} disjoint parts of {smallest} rows (fraction 1/{max(splits)}), fewer than "
             f"the {need} this configuration needs (e.g. k + 1 for k-NN estimators); use "
             f"n >= {need * max(splits)}, a smaller k, or uncertainty='none'")
+
+
+def check_crossfit_size(est, n: int, folds: int, min_rows: int) -> None:
+    """Raise InputError (before any training) when ``uncertainty="crossfit"`` would give a test
+    fold of fewer than ``min_rows`` rows: the n rows are split into ``folds`` folds of at
+    least ``n // folds`` rows (fraction 1/folds)."""
+    smallest = n // folds
+    if smallest < min_rows:
+        raise InputError(
+            f"{type(est).__name__}: uncertainty='crossfit' splits the n={n} rows into {folds} "
+            f"test folds of {smallest} rows (fraction 1/{folds}), fewer than the {min_rows} a "
+            f"fold needs; use n >= {min_rows * folds} or uncertainty='none'")
 
 
 def _seed_for(seed: int | None, *path: int) -> int | None:
