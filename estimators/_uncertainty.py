@@ -106,7 +106,7 @@ def _seed_for(seed: int | None, *path: int) -> int | None:
 
 
 def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
-                       splits: tuple[int, ...] = SUBSAMPLE_SPLITS) -> Estimate:
+                       splits: tuple[int, ...] = SUBSAMPLE_SPLITS, part_values=None) -> Estimate:
     """The plain estimate on all rows, with a standard error from disjoint subsamples.
 
     Method (Holmes & Nemenman 2019, for KSG; it needs only that the estimator's variance scales
@@ -134,6 +134,11 @@ def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
     two bias entries. Seeds: the plain estimate uses ``seed`` (so its value equals the
     ``uncertainty="none"`` estimate); partitions and part seeds come from independent streams.
 
+    ``part_values(x, y, parts)``, when given, returns the plain estimates on the row subsets
+    ``parts`` (a list of index arrays, all splits' parts in order) in one call: the plug-in
+    estimators count every part's contingency table at once (no per-part Python work, no
+    per-part logging). Without it each part runs the plain ``_estimate`` with its own seed.
+
     Cost: the full estimate plus one estimate on each part: about ``1 + len(splits)`` plain
     estimates for O(n log n) estimators (kNN), fewer for O(n^2) ones (KDE), measured by
     ``benchmarks/bench_uncertainty.py``. Known limit: where the variance does not scale as 1/n
@@ -145,19 +150,26 @@ def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
     plain = _plain(est)
     full = plain._estimate(x, y, seed=seed)
     rng = np.random.default_rng(_seed_for(seed, 0))
+    split_parts = [np.array_split(rng.permutation(n), a) for a in splits]
+    if part_values is not None:
+        flat = np.asarray(part_values(x, y, [p for parts in split_parts for p in parts]), dtype=float)
+        per_split = np.split(flat, np.cumsum([len(parts) for parts in split_parts])[:-1])
+    else:
+        per_split = [np.array([plain._estimate(np.ascontiguousarray(x[p]), np.ascontiguousarray(y[p]),
+                                               seed=_seed_for(seed, a, i)).mi
+                               for i, p in enumerate(parts)], dtype=float)
+                     for a, parts in zip(splits, split_parts, strict=True)]
     weighted, dof, means = 0.0, 0, []
-    for a in splits:
-        parts = np.array_split(rng.permutation(n), a)
-        vals = np.array([plain._estimate(np.ascontiguousarray(x[p]), np.ascontiguousarray(y[p]),
-                                         seed=_seed_for(seed, a, i)).mi
-                         for i, p in enumerate(parts)], dtype=float)
+    for a, vals in zip(splits, per_split, strict=True):
         weighted += (a - 1) * float(vals.var(ddof=1)) / a
         dof += a - 1
         means.append(float(vals.mean()))
     std = float(np.sqrt(weighted / dof))
     # bias ~ 1/n: I(n/a) = I_inf + b a, least squares over a = 1 and the splits
-    alphas = np.array([1.0, *splits])
-    slope, intercept = np.polyfit(alphas, np.array([full.mi, *means]), 1)
+    alphas, values = np.array([1.0, *splits]), np.array([full.mi, *means])
+    da = alphas - alphas.mean()
+    slope = float(da @ (values - values.mean()) / (da @ da))  # least squares (np.polyfit's line)
+    intercept = float(values.mean() - slope * alphas.mean())
     info = dict(full.info)
     info.update(uncertainty="subsample", subsample_splits=list(splits), subsample_dof=int(dof),
                 subsample_means=means, subsample_bias=float(slope),
