@@ -148,6 +148,29 @@ def test_subsample_too_small_fails_before_any_work(monkeypatch):
     assert max(SUBSAMPLE_SPLITS) == 4
 
 
+def _builtin_subsampled() -> list[str]:
+    # latent-ksg subsamples KSG on its held-out latents, not its own rows (its own check)
+    return [name for name in _builtin_with_uncertainty() if name != "latent-ksg"
+            and mibench.registry.estimators()[name].cls.param_defaults()["uncertainty"] == "subsample"]
+
+
+def test_every_subsampled_estimator_refuses_too_small_parts_before_any_work(monkeypatch):
+    """Issue 15, bad input: for every built-in estimator whose default error bar subsamples,
+    ``min_samples()`` already asks for 4 parts of the plain minimum (so planning refuses such n),
+    and a too small n raises in ``subsample_estimate`` before any plain estimate runs."""
+    names = _builtin_subsampled()
+    assert {"ksg", "ksg-mixed", "ksg-ross", "binning", "kde", "plugin-discrete"} <= set(names)
+    for name in names:
+        est = make_estimator(name)
+        need = make_estimator(name, uncertainty="none").min_samples()
+        assert est.min_samples() >= need * max(SUBSAMPLE_SPLITS), name
+        monkeypatch.setattr(type(est), "_estimate", lambda *a, **k: pytest.fail("worked"))
+        x, y = _gaussian_pair(0.5, need * max(SUBSAMPLE_SPLITS) - 1, 0)
+        with pytest.raises(InputError, match=r"uncertainty='subsample' splits the n="):
+            subsample_estimate(est, x, y, 0)
+        monkeypatch.undo()
+
+
 def test_runner_rejects_too_small_n_when_planning(capsys, tmp_path):
     code = main(["run", "--scenario", "gaussian-correlated", "--estimator", "ksg:k=10", "--n", "40",
                  "--seeds", "1", "--jobs", "1", "--out", str(tmp_path / "out"),
