@@ -13,10 +13,16 @@ run with a fresh store (so nothing is cached):
 2. **Same numbers**: every run's pairs.csv (MI, std, p-value of each of the 80 pairs) is compared
    byte for byte with the first run's, and a run with ``--executor dask --jobs 2`` (a local Dask
    cluster of 2 worker processes) too.
+3. **Serial fraction** (meaningful on a busy machine, where wall-clock ratios are not): each run
+   reports the CPU time of the command's own process (start-up, reading, planning, the store,
+   the output files: serial work) and of its worker processes. The parent's CPU time in the
+   --jobs 2 runs over the total CPU time of the --jobs 1 runs is the serial fraction f, and
+   1 / (f + (1 - f) / 2) the speed-up two idle cores could give at best (Amdahl); a second bound
+   uses the workers' measured CPU time (two busy cores run a trial a little slower than one).
 
 Usage::
 
-    python benchmarks/bench_matrix.py                       # ksg, 3000 rows, 20 half-samples
+    python benchmarks/bench_matrix.py                       # ksg (own error bars), 3000 rows
     python benchmarks/bench_matrix.py --estimator gmm-mi --rows 300 --repeats 1
 """
 
@@ -24,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -34,7 +39,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-CLI = [sys.executable, "-c", "import sys; from mibench.cli import main; sys.exit(main(sys.argv[1:]))"]
+# the command as a user runs it, then its own CPU time (the parent: reading, planning, storing,
+# writing the outputs) and that of its finished children (the worker processes) on stderr
+CLI = [sys.executable, "-c",
+       "import resource, sys\n"
+       "from mibench.cli import main\n"
+       "code = main(sys.argv[1:])\n"
+       "s, c = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+       "print(f'CPU {s.ru_utime + s.ru_stime} {c.ru_utime + c.ru_stime}', file=sys.stderr)\n"
+       "sys.exit(code)"]
 
 
 def make_data(path: Path, rows: int, seed: int = 0) -> None:
@@ -48,18 +61,20 @@ def make_data(path: Path, rows: int, seed: int = 0) -> None:
     pd.DataFrame(cols).to_csv(path, index=False)
 
 
-def run(tmp: Path, data: Path, tag: str, estimator: str, extra: list[str]) -> tuple[float, float, Path]:
-    """Wall time and CPU time (the command and its worker processes) of one run, and its pairs."""
+def run(tmp: Path, data: Path, tag: str, estimator: str,
+        extra: list[str]) -> tuple[float, float, float, Path]:
+    """Wall time, the parent's CPU time and the worker processes' CPU time of one run, and its
+    pairs."""
     out = tmp / f"out-{tag}"
     argv = ["matrix", str(data), "--rows", "z*", "--cols", "m*", "--estimator", estimator,
             "--store", str(tmp / f"store-{tag}.sqlite"), "--out", str(out), "--quiet", *extra]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(CLI + argv, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(CLI + argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, out / "pairs.csv"
+    if done.returncode:
+        raise SystemExit(f"mibench {' '.join(argv)} failed:\n{done.stderr}")
+    parent, workers = (float(v) for v in done.stderr.strip().splitlines()[-1].split()[1:])
+    return wall, parent, workers, out / "pairs.csv"
 
 
 def numbers(path: Path) -> pd.DataFrame:
@@ -81,28 +96,41 @@ def main() -> None:
               f"cpus {os.cpu_count()}, load average before {os.getloadavg()}")
         order = ([1, 2, 2, 1] * args.repeats)[: 2 * args.repeats] if args.repeats > 1 else [1, 2]
         walls: dict[int, list[float]] = {1: [], 2: []}
-        cpus: dict[int, list[float]] = {1: [], 2: []}
+        cpus: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
         first = None
         for i, jobs in enumerate(order):
-            wall, cpu, pairs = run(tmp, data, f"{i}-j{jobs}", args.estimator, ["--jobs", str(jobs)])
+            wall, parent, workers, pairs = run(tmp, data, f"{i}-j{jobs}", args.estimator,
+                                               ["--jobs", str(jobs)])
             walls[jobs].append(wall)
-            cpus[jobs].append(cpu)
-            print(f"  --jobs {jobs}: {wall:.1f} s wall, {cpu:.1f} s CPU (obtained {cpu / wall:.2f} cores)")
+            cpus[jobs].append((parent, workers))
+            print(f"  --jobs {jobs}: {wall:.1f} s wall, CPU {parent:.2f} s parent + {workers:.2f} s "
+                  f"workers (obtained {(parent + workers) / wall:.2f} cores)")
             first = numbers(pairs) if first is None else first
             pd.testing.assert_frame_equal(first, numbers(pairs))
         ratio = sum(walls[1]) / sum(walls[2])
         print(f"speed-up --jobs 2 over --jobs 1: {ratio:.2f}x "
               f"(mean {np.mean(walls[1]):.1f} s vs {np.mean(walls[2]):.1f} s); load average after "
               f"{os.getloadavg()}")
-        print(f"CPU time --jobs 2 / --jobs 1: {sum(cpus[2]) / sum(cpus[1]):.2f} (the parallel run's "
-              "overhead); cores obtained: "
-              f"{sum(cpus[1]) / sum(walls[1]):.2f} serially, {sum(cpus[2]) / sum(walls[2]):.2f} with two "
-              "workers (a busy machine gives fewer than 1 and 2)")
+        serial_cpu = np.mean([p + w for p, w in cpus[1]])
+        parent2, workers2 = (np.mean([c[k] for c in cpus[2]]) for k in (0, 1))
+        print(f"CPU time --jobs 2 / --jobs 1: {(parent2 + workers2) / serial_cpu:.2f} (the parallel "
+              "run's overhead); cores obtained: "
+              f"{serial_cpu * len(cpus[1]) / sum(walls[1]):.2f} serially, "
+              f"{(parent2 + workers2) * len(cpus[2]) / sum(walls[2]):.2f} with two workers (a busy "
+              "machine gives fewer than 1 and 2)")
+        # Amdahl, from CPU times (meaningful on a busy machine too): the parent's work is serial;
+        # the workers' work splits over two idle cores at best
+        fraction = parent2 / serial_cpu
+        print(f"serial fraction (parent CPU of --jobs 2 / CPU of --jobs 1): {fraction:.3f}; bound on "
+              f"two idle cores {1 / (fraction + (1 - fraction) / 2):.2f}x, or "
+              f"{serial_cpu / (parent2 + workers2 / 2):.2f}x with the workers' measured CPU")
         print("numbers: every --jobs run gives byte-identical pairs.csv values")
         if not args.skip_dask:
-            wall, _, pairs = run(tmp, data, "dask", args.estimator, ["--jobs", "2", "--executor", "dask"])
+            wall, parent, workers, pairs = run(tmp, data, "dask", args.estimator,
+                                               ["--jobs", "2", "--executor", "dask"])
             pd.testing.assert_frame_equal(first, numbers(pairs))
-            print(f"--executor dask --jobs 2: {wall:.1f} s, numbers identical to --jobs 1")
+            print(f"--executor dask --jobs 2: {wall:.1f} s wall, CPU {parent:.2f} s parent (client and "
+                  f"scheduler) + {workers:.2f} s workers, numbers identical to --jobs 1")
 
 
 if __name__ == "__main__":

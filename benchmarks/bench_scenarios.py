@@ -36,7 +36,7 @@ CONFIGS = [
 CHILD = r"""
 import json, resource, sys, time, tracemalloc
 import numpy as np
-from mibench import _registry
+from mibench import registry as _registry
 name, params, n = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
 sc = _registry.scenario_class(name)(**params)
 sc.sample(2, np.random.default_rng(0)); sc.true_mi  # imports, cached maps

@@ -30,8 +30,6 @@ every data scale. Strict tree counts use ``r = nextafter(radius, 0)`` with an in
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
-from sklearn.neighbors import KDTree
 
 __all__ = ["kth_neighbor", "count_1d", "count_nd", "count_within", "chebyshev_extent",
            "max_euclidean_counts"]
@@ -78,6 +76,8 @@ def kth_neighbor(z: np.ndarray, k: int, *, return_indices: bool = False, workers
     n = z.shape[0]
     if not 1 <= k < n:
         raise ValueError(f"k={k} must satisfy 1 <= k < n={n}")
+    from scipy.spatial import cKDTree  # here: importing the estimators stays cheap (planning)
+
     tree = cKDTree(z, leafsize=16, balanced_tree=False, compact_nodes=False)
     order = tree.indices
     zq = z[order]
@@ -204,6 +204,10 @@ def count_nd(x: np.ndarray, radius: np.ndarray, *, strict: bool) -> np.ndarray:
     -------
     ndarray, shape (n,), int64
     """
+    # imported here: scikit-learn (and the scipy.stats it loads) costs ~1 s of start-up, and
+    # one-column marginals (count_1d) never need it
+    from sklearn.neighbors import KDTree
+
     x = _as_2d(x)
     radius = np.asarray(radius, dtype=np.float64).reshape(-1)
     r = np.nextafter(radius, 0.0) if strict else radius.copy()

@@ -32,10 +32,10 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
-from estimators._checks import check_int, hidden_tuple, is_real
+from estimators._checks import hidden_tuple
 from estimators._margins import normal_scores_map
 from estimators._uncertainty import check_uncertainty
-from mibench import Capabilities, Estimate, Estimator, InputError
+from mibench import Capabilities, Estimate, Estimator, InputError, Interval, OneOf, Satisfies
 
 logger = logging.getLogger(__name__)
 
@@ -115,26 +115,20 @@ class ClassifierMI(Estimator):
         self.threads = threads
         self.uncertainty = uncertainty
 
+    _parameter_constraints = {
+        "bound": [OneOf("dv", "demi")],
+        "hidden": [Satisfies(hidden_tuple, "a non-empty tuple of positive ints (or text like '64/64')")],
+        "learning_rate": [Interval(float, 0, None, closed="neither")],
+        "l2": [Interval(float, 0, None)],
+        **{name: [Interval(int, 1, None)] for name in ("max_iter", "batch_size", "patience", "threads",
+                                                       "test_negatives")},
+        "test_fraction": [Interval(float, 0.05, 0.95)],
+        "clip": [Interval(float, 0, 0.5, closed="neither")],
+    }
+
     def validate_params(self) -> None:
         check_uncertainty(self, ("analytic", "none"))
-        if self.bound not in ("dv", "demi"):
-            raise InputError(f"bound must be 'dv' or 'demi', got {self.bound!r}")
-        if hidden_tuple(self.hidden) is None:
-            raise InputError(f"hidden must be a non-empty tuple of positive ints (or text like "
-                             f"'64/64'), got {self.hidden!r}")
-        for name, lo in (("learning_rate", "> 0"), ("l2", ">= 0")):
-            v = getattr(self, name)
-            if not is_real(v) or v < 0 or (lo == "> 0" and v == 0):
-                raise InputError(f"{name} must be a finite number {lo}, got {v!r}")
-        check_int(self, "max_iter")
-        check_int(self, "batch_size")
-        check_int(self, "patience")
-        check_int(self, "threads")
-        check_int(self, "test_negatives")
-        if not is_real(self.test_fraction) or not 0.05 <= self.test_fraction <= 0.95:
-            raise InputError(f"test_fraction must be in [0.05, 0.95], got {self.test_fraction!r}")
-        if not is_real(self.clip) or not 0 < self.clip < 0.5:
-            raise InputError(f"clip must be in (0, 0.5), got {self.clip!r}")
+        super().validate_params()  # _parameter_constraints
 
     def min_samples(self) -> int:
         return 40

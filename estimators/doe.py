@@ -45,7 +45,7 @@ except ImportError as exc:  # torch or zuko missing
 from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
 from estimators._margins import normal_scores_map  # noqa: E402
 from estimators._uncertainty import check_crossfit_size, check_uncertainty  # noqa: E402
-from estimators.flow import INSTALL_HINT, _identity_init  # noqa: E402
+from estimators.flow import INSTALL_HINT, FlowMI, _identity_init  # noqa: E402
 from estimators.neural._training import resolve_device, split_sizes  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -124,15 +124,18 @@ class DoE(Estimator):
         self.threads = threads
         self.uncertainty = uncertainty
 
+    #: the parameters shared with FlowMI have its meaning and constraints
+    _parameter_constraints = {k: v for k, v in FlowMI._parameter_constraints.items()
+                              if k in ("transforms", "hidden", "learning_rate", "batch_size",
+                                       "max_epochs", "patience", "val_fraction", "test_fraction",
+                                       "device", "threads")}
+
     def validate_params(self) -> None:
         check_uncertainty(self, UNCERTAINTY)
-        from estimators.flow import FlowMI
-
-        # the shared parameters have FlowMI's meaning and checks
-        FlowMI(transforms=self.transforms, hidden=self.hidden, learning_rate=self.learning_rate,
-               batch_size=self.batch_size, max_epochs=self.max_epochs, patience=self.patience,
-               val_fraction=self.val_fraction, test_fraction=self.test_fraction,
-               device=self.device, threads=self.threads).validate_params()
+        super().validate_params()  # _parameter_constraints
+        if self.val_fraction + self.test_fraction >= 0.9:
+            raise InputError(f"DoE: test_fraction={self.test_fraction!r} is invalid; expected "
+                             "val_fraction + test_fraction < 0.9")
 
     def min_samples(self) -> int:
         return 50

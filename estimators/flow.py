@@ -30,11 +30,15 @@ import math
 import numpy as np
 
 from mibench import (
+    Boolean,
     Capabilities,
     Estimate,
     Estimator,
     EstimatorFailure,
     InputError,
+    Interval,
+    OneOf,
+    Satisfies,
     UnavailableError,
 )
 
@@ -48,8 +52,6 @@ except ImportError as exc:  # torch or zuko missing
     raise UnavailableError(f"flow needs PyTorch and zuko: {INSTALL_HINT} ({exc})") from exc
 
 from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
-from estimators._checks import is_int as _is_int  # noqa: E402
-from estimators._checks import is_real as _is_real  # noqa: E402
 from estimators._margins import normal_scores_map  # noqa: E402
 from estimators._uncertainty import check_uncertainty  # noqa: E402
 from estimators.gaussian import logdet_bias  # noqa: E402
@@ -208,33 +210,26 @@ class FlowMI(Estimator):
         self.threads = threads
         self.uncertainty = uncertainty
 
+    _parameter_constraints = {
+        "transforms": [Interval(int, 1, None)], "bins": [Interval(int, 2, None)],
+        "batch_size": [Interval(int, 2, None)], "max_epochs": [Interval(int, 1, None)],
+        "patience": [Interval(int, 1, None)], "threads": [Interval(int, 1, None)],
+        "hidden": [Satisfies(_hidden_tuple, "a non-empty tuple of positive ints (or text like '64/64')")],
+        "learning_rate": [Interval(float, 0, None, closed="neither")],
+        "val_fraction": [Interval(float, 0, 1, closed="neither")],
+        "test_fraction": [Interval(float, 0, 1, closed="neither")],
+        "bias_correction": [Boolean()],
+        "marginals": [OneOf("normal-scores", "standardize")],
+        "device": [Satisfies(lambda d: isinstance(d, str) and (d in ("auto", "cpu", "cuda") or (
+            d.startswith("cuda:") and d[5:].isdigit())), "'auto', 'cpu', 'cuda' or 'cuda:<index>'")],
+    }
+
     def validate_params(self) -> None:
         check_uncertainty(self, ("analytic", "none"))
-        def bad(name, expected):
-            raise InputError(f"FlowMI: {name}={getattr(self, name)!r} is invalid; expected {expected}")
-
-        for name, lo in (("transforms", 1), ("bins", 2), ("batch_size", 2), ("max_epochs", 1),
-                         ("patience", 1), ("threads", 1)):
-            if not _is_int(getattr(self, name)) or getattr(self, name) < lo:
-                bad(name, f"an int >= {lo}")
-        if _hidden_tuple(self.hidden) is None:
-            bad("hidden", "a non-empty tuple of positive ints (or text like '64/64')")
-        if not _is_real(self.learning_rate) or self.learning_rate <= 0:
-            bad("learning_rate", "a finite number > 0")
-        for name in ("val_fraction", "test_fraction"):
-            v = getattr(self, name)
-            if not _is_real(v) or not 0 < v < 1:
-                bad(name, "a number in (0, 1)")
+        super().validate_params()  # _parameter_constraints
         if self.val_fraction + self.test_fraction >= 0.9:
-            bad("test_fraction", "val_fraction + test_fraction < 0.9")
-        if not isinstance(self.bias_correction, (bool, np.bool_)):
-            bad("bias_correction", "True or False")
-        if self.marginals not in ("normal-scores", "standardize"):
-            bad("marginals", "'normal-scores' or 'standardize'")
-        dev = self.device
-        if not isinstance(dev, str) or not (dev in ("auto", "cpu", "cuda") or (
-                dev.startswith("cuda:") and dev[5:].isdigit())):
-            bad("device", "'auto', 'cpu', 'cuda' or 'cuda:<index>'")
+            raise InputError(f"FlowMI: test_fraction={self.test_fraction!r} is invalid; expected "
+                             "val_fraction + test_fraction < 0.9")
 
     def min_samples(self) -> int:
         return 50

@@ -10,7 +10,6 @@ import logging
 from numbers import Integral
 
 import numpy as np
-from scipy.special import digamma
 
 from estimators._checks import check_bool, check_int, check_nonnegative, neighbours_min_samples
 from estimators._knn import chebyshev_extent, count_within, kth_neighbor, max_euclidean_counts
@@ -152,6 +151,10 @@ class KSG(Estimator):
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
         if self.uncertainty == "subsample":
             return subsample_estimate(self, x, y, seed)
+        # imported here, not with the module: a parallel run's parent process loads this class
+        # only to plan, and then leaves scipy's import (~0.3 s) to the workers
+        from scipy.special import digamma
+
         ks = [int(k) for k in self._ks()]
         n = x.shape[0]
         rng = np.random.default_rng(seed)

@@ -1,17 +1,21 @@
 """mibench: benchmark mutual-information estimators on scenarios with known MI."""
 
-from mibench import _aliases
 from mibench._version import __version__
 from mibench.contracts import (
     CONTINUOUS,
     DISCRETE,
+    Boolean,
     Capabilities,
+    DensityScenario,
     Estimate,
     Estimator,
     EstimatorFailure,
     InputError,
     InputTypeError,
+    Interval,
     MibenchError,
+    OneOf,
+    Satisfies,
     Scenario,
     TrueMI,
     UnavailableError,
@@ -20,9 +24,8 @@ from mibench.contracts import (
     check_xy,
     required_n,
 )
+from mibench.contracts.canonical import params_label, parse_params
 from mibench.registry import make_estimator, make_scenario, register, unregister
-
-_aliases.install()
 
 # The heavier APIs (pandas, scipy.stats) load on first use, so `import mibench` stays light.
 _LAZY = {
@@ -47,12 +50,13 @@ def __getattr__(name):
 
 
 __all__ = [
-    "CONTINUOUS", "DISCRETE", "Capabilities", "Estimate", "Estimator", "EstimatorFailure",
+    "CONTINUOUS", "DISCRETE", "Capabilities", "DensityScenario", "Estimate", "Estimator", "EstimatorFailure",
     "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI", "UnavailableError",
     "UnknownNameError", "as_2d", "check_xy", "required_n", "register", "unregister", "run", "load_run",
     "run_suite", "load_suite", "Suite",
     "estimate", "read_data", "mi_matrix", "MIMatrix", "recommend", "summarize", "write_report",
     "consistency", "plot_consistency",
-    "RunOptions", "make_estimator", "make_scenario", "monte_carlo_mi",
+    "Boolean", "Interval", "OneOf", "Satisfies",
+    "RunOptions", "make_estimator", "make_scenario", "monte_carlo_mi", "parse_params", "params_label",
     "__version__",
 ]

@@ -14,7 +14,7 @@ from mibench.contracts import InputError
 from mibench.contracts.files import prepare_dir
 from mibench.execution.options import RunOptions, options_from
 from mibench.execution.runner import default_store_path, execute, load_run, open_store
-from mibench.planning.plan import DEFAULT_SEEDS, plan
+from mibench.planning.plan import DEFAULT_SEEDS, grid_suite, plan
 from mibench.planning.suites import Suite, load_suite
 from mibench.planning.trials import Skipped, Trial
 
@@ -61,13 +61,12 @@ def run(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | No
                            rerun_failed=rerun_failed, timeout=timeout, threads=threads,
                            scheduler=scheduler)
     suite = _as_suite(scenario)
-    if suite is not None:
-        if params is not None or estimators is not None or n is not None or seeds != DEFAULT_SEEDS:
-            raise InputError("a suite names its own scenarios, estimators, n and seeds; "
-                             "do not pass params, estimators, n or seeds with it")
-        trials, skipped = suite.plan()
-    else:
-        trials, skipped = plan(scenario, params, estimators, n, seeds)
+    if suite is None:
+        suite = grid_suite(scenario, params, estimators, n, seeds)
+    elif params is not None or estimators is not None or n is not None or seeds != DEFAULT_SEEDS:
+        raise InputError("a suite names its own scenarios, estimators, n and seeds; "
+                         "do not pass params, estimators, n or seeds with it")
+    trials, skipped = suite.plan()
     return run_trials(trials, skipped, options, out=out, on_cached=on_cached, on_result=on_result,
                       suite=suite)
 
@@ -97,7 +96,7 @@ def run_trials(trials: list[Trial], skipped: Sequence[Skipped] = (),
             "keys": [t.key for t in trials],
             "skipped": [vars(s) for s in skipped],
         }
-        if suite is not None:
+        if suite is not None and not suite.in_memory:
             manifest["suite"] = {"name": suite.name, "source": suite.source,
                                  "description": suite.description,
                                  "labels": [{"scenario": k[0], "scenario_params": k[1], "label": v}

@@ -22,11 +22,15 @@ from mibench.contracts import (
     UnavailableError,
     UnknownNameError,
 )
+from mibench.contracts.canonical import parse_params
 
 log = logging.getLogger(__name__)
 
 ESTIMATORS = "mibench.estimators"
 SCENARIOS = "mibench.scenarios"
+#: paper figure sets: a module (or object) with ``make(out, *, quick, options, progress, ...)``
+FIGURES = "mibench.figures"
+KINDS = {ESTIMATORS: "estimator", SCENARIOS: "scenario", FIGURES: "figure set"}
 
 
 class Plugin:
@@ -57,6 +61,12 @@ class Plugin:
             self._error = f"{type(exc).__name__}: {exc}"
             log.info("plugin %s (%s) failed to load: %s", self.name, self.target, self._error)
         else:
+            if self.group == FIGURES:
+                if callable(getattr(obj, "make", None)):
+                    self._cls = obj
+                else:
+                    self._error = f"{self.target} has no make(out, ...) function"
+                return
             base = Estimator if self.group == ESTIMATORS else Scenario
             if isinstance(obj, type) and (issubclass(obj, base) or _duck_typed(obj, self.group)):
                 self._cls = obj
@@ -84,7 +94,7 @@ class Plugin:
 
     @property
     def kind(self) -> str:
-        return "estimator" if self.group == ESTIMATORS else "scenario"
+        return KINDS[self.group]
 
     def __repr__(self) -> str:
         return f"Plugin({self.name!r}, {self.target!r})"
@@ -121,6 +131,16 @@ def scenarios() -> dict[str, Plugin]:
     return _group(SCENARIOS)
 
 
+def figure_sets() -> dict[str, Plugin]:
+    """All registered paper figure sets (``mibench figures NAME``), by name."""
+    return _group(FIGURES)
+
+
+def figure_set(name: str):
+    """The module (or object) drawing figure set ``name``: its ``make(out, ...)`` draws it."""
+    return _lookup(FIGURES, name).load()
+
+
 def refresh() -> None:
     """Forget the loaded entry points (after installing a plugin in the same process)."""
     _group.cache_clear()
@@ -130,7 +150,7 @@ def _lookup(group: str, name: str) -> Plugin:
     table = _group(group)
     if name in table:
         return table[name]
-    kind = "estimator" if group == ESTIMATORS else "scenario"
+    kind = KINDS[group]
     close = difflib.get_close_matches(name, list(table), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(table) or '(none)'}"
     raise UnknownNameError(f"unknown {kind} {name!r}{hint}")
@@ -261,13 +281,8 @@ def estimator_specs(estimators) -> list[tuple[str, dict]]:
     out = []
     for item in estimators:
         if isinstance(item, str):
-            name, *settings = item.split(":")
-            params = {}
-            for setting in settings:
-                if "=" not in setting:
-                    raise InputError(f"estimator {item!r}: expected NAME[:key=value...]")
-                key, _, value = setting.partition("=")
-                params[key.strip()] = value.strip()
+            name, _, settings = item.partition(":")
+            params = parse_params(settings, ":", what=f"estimator {item!r}", form="NAME[:key=value...]")
             out.append((name.strip(), params))
         else:
             name, params = item

@@ -1,25 +1,6 @@
-"""Shared helpers of the built-in scenarios: the density API, parsing of string parameters,
-and small numeric utilities.
-
-Density API
------------
-A scenario whose densities are known exactly derives from :class:`DensityScenario` and
-implements three log-densities, natural log, each returning an array of shape ``(n,)``:
-
-``logpdf_joint(x, y)``
-    log p(x, y) for ``x`` of shape (n, dim_x) and ``y`` of shape (n, dim_y);
-``logpdf_x(x)``, ``logpdf_y(y)``
-    log p(x) and log p(y) of the marginals.
-
-For a variable of kind ``"discrete"`` the density is the probability mass (counting measure);
-for a mixed pair it is the density with respect to the product of counting and Lebesgue
-measure, so that ``pmi(x, y) = log p(x, y) - log p(x) - log p(y)`` is the pointwise mutual
-information in every case and ``E[pmi(X, Y)] = I(X; Y)`` in nats. A scenario may override
-``pmi`` with a numerically stabler form (e.g. a conditional density ``log p(y|x) - log p(y)``);
-``pmi`` is the one method the ground-truth checks and Monte-Carlo truths use
-(:func:`mibench._groundtruth.monte_carlo_mi`). The values accepted by these methods are the
-values ``sample`` returns (after any built-in transform of the scenario).
-"""
+"""Shared helpers of the built-in scenarios: parsing of string parameters and small numeric
+utilities. The density API (``logpdf_joint``, ``logpdf_x``, ``logpdf_y``, ``pmi``) is the public
+base class :class:`mibench.DensityScenario`."""
 
 from __future__ import annotations
 
@@ -27,26 +8,7 @@ import re
 
 import numpy as np
 
-from mibench import InputError, Scenario
-
-
-class DensityScenario(Scenario):
-    """A scenario with exact log-densities (see the module docstring for the API)."""
-
-    def logpdf_joint(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def logpdf_x(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def logpdf_y(self, y: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def pmi(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Pointwise MI in nats, shape (n,): log p(x,y) - log p(x) - log p(y)."""
-        x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        return self.logpdf_joint(x, y) - self.logpdf_x(x) - self.logpdf_y(y)
+from mibench import InputError
 
 
 # --------------------------------------------------------------------------- helpers

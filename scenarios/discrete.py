@@ -28,8 +28,8 @@ import numpy as np
 from scipy import integrate
 from scipy.special import gammaln, xlogy
 
-from mibench import DISCRETE, InputError, TrueMI
-from scenarios._base import DensityScenario, as_float, as_int, parse_matrix, parse_vector
+from mibench import DISCRETE, DensityScenario, InputError, TrueMI
+from scenarios._base import as_float, as_int, parse_matrix, parse_vector
 
 _EULER = 0.5772156649015329
 

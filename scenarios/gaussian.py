@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mibench import InputError, TrueMI
-from scenarios._base import DensityScenario
+from mibench import DensityScenario, InputError, TrueMI
 
 _LOG2PI = np.log(2.0 * np.pi)
 

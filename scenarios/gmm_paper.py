@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from mibench import TrueMI
-from scenarios._base import DensityScenario, as_bool, as_float
+from mibench import DensityScenario, TrueMI
+from scenarios._base import as_bool, as_float
 
 
 class _LogOption(DensityScenario):

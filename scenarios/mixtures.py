@@ -2,7 +2,7 @@
 
 A Gaussian mixture's marginals are the mixtures of the component marginals (same weights,
 sliced means and covariance blocks), so the pointwise MI is exact and the ground truth is the
-mean PMI over exact draws, reported with its standard error (``mibench._groundtruth``).
+mean PMI over exact draws, reported with its standard error (``mibench.monte_carlo_mi``).
 
 Registered names
 ----------------
@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mibench import InputError, TrueMI, monte_carlo_mi
-from scenarios._base import DensityScenario, as_float, as_int, gaussian_mi_from_cov, mvn_logpdf
+from mibench import DensityScenario, InputError, TrueMI, monte_carlo_mi
+from scenarios._base import as_float, as_int, gaussian_mi_from_cov, mvn_logpdf
 from scenarios.multivariate_normal import lvm_correlation
 
 _C1 = [[1.0, 0.0], [0.0, 0.1]]

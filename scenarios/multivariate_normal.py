@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mibench import InputError, TrueMI
-from scenarios._base import DensityScenario, as_float, as_int, gaussian_mi_from_cov, mvn_logpdf
+from mibench import DensityScenario, InputError, TrueMI
+from scenarios._base import as_float, as_int, gaussian_mi_from_cov, mvn_logpdf
 
 
 def lvm_correlation(dim_x: int, dim_y: int, *, alpha: float = 0.0, beta_x: float = 0.0,

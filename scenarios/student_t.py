@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from mibench import InputError, TrueMI
-from scenarios._base import DensityScenario, as_float, as_int, gaussian_mi_from_cov
+from mibench import DensityScenario, InputError, TrueMI
+from scenarios._base import as_float, as_int, gaussian_mi_from_cov
 from scenarios.multivariate_normal import lvm_correlation
 
 

@@ -41,8 +41,8 @@ from scipy.optimize import brentq
 from scipy.special import digamma, gammainc, gammaln, lambertw, ndtr
 from scipy.stats import t as student_t_dist
 
-from mibench import InputError, TrueMI
-from scenarios._base import DensityScenario, as_float, as_int
+from mibench import DensityScenario, InputError, TrueMI
+from scenarios._base import as_float, as_int
 from scenarios.student_t import t_correction
 
 _LOG2PI = np.log(2.0 * np.pi)

@@ -51,7 +51,7 @@ import re
 import numpy as np
 from scipy.special import ndtr
 
-from mibench import CONTINUOUS, InputError, MibenchError, Scenario, make_scenario
+from mibench import CONTINUOUS, InputError, MibenchError, Scenario, make_scenario, parse_params
 
 logger = logging.getLogger(__name__)
 
@@ -144,38 +144,6 @@ ELEMENTWISE = {
 TRANSFORMS = tuple(ELEMENTWISE) + ("power", "spiral", "swissroll_x")
 
 
-# --------------------------------------------------------------------------- base parameters
-def parse_params(text) -> dict:
-    """``"a=1;b=0.5;c=x"`` -> {"a": 1, "b": 0.5, "c": "x"} (ints, floats, bools, None, str)."""
-    if text is None or (isinstance(text, str) and not text.strip()):
-        return {}
-    if isinstance(text, dict):
-        return dict(text)
-    out = {}
-    for item in str(text).split(";"):
-        if not item.strip():
-            continue
-        if "=" not in item:
-            raise InputError(f"base_params must be 'key=value;key=value', got {text!r}")
-        key, value = (s.strip() for s in item.split("=", 1))
-        out[key] = _parse_value(value)
-    return out
-
-
-def _parse_value(value: str):
-    low = value.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if low == "none":
-        return None
-    for conv in (int, float):
-        try:
-            return conv(value)
-        except ValueError:
-            pass
-    return value
-
-
 class WrapsBase:
     """Mixin of the scenarios that wrap another one named by ``base`` and ``base_params``: the
     base instance, whose variable kinds they keep."""
@@ -186,7 +154,7 @@ class WrapsBase:
     def base_scenario(self) -> Scenario:
         """The wrapped base scenario instance (found through the registry, as any scenario)."""
         make_scenario(self.base)  # an unknown name: UnknownNameError with the known names
-        params = parse_params(self.base_params)
+        params = parse_params(self.base_params, ";", what="base_params")
         try:
             return make_scenario(self.base, **params)
         except (MibenchError, TypeError) as exc:

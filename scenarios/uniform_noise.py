@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mibench import TrueMI
-from scenarios._base import DensityScenario, as_float
+from mibench import DensityScenario, TrueMI
+from scenarios._base import as_float
 
 
 class AdditiveUniform(DensityScenario):

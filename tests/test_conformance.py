@@ -1,12 +1,14 @@
-"""Every registered, available estimator passes the conformance kit; broken toys fail it readably."""
+"""Every registered, available estimator and every built-in scenario passes the conformance kit
+(scenarios one test per check, through parametrize_with_checks); broken toys fail it readably."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mibench import Capabilities, Estimate, Estimator, InputError, _registry
-from mibench.testing import CHECKS, ConformanceError, check_estimator, make_pair
+from mibench import Capabilities, Estimate, Estimator, InputError
+from mibench import registry as _registry
+from mibench.testing import CHECKS, ConformanceError, check_estimator, make_pair, parametrize_with_checks
 
 #: cheap hyperparameters for the expensive estimators (the kit's checks do not depend on them)
 #: (the neural bounds and doe train 5 models per estimate by default, cross-fitting: 5 x 30 steps)
@@ -41,6 +43,24 @@ def test_builtin_estimator_conforms(name):
         pytest.skip(f"{name} unavailable: {plugin.error}")
     report = check_estimator(plugin.cls, CHEAP.get(name, {}), n=SAMPLES.get(name, 400))
     assert report.passed and len(report.outcomes) == len(CHECKS)
+
+
+#: built-in scenarios whose Monte-Carlo ground truth costs 3-60 s to compute the first time (the
+#: test session's cache starts empty): their conformance runs with `tox -e slow`
+SLOW_SCENARIOS = {"waves", "bmi-ai", "galaxy", "bmi-x", "concentric-gaussians", "gmm-synthetic",
+                  "sparse-inliers"}
+SCENARIOS = sorted(name for name, p in _registry.scenarios().items() if p.target.startswith("scenarios."))
+
+
+@parametrize_with_checks([_registry.scenario_class(n) for n in SCENARIOS if n not in SLOW_SCENARIOS])
+def test_builtin_scenario_conforms(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks([_registry.scenario_class(n) for n in sorted(SLOW_SCENARIOS)])
+def test_builtin_scenario_with_a_costly_truth_conforms(estimator, check):
+    check(estimator)
 
 
 # --------------------------------------------------------------------------- broken toys

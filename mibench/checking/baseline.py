@@ -48,7 +48,7 @@ import pandas as pd
 from mibench import registry as _registry
 from mibench.analysis.metrics import CELL
 from mibench.contracts import InputError, MibenchError
-from mibench.contracts.canonical import canonical_json
+from mibench.contracts.canonical import canonical_json, params_label
 from mibench.contracts.files import atomic_write_text
 
 DEFAULT_BASELINE = Path("results") / "baselines" / "ci.csv"
@@ -162,13 +162,8 @@ def write_baseline(table: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def _params_label(text: str) -> str:
-    params = json.loads(text) if text else {}
-    return ",".join(f"{k}={v}" for k, v in params.items())
-
-
 def _cell_name(row) -> str:
-    sp, ep = _params_label(row["scenario_params"]), _params_label(row["estimator_params"])
+    sp, ep = params_label(row["scenario_params"], ","), params_label(row["estimator_params"], ",")
     return (f"{row['estimator']}" + (f"[{ep}]" if ep else "") + f" on {row['scenario']}"
             + (f"[{sp}]" if sp else "") + f" n={int(row['n'])}")
 
@@ -265,11 +260,11 @@ def format_diff(diff: pd.DataFrame, *, show_all: bool = False) -> str:
 
     configs = diff.groupby("estimator")["estimator_params"].nunique()
     table = pd.DataFrame({
-        "estimator": [r["estimator"] + (f"[{_params_label(r['estimator_params'])}]"
+        "estimator": [r["estimator"] + (f"[{params_label(r['estimator_params'], ',')}]"
                                         if configs.get(r["estimator"], 1) > 1 else "")
                       for _, r in shown.iterrows()],
-        "scenario": [r["scenario"] + (f"[{_params_label(r['scenario_params'])}]"
-                                      if _params_label(r["scenario_params"]) else "")
+        "scenario": [r["scenario"] + (f"[{params_label(r['scenario_params'], ',')}]"
+                                      if params_label(r["scenario_params"], ",") else "")
                      for _, r in shown.iterrows()],
         "n": shown["n"].astype(int).to_list(),
         "truth": [num(v) for v in shown["true_mi"]],

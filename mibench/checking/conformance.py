@@ -38,12 +38,10 @@ classical estimators; pass cheap hyperparameters (few training steps) for expens
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from mibench.contracts import (
     Estimator,
-    MibenchError,
 )
 
 __all__ = ["ConformanceError", "ConformanceReport", "CheckOutcome", "check_estimator", "CHECKS"]
@@ -53,11 +51,9 @@ from mibench.checking.kit import (
     ConformanceError,
     ConformanceReport,
     _Context,
-    _Fail,
-    _first_line,
-    _Skip,
     make_pair,
     resolve,
+    run_checks,
 )
 
 __all__ = ["ConformanceError", "ConformanceReport", "CheckOutcome", "check_estimator", "CHECKS",
@@ -88,34 +84,7 @@ def check_estimator(estimator: type | Estimator, params: dict[str, Any] | None =
     cls, params, names = resolve(estimator, params, checks, CHECKS)
     ctx = _Context(cls, params, int(n), int(seed), float(independent_max), float(dependent_min))
     report = ConformanceReport(getattr(cls, "__name__", repr(cls)), dict(params))
-    api_ok = True
-    for name in names:
-        if name in _NEEDS_API and not api_ok:
-            report.outcomes.append(CheckOutcome(name, "skipped", "the api check failed"))
-            continue
-        try:
-            CHECKS[name](ctx)
-        except _Skip as exc:
-            report.outcomes.append(CheckOutcome(name, "skipped", str(exc)))
-        except _Fail as exc:
-            report.outcomes.append(CheckOutcome(name, "failed", str(exc)))
-            api_ok = api_ok and not (name == "api" and ctx.fatal)
-        except MibenchError as exc:
-            report.outcomes.append(CheckOutcome(
-                name, "failed", f"unexpected {type(exc).__name__}: {_first_line(exc)}"))
-            api_ok = api_ok and name != "api"
-        except Exception as exc:
-            tb = traceback.format_exc(limit=-2).strip().splitlines()
-            where = next((line.strip() for line in reversed(tb) if line.strip().startswith("File")), "")
-            report.outcomes.append(CheckOutcome(
-                name, "failed", f"unexpected {type(exc).__name__}: {_first_line(exc)}"
-                + (f"\n{where}" if where else "")))
-            api_ok = api_ok and name != "api"
-        else:
-            report.outcomes.append(CheckOutcome(name, "passed"))
-    if raise_on_failure and not report.passed:
-        raise ConformanceError(report)
-    return report
+    return run_checks(report, names, CHECKS, ctx, _NEEDS_API, raise_on_failure)
 
 
 def parametrize_with_checks(estimators, *, params: dict[str, Any] | None = None, **kit):

@@ -3,6 +3,7 @@ seeded test data (``make_pair``)."""
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -14,7 +15,9 @@ from mibench.contracts import (
     Estimate,
     Estimator,
     InputError,
+    MibenchError,
 )
+from mibench.contracts.canonical import params_label
 
 
 class ConformanceError(AssertionError):
@@ -58,7 +61,7 @@ class ConformanceReport:
         return f"ConformanceReport({self.estimator}: {shown})"
 
     def __str__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        params = params_label(self.params, repr_values=True)
         head = (f"{self.checker}({self.estimator}({params})): "
                 + (f"{len(self.failed)} of {len(self.outcomes)} checks FAILED" if self.failed
                    else f"all {len(self.outcomes)} checks passed"))
@@ -193,3 +196,37 @@ def resolve(plugin, params: dict | None, checks, known: dict) -> tuple[type, dic
     if unknown:
         raise InputError(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(known)}")
     return cls, {**base, **(params or {})}, names
+
+
+def run_checks(report: ConformanceReport, names: list[str], checks: dict[str, Callable], ctx,
+               needs_api: set[str], raise_on_failure: bool) -> ConformanceReport:
+    """Run the named ``checks`` on ``ctx`` into ``report``: each passes, fails (with the reason;
+    an unexpected exception with the line it came from) or is skipped (``_Skip``, or a check of
+    ``needs_api`` after a fatal ``api`` failure). Raises ConformanceError when one failed and
+    ``raise_on_failure``."""
+    api_ok = True
+    for name in names:
+        if name in needs_api and not api_ok:
+            report.outcomes.append(CheckOutcome(name, "skipped", "the api check failed"))
+            continue
+        try:
+            checks[name](ctx)
+        except _Skip as exc:
+            report.outcomes.append(CheckOutcome(name, "skipped", str(exc)))
+        except _Fail as exc:
+            report.outcomes.append(CheckOutcome(name, "failed", str(exc)))
+            api_ok = api_ok and not (name == "api" and getattr(ctx, "fatal", True))
+        except Exception as exc:
+            where = ""
+            if not isinstance(exc, MibenchError):
+                tb = traceback.format_exc(limit=-2).strip().splitlines()
+                where = next((s.strip() for s in reversed(tb) if s.strip().startswith("File")), "")
+            report.outcomes.append(CheckOutcome(
+                name, "failed", f"unexpected {type(exc).__name__}: {_first_line(exc)}"
+                + (f"\n{where}" if where else "")))
+            api_ok = api_ok and name != "api"
+        else:
+            report.outcomes.append(CheckOutcome(name, "passed"))
+    if raise_on_failure and not report.passed:
+        raise ConformanceError(report)
+    return report

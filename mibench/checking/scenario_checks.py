@@ -21,14 +21,12 @@ from typing import Any
 import numpy as np
 
 from mibench.checking.kit import (
-    CheckOutcome,
-    ConformanceError,
     ConformanceReport,
     _Fail,
-    _first_line,
     resolve,
+    run_checks,
 )
-from mibench.contracts import DISCRETE, KINDS, MibenchError, Scenario, TrueMI
+from mibench.contracts import DISCRETE, KINDS, Scenario, TrueMI
 
 
 class _ScenarioContext:
@@ -132,19 +130,5 @@ def check_scenario(scenario: type | Scenario, params: dict[str, Any] | None = No
     ctx = _ScenarioContext(cls, params, int(n), int(seed))
     report = ConformanceReport(getattr(cls, "__name__", repr(cls)), dict(params),
                                checker="check_scenario")
-    for name in names:
-        if name != "api" and any(o.name == "api" and o.status == "failed" for o in report.outcomes):
-            report.outcomes.append(CheckOutcome(name, "skipped", "the api check failed"))
-            continue
-        try:
-            SCENARIO_CHECKS[name](ctx)
-        except _Fail as exc:
-            report.outcomes.append(CheckOutcome(name, "failed", str(exc)))
-        except (MibenchError, Exception) as exc:
-            report.outcomes.append(CheckOutcome(name, "failed",
-                                                f"unexpected {type(exc).__name__}: {_first_line(exc)}"))
-        else:
-            report.outcomes.append(CheckOutcome(name, "passed"))
-    if raise_on_failure and not report.passed:
-        raise ConformanceError(report)
-    return report
+    return run_checks(report, names, SCENARIO_CHECKS, ctx, set(SCENARIO_CHECKS) - {"api"},
+                      raise_on_failure)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import dataclasses
 
 from mibench.contracts import InputError
-from mibench.execution.options import EXECUTOR_NAMES, FIELDS, RunOptions, options_from
+from mibench.contracts.canonical import parse_params as parse_settings
+from mibench.execution.options import FIELDS, RunOptions, options_from
 
 
 def split_list(values: list[str] | None) -> list[str]:
@@ -34,14 +35,13 @@ def parse_params(values: list[str] | None, option: str = "--param") -> dict[str,
     """['rho=0.3,0.6', 'd=2'] -> {'rho': ['0.3', '0.6'], 'd': ['2']} (strings; the registry
     converts them to each parameter's type)."""
     grid: dict[str, list[str]] = {}
+    form = "KEY=VALUE[,VALUE...]"
     for value in values or []:
-        if "=" not in value:
-            raise InputError(f"{option} {value!r}: expected KEY=VALUE[,VALUE...]")
-        key, _, rest = value.partition("=")
-        key = key.strip()
-        items = [v.strip() for v in rest.split(",") if v.strip()]
+        setting = parse_settings([value], what=f"{option} {value!r}", form=form)  # one key=value
+        key, rest = next(iter(setting.items()), ("", ""))
+        items = split_list([rest])
         if not key or not items:
-            raise InputError(f"{option} {value!r}: expected KEY=VALUE[,VALUE...]")
+            raise InputError(f"{option} {value!r}: expected {form}")
         grid.setdefault(key, []).extend(items)
     return grid
 
@@ -61,26 +61,18 @@ def run_options_parser(store_default: str = DEFAULT_STORE_HELP) -> argparse.Argu
     """The options of how trials run, shared by every command that runs estimators (a parent
     parser: ``add_parser(..., parents=[run_options_parser()])``). Each command sets its own
     ``--jobs`` default with ``set_defaults``; ``store_default`` says its default store in the
-    help. A new run flag is one argument here plus one field
-    of :class:`mibench.execution.options.RunOptions`."""
+    help. The options are the fields of :class:`mibench.execution.options.RunOptions` (their
+    metadata): a new run flag is one field there."""
     p = argparse.ArgumentParser(add_help=False)
     how = p.add_argument_group("how to run")
-    how.add_argument("--jobs", type=int, default=1,
-                     help="worker processes, or Dask workers of a local cluster; 1 runs serially")
-    how.add_argument("--executor", choices=list(EXECUTOR_NAMES),
-                     help="serial, local processes, or Dask (default: serial for --jobs 1, else processes)")
-    how.add_argument("--scheduler", metavar="ADDRESS",
-                     help="run on an existing Dask cluster (e.g. tcp://host:8786); implies --executor dask")
-    how.add_argument("--timeout", type=float, metavar="SECONDS",
-                     help="stop an estimate after this many seconds and record it as timed out")
-    how.add_argument("--threads", type=int, default=1,
-                     help="BLAS/OpenMP threads per estimate (default 1; pinned in every worker)")
-    how.add_argument("--store", type=Path, metavar="FILE",
-                     help=f"result store ({store_default}); re-running the same command "
-                          "recomputes only what is missing")
-    how.add_argument("--fresh", action="store_true", help="recompute what the store already holds")
-    how.add_argument("--rerun-failed", action="store_true",
-                     help="retry stored estimates that failed or timed out (the rest stay cached)")
+    for f in dataclasses.fields(RunOptions):
+        kw = dict(f.metadata)
+        kw["help"] = kw["help"].format(store_default=store_default)
+        if f.type in (bool, "bool"):
+            kw["action"] = "store_true"
+        elif f.default is not None:
+            kw["default"] = f.default
+        how.add_argument("--" + f.name.replace("_", "-"), **kw)
     return p
 
 

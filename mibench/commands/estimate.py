@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 
@@ -151,4 +150,6 @@ def _cols(cols, kinds) -> str:
 
 
 def _params(params_json: str) -> str:
-    return ",".join(f"{k}={v}" for k, v in json.loads(params_json).items())
+    from mibench.contracts.canonical import params_label
+
+    return params_label(params_json, ",")

@@ -8,13 +8,13 @@ from pathlib import Path
 
 def register(sub) -> None:
     from mibench.commands._args import run_options_parser
-    from mibench.figures import FIGURE_SETS
+    from mibench.registry import figure_sets
 
     p = sub.add_parser("figures", parents=[run_options_parser()],
                        help="reproduce a paper's figures (gmm-mi-paper, beyond-normal, high-dimension)",
                        description="Run the trials a paper's figures need (stored, so a re-run "
                                    "recomputes nothing) and draw them as PNG and PDF.")
-    p.add_argument("name", choices=sorted(FIGURE_SETS), help="figure set")
+    p.add_argument("name", choices=sorted(figure_sets()), help="figure set")
     p.add_argument("--out", type=Path, help="output folder (default $MIBENCH_RESULTS/figures/NAME; "
                                             "with --quick $MIBENCH_RESULTS/runs/figures/NAME-quick, "
                                             "outside the tracked tree)")
@@ -50,7 +50,7 @@ def handle(args) -> int:
     from mibench.contracts import InputError
     from mibench.contracts.files import prepare_dir
     from mibench.execution.runner import results_root
-    from mibench.figures import figure_set
+    from mibench.registry import figure_set
 
     options = run_options(args)
     for opt, value in (("--realisations", args.realisations), ("--seeds", args.seeds)):

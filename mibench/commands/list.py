@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from mibench.contracts.canonical import params_label
+
 
 def register(sub) -> None:
     p = sub.add_parser("list", help="list estimators, scenarios and suites",
@@ -15,7 +17,7 @@ def register(sub) -> None:
 
 def _params(cls) -> str:
     try:
-        return ", ".join(f"{k}={v!r}" for k, v in cls.param_defaults().items()) or "-"
+        return params_label(cls.param_defaults(), repr_values=True) or "-"
     except Exception:
         return "?"
 

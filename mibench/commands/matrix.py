@@ -39,12 +39,6 @@ def handle(args) -> int:
     from mibench.userdata.columns import prepare, select_columns
     from mibench.userdata.matrix import DEFAULT_ESTIMATOR, _pairs, failed_summary, matrix_from_table
     from mibench.userdata.read import read_data
-    from mibench.userdata.recommend import (
-        calibrate,
-        candidates_with,
-        format_recommendation,
-        representative_pairs,
-    )
 
     check_common(args)
     options = run_options(args, store=default_store_path())
@@ -72,6 +66,14 @@ def handle(args) -> int:
         progress.close()
     summary = None
     if args.recommend:
+        # imported only here: it loads scipy.stats (~0.6 s), serial start-up time for every matrix
+        from mibench.userdata.recommend import (
+            calibrate,
+            candidates_with,
+            format_recommendation,
+            representative_pairs,
+        )
+
         picks = representative_pairs(table, pairs)
         if not picks:
             print("--recommend: no continuous pair to calibrate on", file=sys.stderr)

@@ -56,7 +56,7 @@ def handle(args) -> int:
     from mibench.planning.plan import (
         DEFAULT_SEEDS,
         costly_estimators,
-        plan,
+        grid_suite,
         unavailable_estimators,
     )
 
@@ -78,21 +78,18 @@ def handle(args) -> int:
         suite = load_suite(args.suite)
         if args.task:
             suite = suite.select(split_list(args.task))
-        trials, skipped = suite.plan()
-        label = suite.name
     else:
-        params = parse_params(args.param)
         estimators = parse_estimators(args.estimator)
-        ns = parse_ints(args.n, "--n") if args.n else None
-        seeds = args.seeds or DEFAULT_SEEDS
-        trials, skipped = plan(args.scenario, params, estimators, ns, seeds)
-        label, suite = args.scenario, None
+        suite = grid_suite(args.scenario, parse_params(args.param), estimators,
+                           parse_ints(args.n, "--n") if args.n else None, args.seeds or DEFAULT_SEEDS)
         if estimators is None:  # "every available one": say which are not, and how to get them
             for reason, names in unavailable_estimators().items():
                 print(f"left out (unavailable): {', '.join(names)}: {reason}", file=sys.stderr)
             if costly := costly_estimators():
                 print(f"left out (costly: several trainings per estimate; --estimator all runs "
                       f"them): {', '.join(costly)}", file=sys.stderr)
+    trials, skipped = suite.plan()
+    label = suite.name
     progress = Progress(len(trials), label=f"{label} ", enabled=None if not args.quiet else False)
     _report_skipped(skipped)
     out = args.out or run_dir_for(label, trials)

@@ -6,7 +6,14 @@ every plugin may depend on it without import cycles. Plugins import the public n
 ``mibench`` itself.
 """
 
-from mibench.contracts.base import Capabilities, Estimate, Estimator, Scenario, TrueMI
+from mibench.contracts.base import Capabilities, DensityScenario, Estimate, Estimator, Scenario, TrueMI
+from mibench.contracts.constraints import (
+    Boolean,
+    Interval,
+    OneOf,
+    Satisfies,
+    validate_parameter_constraints,
+)
 from mibench.contracts.errors import (
     CONTINUOUS,
     DISCRETE,
@@ -21,7 +28,8 @@ from mibench.contracts.errors import (
 from mibench.contracts.validation import as_2d, check_constant, check_xy, required_n
 
 __all__ = [
-    "CONTINUOUS", "DISCRETE", "KINDS", "Capabilities", "Estimate", "Estimator", "EstimatorFailure",
-    "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI", "UnavailableError",
-    "UnknownNameError", "as_2d", "check_constant", "check_xy", "required_n",
+    "CONTINUOUS", "DISCRETE", "KINDS", "Capabilities", "DensityScenario", "Estimate", "Estimator",
+    "EstimatorFailure", "InputError", "InputTypeError", "MibenchError", "Scenario", "TrueMI",
+    "UnavailableError", "UnknownNameError", "Boolean", "Interval", "OneOf", "Satisfies",
+    "validate_parameter_constraints", "as_2d", "check_constant", "check_xy", "required_n",
 ]

@@ -16,6 +16,8 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from mibench.contracts.canonical import params_label
+from mibench.contracts.constraints import validate_parameter_constraints
 from mibench.contracts.errors import CONTINUOUS, UnknownNameError
 from mibench.contracts.validation import check_xy
 
@@ -113,9 +115,9 @@ class _Params:
 
     def __repr__(self) -> str:
         defaults = self.param_defaults()
-        shown = [f"{k}={v!r}" for k, v in self.get_params().items() if v is not defaults.get(k)
-                 and not _equal(v, defaults.get(k))]
-        return f"{type(self).__name__}({', '.join(shown)})"
+        shown = {k: v for k, v in self.get_params().items() if v is not defaults.get(k)
+                 and not _equal(v, defaults.get(k))}
+        return f"{type(self).__name__}({params_label(shown, repr_values=True)})"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -180,8 +182,15 @@ class Estimator(_Params):
         """
         return self.min_samples()
 
+    #: what each hyperparameter may be (:mod:`mibench.contracts.constraints`), checked by the
+    #: default ``validate_params``: ``{"k": [Interval(int, 1, None)]}``
+    _parameter_constraints: ClassVar[dict[str, list]] = {}
+
     def validate_params(self) -> None:
-        """Raise InputError for invalid hyperparameters (called when the work starts)."""
+        """Raise InputError for invalid hyperparameters (called when the work starts). The
+        default checks ``_parameter_constraints``; an override adds the checks that tie several
+        parameters together after ``super().validate_params()``."""
+        validate_parameter_constraints(self)
 
     def estimate(self, x, y, *, seed: int | None = None) -> Estimate:
         """Estimate I(X;Y) in nats. ``x``: (n, dim_x), ``y``: (n, dim_y); 1-D is one column."""
@@ -221,3 +230,35 @@ class Scenario(_Params):
     @property
     def true_mi(self) -> TrueMI:
         raise NotImplementedError
+
+
+class DensityScenario(Scenario):
+    """A scenario whose densities are known exactly (the density API).
+
+    A subclass implements three natural-log densities, each returning an array of shape (n,):
+    ``logpdf_joint(x, y)`` for ``x`` (n, dim_x) and ``y`` (n, dim_y), and ``logpdf_x(x)``,
+    ``logpdf_y(y)`` of the marginals. For a discrete variable the density is the probability
+    mass (counting measure); for a mixed pair it is the density with respect to the product of
+    counting and Lebesgue measure, so that ``pmi(x, y) = log p(x, y) - log p(x) - log p(y)`` is
+    the pointwise mutual information in every case and ``E[pmi(X, Y)] = I(X; Y)`` in nats.
+
+    A subclass may override ``pmi`` with a numerically stabler form (e.g. a conditional density
+    ``log p(y|x) - log p(y)``); ``pmi`` is the one method the ground-truth checks
+    (:func:`mibench.testing.check_scenario`) and Monte-Carlo truths
+    (:func:`mibench.monte_carlo_mi`) use. These methods accept the values ``sample`` returns.
+    """
+
+    def logpdf_joint(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def logpdf_x(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def logpdf_y(self, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def pmi(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Pointwise MI in nats, shape (n,): log p(x,y) - log p(x) - log p(y)."""
+        x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        return self.logpdf_joint(x, y) - self.logpdf_x(x) - self.logpdf_y(y)

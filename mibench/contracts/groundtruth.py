@@ -138,7 +138,7 @@ def monte_carlo_mi(scenario, pmi_fn: Callable | None = None, *, sampler: Callabl
     ----------
     scenario : Scenario
         Supplies the cache key (class and ``get_params()``) and, by default, ``sample`` and
-        ``pmi`` (see the density API in ``scenarios/_base.py``).
+        ``pmi`` (see :class:`mibench.DensityScenario`).
     pmi_fn : callable ``(x, y) -> (m,)``, optional
         Pointwise MI in nats. Default ``scenario.pmi``.
     sampler : callable ``(m, rng) -> (x (m, dim_x), y (m, dim_y))``, optional

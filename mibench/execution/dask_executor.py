@@ -3,6 +3,7 @@ subprocess of the Dask worker that can be killed at its timeout without killing 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -13,13 +14,12 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 
+import numpy as np
+
 from mibench import registry as _registry
 from mibench.contracts import InputError, UnavailableError
 from mibench.execution.trial import BLAS_ENV, pin_threads, run_trial, stopped_row, timeout_error
 from mibench.planning.trials import Trial
-
-log = logging.getLogger(__name__)
-
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,11 @@ def _dask_setup(threads: int, plugins) -> None:
             _registry.register(kind, name, cls)
     pin_threads(threads)
     _setup_state.token = token
+
+
+def _dask_batch(trials: list[Trial], threads: int, timeout: float | None, plugins) -> list[dict]:
+    """What a Dask worker runs for one task: a few consecutive trials (see ``batch_size``)."""
+    return [_dask_task(trial, threads, timeout, plugins) for trial in trials]
 
 
 def _dask_task(trial: Trial, threads: int, timeout: float | None, plugins) -> dict:
@@ -217,6 +222,7 @@ class DaskExecutor:
 
     @contextlib.contextmanager
     def _client(self):
+        import dask
         from distributed import Client, LocalCluster
 
         if self.scheduler:
@@ -231,8 +237,11 @@ class DaskExecutor:
             return
         # the nanny sets these before the worker process starts, so BLAS loads already pinned
         env = {v: str(self.threads) for v in BLAS_ENV} if self.processes else None
-        cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=self.processes,
-                               dashboard_address=None, silence_logs=logging.ERROR, env=env)
+        # no statistical profiler in the workers of our own cluster: it samples the running
+        # trial's stack every 10 ms (~5 % of the workers' CPU) for a dashboard nobody sees
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=self.processes,
+                                   dashboard_address=None, silence_logs=logging.ERROR, env=env)
         client = Client(cluster)
         try:
             yield client
@@ -254,37 +263,62 @@ class DaskExecutor:
             if plugins:  # once per worker, not with every task (they may hold the user's data)
                 plugins = client.scatter([plugins], broadcast=True, hash=False)[0]
             n_workers = max(1, len(client.scheduler_info().get("workers", {})) or self.jobs)
-            window = max(8, 4 * n_workers)
-            it = iter(trials)
+            window = max(8, 4 * n_workers)  # tasks in flight
+            queue = collections.deque(trials)
             futures = {}
+            seconds: list[float] = []  # estimate times seen so far (to size the batches)
 
-            def submit(trial: Trial):
-                fut = client.submit(_dask_task, trial, self.threads, self.timeout, plugins,
-                                    key=f"mibench-trial-{trial.key}", pure=False, retries=0)
-                futures[fut.key] = trial
+            def submit(batch: list[Trial]):
+                fut = client.submit(_dask_batch, batch, self.threads, self.timeout, plugins,
+                                    key=f"mibench-trials-{batch[0].key}-{len(batch)}", pure=False,
+                                    retries=0)
+                futures[fut.key] = batch
                 return fut
 
-            ac = as_completed([submit(t) for t in _take(it, window)])
+            def next_batches(k: int) -> list:
+                out = []
+                typical = float(np.median(seconds)) if seconds else None
+                while queue and len(out) < k:
+                    size = batch_size(len(queue), n_workers, typical)
+                    out.append(submit([queue.popleft() for _ in range(min(size, len(queue)))]))
+                return out
+
+            ac = as_completed(next_batches(window))
             for fut in ac:
-                trial = futures.pop(fut.key)
+                batch = futures.pop(fut.key)
                 try:
-                    row = fut.result()
+                    rows = fut.result()
                 except Exception as exc:  # the worker died (KilledWorker) or the task was lost
-                    row = stopped_row(trial, "failed", f"DaskError: {type(exc).__name__}: {exc}",
-                                      threads=self.threads)
+                    if len(batch) > 1:  # run them one per task, so only the culprit fails
+                        fut.release()
+                        for trial in batch:
+                            ac.add(submit([trial]))
+                        continue
+                    rows = [stopped_row(batch[0], "failed", f"DaskError: {type(exc).__name__}: {exc}",
+                                        threads=self.threads)]
                 fut.release()
-                for t in _take(it, 1):
-                    ac.add(submit(t))
-                yield row
+                seconds.extend(r["wall_s"] for r in rows if np.isfinite(r["wall_s"]))
+                for f in next_batches(1):
+                    ac.add(f)
+                yield from rows
 
 
-def _take(it: Iterator, k: int) -> list:
-    out = []
-    for _ in range(k):
-        try:
-            out.append(next(it))
-        except StopIteration:
-            break
-    return out
+#: a Dask task costs a few milliseconds of scheduling and transfer: trials shorter than this
+#: many seconds go several to a task
+TASK_SECONDS = 0.5
+#: at most this many trials in one Dask task
+MAX_BATCH = 64
 
 
+def batch_size(left: int, workers: int, trial_seconds: float | None) -> int:
+    """Trials in the next Dask task, when ``left`` trials are not submitted yet and a trial took
+    ``trial_seconds`` (median so far; None before the first results: one trial per task).
+
+    Short trials go several to a task, about ``TASK_SECONDS`` of work, so Dask's per-task cost
+    does not dominate; long trials go one per task, so rows still stream back (progress, resume)
+    as they finish. Batches shrink as the run ends (guided self-scheduling: at most 1/(4 x
+    workers) of what is left), so no worker waits long for another's last batch.
+    """
+    if not trial_seconds or trial_seconds <= 0:
+        return 1
+    return max(1, min(MAX_BATCH, left // (4 * workers), int(TASK_SECONDS / trial_seconds)))

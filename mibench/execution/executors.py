@@ -1,8 +1,10 @@
 """Executors: how the runner runs a batch of trials (serially, in local worker processes, or on a
 Dask cluster).
 
-An executor takes trials and yields their result rows as they finish, in any order. Results do
-not depend on the executor or the number of workers: each trial carries its own seeds, and every
+An executor takes trials and yields their result rows as they finish, in any order. It reads the
+trials as it needs them (the runner claims each chunk in the store when it is read, so workers
+never wait at chunk boundaries); ``close()`` ends the run's workers. Results do not depend on
+the executor or the number of workers: each trial carries its own seeds, and every
 executor runs trials under the same BLAS/OpenMP thread limit (``threads``, default 1).
 
 Timeouts: a trial that runs past ``timeout`` seconds is stopped and recorded with status
@@ -193,17 +195,32 @@ class ProcessExecutor:
             w.stop(kill=w.trial is not None)
 
     def run(self, trials: Iterable[Trial]) -> Iterator[dict]:
-        pending = collections.deque(trials)
+        """Yield the rows of ``trials`` as they finish. ``trials`` is read lazily, a few ahead of
+        the free workers (the runner claims trials in the store as they are read)."""
+        source = iter(trials)
+        pending: collections.deque = collections.deque()
+        lookahead = max(8, 4 * self.jobs)  # for _next_trial's choice of a cell held in memory
+
+        def refill() -> None:
+            while len(pending) < lookahead:
+                trial = next(source, None)
+                if trial is None:
+                    return
+                pending.append(trial)
+
+        refill()
         if not pending:
             return
         ctx = _mp_context()
-        # the runner calls run() once per claimed chunk: workers (and their imports) are reused
+        # workers (and their imports) are kept across run() calls until close()
         workers = self._workers
         workers.extend(_Worker(ctx, self.threads)
                        for _ in range(min(self.jobs, len(pending)) - len(workers)))
         try:
             while True:
                 for i, w in enumerate(workers):
+                    if w.trial is None:
+                        refill()
                     if w.trial is None and pending:
                         trial = _next_trial(pending, w.cell, {v.cell for v in workers if v.trial})
                         w.cell = _cell(trial)

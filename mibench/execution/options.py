@@ -1,18 +1,25 @@
 """How trials run (never what runs): one frozen object that every command and API function
-passes down to the runner and the executor. A new run flag is one field here (and, for the
-CLI, one argument in ``mibench.commands._args.run_options_parser``)."""
+passes down to the runner and the executor. A new run flag is one field here: its ``metadata``
+(:func:`flag`) is the command-line option that ``mibench.commands._args.run_options_parser``
+adds to every command that runs estimators."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mibench.contracts import InputError
 
 EXECUTOR_NAMES = ("serial", "processes", "dask")
+
+
+def flag(default, help: str, **argparse_kw):
+    """A RunOptions field that is also a command-line option ``--name-with-dashes`` (``help`` and
+    the keyword arguments of argparse's ``add_argument``; a bool field is a switch)."""
+    return field(default=default, metadata={"help": help, **argparse_kw})
 
 
 @dataclass(frozen=True)
@@ -30,14 +37,22 @@ class RunOptions:
         failed or timed out.
     """
 
-    jobs: int = 1
-    executor: str | None = None
-    timeout: float | None = None
-    threads: int = 1
-    scheduler: str | None = None
-    store: str | Path | None = None
-    fresh: bool = False
-    rerun_failed: bool = False
+    jobs: int = flag(1, "worker processes, or Dask workers of a local cluster; 1 runs serially",
+                     type=int)
+    executor: str | None = flag(None, "serial, local processes, or Dask (default: serial for --jobs 1, "
+                                      "else processes)", choices=list(EXECUTOR_NAMES))
+    timeout: float | None = flag(None, "stop an estimate after this many seconds and record it as "
+                                       "timed out", type=float, metavar="SECONDS")
+    threads: int = flag(1, "BLAS/OpenMP threads per estimate (default 1; pinned in every worker)",
+                        type=int)
+    scheduler: str | None = flag(None, "run on an existing Dask cluster (e.g. tcp://host:8786); "
+                                       "implies --executor dask", metavar="ADDRESS")
+    store: str | Path | None = flag(None, "result store ({store_default}); re-running the same "
+                                          "command recomputes only what is missing",
+                                    type=Path, metavar="FILE")
+    fresh: bool = flag(False, "recompute what the store already holds")
+    rerun_failed: bool = flag(False, "retry stored estimates that failed or timed out (the rest "
+                                     "stay cached)")
 
     def __post_init__(self):
         for name in ("jobs", "threads"):

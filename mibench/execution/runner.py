@@ -112,17 +112,23 @@ def _run_claimed(todo: list[Trial], store: Store, runner, jobs: int, rerun_faile
     """Run ``todo`` in chunks, each claimed in the store first (see ``Store.claim``): trials that
     another run holds are left to it and picked up from the store when it has stored them (or
     computed here if its claim lapses). Concurrent identical runs thus split the work and store
-    each trial once."""
+    each trial once.
+
+    The executor pulls the trials lazily and the next chunk is claimed when the executor asks
+    for more, so the workers never wait for the slowest trial of a chunk (no barrier between
+    chunks): one ``runner.run`` call serves every chunk until the rest is held by other runs.
+    """
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    # local executors start cheaply, so claim in chunks that concurrent runs can split; a Dask
-    # cluster starts once per call, so a dask run claims everything at once
+    # local executors take trials as they go, so claim in chunks that concurrent runs can split;
+    # a Dask cluster starts once per call, so a dask run claims everything at once
     chunk = len(todo) if runner.name == "dask" else min(64, max(4 * jobs, math.ceil(len(todo) / 8)))
     done_elsewhere = 0
-    stop = threading.Event()
-    heartbeat = threading.Thread(target=_renew_leases, args=(store.path, owner, stop), daemon=True)
-    heartbeat.start()
-    try:
-        pending = list(todo)
+    pending = list(todo)
+
+    def claimed() -> Iterator[Trial]:
+        """The trials of successive claims; ends when none is left, or none can be claimed now
+        (all held by other runs)."""
+        nonlocal pending, done_elsewhere
         while pending:
             settled = _settled(store, [t.key for t in pending], rerun_failed)
             if settled:
@@ -130,13 +136,11 @@ def _run_claimed(todo: list[Trial], store: Store, runner, jobs: int, rerun_faile
                 if on_cached:
                     on_cached(len(settled))
                 pending = [t for t in pending if t.key not in settled]
-            claimed = set(store.claim([t.key for t in pending], owner, LEASE_TTL, limit=chunk))
-            if not claimed:  # everything left is being computed by another run: wait for it
-                if pending:
-                    time.sleep(LEASE_POLL)
-                continue
-            batch = [t for t in pending if t.key in claimed]
-            pending = [t for t in pending if t.key not in claimed]
+            got = set(store.claim([t.key for t in pending], owner, LEASE_TTL, limit=chunk))
+            if not got:
+                return
+            batch = [t for t in pending if t.key in got]
+            pending = [t for t in pending if t.key not in got]
             # another run may have stored a trial between our look and our claim
             again = _settled(store, [t.key for t in batch], rerun_failed)
             if again:
@@ -145,13 +149,22 @@ def _run_claimed(todo: list[Trial], store: Store, runner, jobs: int, rerun_faile
                     on_cached(len(again))
                 store.release(again, owner)
                 batch = [t for t in batch if t.key not in again]
-            for row in runner.run(batch):
+            yield from batch
+
+    stop = threading.Event()
+    heartbeat = threading.Thread(target=_renew_leases, args=(store.path, owner, stop), daemon=True)
+    heartbeat.start()
+    try:
+        while pending:
+            for row in runner.run(claimed()):
                 store.put(row)
                 store.release([row["key"]], owner)
                 if on_result:
                     on_result(row)
+            if pending:  # everything left is being computed by another run: wait for it
+                time.sleep(LEASE_POLL)
     finally:
-        runner.close()  # local workers live across the chunks
+        runner.close()  # local workers live across the runner's run() calls
         stop.set()
         heartbeat.join(timeout=5)
         with contextlib.suppress(Exception):

@@ -1,5 +1,6 @@
-"""Planning a run: from a scenario grid (or a list of scenarios) and estimator specs to the
-list of trials (the suite files take the same path through :meth:`Suite.plan`)."""
+"""Planning a run: a scenario grid (or a list of scenarios) and estimator specs become an
+in-memory :class:`~mibench.planning.suites.Suite` (:func:`grid_suite`), planned by the same
+:meth:`Suite.plan` as the suite files: one planning path for the CLI, the Python API and suites."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Sequence
 
 from mibench import registry as _registry
 from mibench.contracts import InputError
-from mibench.planning.trials import Skipped, Trial, build_trials, expand_grid
+from mibench.planning.suites import EstimatorSpec, ScenarioSpec, Suite
+from mibench.planning.trials import Skipped, Trial
 
 DEFAULT_NS = (200, 1000)
 DEFAULT_SEEDS = 5
@@ -62,22 +64,36 @@ def _normalise_estimators(estimators) -> list[tuple[str, dict]]:
     return specs
 
 
-def plan(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | None = None,
-         estimators=None, n: Sequence[int] | int | None = None,
-         seeds: int | Sequence[int] = DEFAULT_SEEDS) -> tuple[list[Trial], list[Skipped]]:
-    """The trials of a run. ``scenario`` is a registered name (its grid is ``params``, default
-    the scenario's ``default_grid``) or a list of (name, params) pairs already expanded."""
+def grid_suite(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | None = None,
+               estimators=None, n: Sequence[int] | int | None = None,
+               seeds: int | Sequence[int] = DEFAULT_SEEDS, *, name: str | None = None) -> Suite:
+    """The in-memory suite of a grid. ``scenario`` is a registered name (its grid is ``params``,
+    default the scenario's ``default_grid``) or a list of (name, params) pairs already expanded;
+    ``estimators`` as for :func:`mibench.run` (None: every available one but the costly ones)."""
     if isinstance(scenario, str):
         cls = _registry.scenario_class(scenario)
         grid = dict(getattr(cls, "default_grid", {}) or {})
         for key, values in (params or {}).items():
             grid[key] = _as_list(values)
         _registry.coerce_params(cls, {k: v[0] for k, v in grid.items() if v}, f"scenario {scenario!r}")
-        scenarios = [(scenario, p) for p in expand_grid(grid)]
+        specs = [ScenarioSpec(scenario, grid)]
     else:
-        scenarios = [(name, dict(p)) for name, p in scenario]
+        specs = [ScenarioSpec(sname, {k: [v] for k, v in p.items()}, index=i)
+                 for i, (sname, p) in enumerate(scenario)]
     ns = _as_list(n) or list(DEFAULT_NS)
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise InputError("no seeds given")
-    return build_trials(scenarios, _normalise_estimators(estimators), [int(v) for v in ns], seed_list)
+    estimator_specs = [EstimatorSpec(ename, {k: [v] for k, v in p.items()}, index=i)
+                       for i, (ename, p) in enumerate(_normalise_estimators(estimators))]
+    label = name or (scenario if isinstance(scenario, str) else "grid")
+    return Suite(name=label, description="", seeds=seed_list, n=[int(v) for v in ns],
+                 scenarios=specs, estimators=estimator_specs, source=Suite.IN_MEMORY)
+
+
+def plan(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | None = None,
+         estimators=None, n: Sequence[int] | int | None = None,
+         seeds: int | Sequence[int] = DEFAULT_SEEDS) -> tuple[list[Trial], list[Skipped]]:
+    """The trials of a run and the skipped estimator/scenario pairs: ``grid_suite(...).plan()``
+    (see :func:`grid_suite` for the arguments)."""
+    return grid_suite(scenario, params, estimators, n, seeds).plan()

@@ -34,6 +34,7 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,14 @@ class Suite:
     #: (scenario name, canonical params JSON) -> the entry's ``label``, filled by ``plan()``
     labels: dict = field(default_factory=dict, repr=False)
 
+    #: ``source`` of a suite built in memory from a grid (the CLI's and :func:`mibench.run`'s
+    #: ``--scenario``/``--estimator``): its errors are raised as they are, without a file location
+    IN_MEMORY = "<grid>"
+
+    @property
+    def in_memory(self) -> bool:
+        return self.source == self.IN_MEMORY
+
     @property
     def bounds(self) -> dict[str, tuple[float, float]]:
         """The estimators' accuracy bounds: ``{"name": (atol, rtol), "name@scenario": ...}``."""
@@ -133,8 +142,8 @@ class Suite:
                         continue
                     plugin.load()
                 for params in expand_grid(spec.params):
-                    est = _registry.make_estimator(spec.name, **params)
-                    est.validate_params()
+                    if not self.in_memory:  # a grid's estimators are checked by build_trials
+                        _registry.make_estimator(spec.name, **params).validate_params()
                     estimators.append((spec.name, params))
             except MibenchError as exc:
                 raise self._error("estimator", spec.index, _param_key(exc, spec.params), exc) from None
@@ -156,7 +165,9 @@ class Suite:
                     self.labels[(t.scenario, canonical_json(t.scenario_params))] = spec.label
         return unique_trials(trials), skipped
 
-    def _error(self, table, index, key, exc) -> SuiteError:
+    def _error(self, table, index, key, exc) -> MibenchError:
+        if self.in_memory:
+            return exc
         where = self._where(table, index, key)
         path = f"{table}[{index + 1}]" + (f".{key}" if key else "")
         return SuiteError(f"{where}: {path}: {exc}")
@@ -223,32 +234,32 @@ def parse_suite(text: str, source: str = "<string>") -> Suite:
                                 or timeout <= 0):
         raise fail(None, 0, "timeout", f"must be a positive number of seconds, got {timeout!r}")
 
+    def entries(table: str, keys: set[str]):
+        """(index, entry, its fail(key, message), its name) of each ``[[table]]``, keys checked."""
+        for i, entry in enumerate(_tables(data, table, lambda k, m: fail(None, 0, k, m))):
+            def efail(key, message, i=i):
+                return fail(table, i, key, message)
+            _unknown_keys(entry, keys, efail)
+            yield i, entry, efail, _name(entry, efail)
+
     scenarios = []
-    for i, entry in enumerate(_tables(data, "scenario", lambda k, m: fail(None, 0, k, m))):
-        def sfail(key, message, i=i):
-            return fail("scenario", i, key, message)
-        _unknown_keys(entry, SCENARIO_KEYS, sfail)
-        sname = _name(entry, sfail)
+    for i, entry, sfail, sname in entries("scenario", SCENARIO_KEYS):
         label = entry.get("label")
         if label is not None and not isinstance(label, str):
             raise sfail("label", "must be a string")
-        sn = _ns(entry["n"], lambda m: sfail("n", m)) if "n" in entry else None
-        sseeds = _seeds(entry["seeds"], lambda m: sfail("seeds", m)) if "seeds" in entry else None
+        sn = _ns(entry["n"], partial(sfail, "n")) if "n" in entry else None
+        sseeds = _seeds(entry["seeds"], partial(sfail, "seeds")) if "seeds" in entry else None
         scenarios.append(ScenarioSpec(sname, _grid(entry.get("params", {}), sfail), label, sn, sseeds, i))
     estimators = []
-    for i, entry in enumerate(_tables(data, "estimator", lambda k, m: fail(None, 0, k, m))):
-        def efail(key, message, i=i):
-            return fail("estimator", i, key, message)
-        _unknown_keys(entry, ESTIMATOR_KEYS, efail)
-        ename = _name(entry, efail)
+    for i, entry, efail, ename in entries("estimator", ESTIMATOR_KEYS):
         optional = entry.get("optional", False)
         if not isinstance(optional, bool):
             raise efail("optional", "must be true or false")
-        bound = _bound(entry["bound"], lambda m: efail("bound", m)) if "bound" in entry else None
+        bound = _bound(entry["bound"], partial(efail, "bound")) if "bound" in entry else None
         bound_on = entry.get("bound_on", {})
         if not isinstance(bound_on, dict):
             raise efail("bound_on", "must be a table { scenario = [atol, rtol] }")
-        bound_on = {str(k): _bound(v, lambda m, k=k: efail(f"bound_on.{k}", m)) for k, v in bound_on.items()}
+        bound_on = {str(k): _bound(v, partial(efail, f"bound_on.{k}")) for k, v in bound_on.items()}
         estimators.append(EstimatorSpec(ename, _grid(entry.get("params", {}), efail), optional, i,
                                         bound, bound_on))
     return Suite(name=name.strip(), description=description, seeds=seeds, n=ns, scenarios=scenarios,

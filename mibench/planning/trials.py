@@ -19,7 +19,7 @@ import numpy as np
 from mibench import registry as _registry
 from mibench._version import __version__
 from mibench.contracts import InputError, required_n
-from mibench.contracts.canonical import canonical_json, seed_int, seed_sequence, stable_int
+from mibench.contracts.canonical import canonical_json, seed_int, seed_sequence, spec_label, stable_int
 
 DATA_STREAM = 0
 ESTIMATOR_STREAM = 1
@@ -59,10 +59,7 @@ class Trial:
 
     @functools.cached_property
     def key(self) -> str:
-        return self._hash(self.estimator_id)
-
-    def _hash(self, estimator_id: str) -> str:
-        payload = canonical_json([self.scenario_id, estimator_id, int(self.n), int(self.seed),
+        payload = canonical_json([self.scenario_id, self.estimator_id, int(self.n), int(self.seed),
                                   code_version()])
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
@@ -136,7 +133,7 @@ def build_trials(scenarios: list[tuple[str, dict]], estimators: list[tuple[str, 
                 continue
             need = required_n(estimator)
             if min(ns) < need:
-                too_small[_label(ename, eparams)] = need
+                too_small[spec_label(ename, eparams)] = need
             dim_need = _dimension_need(estimator, scenario)
             for n in ns:
                 if need <= n < dim_need:  # enough in general, too few at these dimensions
@@ -170,10 +167,6 @@ def _check_estimator(name: str, estimator) -> None:
         validate()
     except InputError as exc:
         raise type(exc)(f"estimator {name!r}: {exc}") from None
-
-
-def _label(name: str, params: dict) -> str:
-    return name + "".join(f":{k}={v}" for k, v in params.items())
 
 
 def unique_trials(trials: list[Trial]) -> list[Trial]:

@@ -38,7 +38,7 @@ import pandas as pd
 
 from mibench import registry as _registry
 from mibench.contracts import DISCRETE, InputError
-from mibench.contracts.canonical import canonical_json
+from mibench.contracts.canonical import canonical_json, seed_sequence
 from mibench.execution.options import RunOptions, options_from
 from mibench.userdata.choose import _accepts, choose_estimator, normalise_specs
 from mibench.userdata.columns import MAX_LEVELS, Table, encode_discrete, variable
@@ -122,7 +122,7 @@ def consistency_table(table: Table, xcols: Sequence[str], ycols: Sequence[str], 
     name, params, swap = choose_estimator(specs, xk, yk, xv.shape[1], yv.shape[1])
     ok, swap, _, est = _accepts(name, params, xk, yk, xv.shape[1], yv.shape[1])
     params = _registry.coerce_params(type(est), params, f"estimator {name!r}")
-    rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(17,)))
+    rng = np.random.default_rng(seed_sequence(seed, (17,)))
     side = "x" if xv.shape[1] >= yv.shape[1] else "y"
 
     def work(label, a, ak, b, bk, perms=0):

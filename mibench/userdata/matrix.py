@@ -90,39 +90,58 @@ class MIMatrix:
         return "\n".join(lines)
 
     def plot(self, ax=None, digits: int = 3):
-        """Annotated heatmap (value ± std per cell); returns the matplotlib Figure."""
-        import matplotlib
+        """Annotated heatmap (value ± std per cell); returns the matplotlib Figure.
 
-        if ax is None:
-            matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        import seaborn as sns
+        Drawn with matplotlib's object API (no pyplot, no seaborn): a new figure is not
+        registered with pyplot, and the command spends no start-up time importing seaborn's
+        dependencies (scipy.stats) for one picture.
+        """
+        from matplotlib import colormaps
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.colors import Normalize
+        from matplotlib.figure import Figure
 
         nr, nc = self.mi.shape
         own_figure = ax is None
         if ax is None:
-            fig, ax = plt.subplots(figsize=(1.3 + 1.05 * nc, 1.0 + 0.7 * nr))
+            fig = Figure(figsize=(1.3 + 1.05 * nc, 1.0 + 0.7 * nr))
+            FigureCanvasAgg(fig)  # an Agg canvas, as pyplot's Agg backend gave (draw, get_renderer)
+            ax = fig.add_subplot()
         else:
             fig = ax.figure
-        labels = np.full(self.mi.shape, "", dtype=object)
+        values = np.ma.masked_invalid(self.mi.to_numpy(float))
+        vmax = float(values.max()) if values.count() else 1.0
+        cmap = colormaps["viridis"]
+        norm = Normalize(vmin=0.0, vmax=vmax if vmax > 0 else 1.0)
+        mesh = ax.pcolormesh(values, cmap=cmap, norm=norm, edgecolors="white", linewidth=0.5)
+        fig.colorbar(mesh, ax=ax, label="MI [nats]")
         for i, r in enumerate(self.mi.index):
             for j, c in enumerate(self.mi.columns):
                 v = self.mi.at[r, c]
-                if np.isfinite(v):
-                    s = self.std.at[r, c]
-                    labels[i, j] = f"{v:.{digits}f}" + (f"\n±{s:.{digits}f}" if np.isfinite(s) else "")
-                    if self.p_value is not None and np.isfinite(self.p_value.at[r, c]) \
-                            and self.p_value.at[r, c] <= 0.05:
-                        labels[i, j] += "*"
-        mask = ~np.isfinite(self.mi.to_numpy(float))
-        sns.heatmap(self.mi.astype(float), mask=mask, annot=labels, fmt="", cmap="viridis",
-                    vmin=0.0, ax=ax, annot_kws={"fontsize": 7},
-                    cbar_kws={"label": "MI [nats]"}, linewidths=0.5, linecolor="white")
+                if not np.isfinite(v):
+                    continue
+                s = self.std.at[r, c]
+                text = f"{v:.{digits}f}" + (f"\n±{s:.{digits}f}" if np.isfinite(s) else "")
+                if self.p_value is not None and np.isfinite(self.p_value.at[r, c]) \
+                        and self.p_value.at[r, c] <= 0.05:
+                    text += "*"
+                red, green, blue, _ = cmap(norm(v))  # dark text on light cells (WCAG luminance)
+                dark = 0.2126 * red + 0.7152 * green + 0.0722 * blue > 0.408
+                ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=7,
+                        color="black" if dark else "white")
+        ax.set_xlim(0, nc)
+        ax.set_ylim(nr, 0)  # first row at the top
+        ax.set_xticks(np.arange(nc) + 0.5)
+        ax.set_yticks(np.arange(nr) + 0.5)
+        long_names = max(len(str(c)) for c in self.mi.columns) > 4
+        ax.set_xticklabels([str(c) for c in self.mi.columns], rotation=90 if long_names else 0)
+        ax.set_yticklabels([str(r) for r in self.mi.index], rotation=0)
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
         title = f"MI matrix (n = {self.n})"
         if self.p_value is not None:
             title += "\n* p <= 0.05 (permutation)"
-        ax.set_xlabel("")
-        ax.set_ylabel("")
         if own_figure:  # the title over the whole figure, so a narrow matrix does not clip it
             fig.suptitle(title, fontsize=9)
         else:
@@ -151,13 +170,10 @@ class MIMatrix:
             for name, text in texts.items():
                 staged.append((stage_text(out, name, text), out / name))
             fig = self.plot()
-            import matplotlib.pyplot as plt
-
             fd, png = tempfile.mkstemp(dir=out, prefix=".mi_matrix.", suffix=".png")
             os.close(fd)
             staged.append((png, out / "mi_matrix.png"))
             fig.savefig(png, dpi=150)
-            plt.close(fig)
             os.chmod(png, new_file_mode())
             for tmp, final in staged:
                 os.replace(tmp, final)

@@ -35,6 +35,7 @@ from scipy import special, stats
 
 from mibench import registry as _registry
 from mibench.contracts import CONTINUOUS, InputError, Scenario, TrueMI
+from mibench.contracts.canonical import spec_label
 from mibench.execution.options import RunOptions, options_from
 from mibench.userdata.defaults import defaults
 
@@ -263,13 +264,6 @@ def calibrate(datasets: Sequence[tuple[np.ndarray, np.ndarray]], estimators=None
     return summary
 
 
-def _label(name: str, params_json: str) -> str:
-    import json
-
-    params = json.loads(params_json or "{}")
-    return ":".join([name] + [f"{k}={v}" for k, v in params.items()])
-
-
 #: flags that say an estimate is not trustworthy on this kind of data (a misfit of the method,
 #: not a warning about one run): an estimator that raised one in at least half of its calibration
 #: runs is not recommended while an estimator without it is available
@@ -296,7 +290,7 @@ def _rank(trials: pd.DataFrame, specs) -> pd.DataFrame:
         # spread over seeds within each scenario, pooled over scenarios
         spread = ok.groupby("scenario")["mi"].var(ddof=1)
         rows.append({
-            "estimator": _label(name, params),
+            "estimator": spec_label(name, params),
             "rmse": float(np.sqrt(np.mean(err ** 2))) if err.size else np.nan,
             "bias": float(np.mean(err)) if err.size else np.nan,
             "std": float(np.sqrt(spread.mean())) if spread.notna().any() else np.nan,

@@ -151,6 +151,22 @@ def test_same_numbers_serial_processes_dask(toys, results_dir):
     pd.testing.assert_frame_equal(serial, dask)
 
 
+def test_dask_batches_short_trials_and_keeps_long_ones_single():
+    from mibench.execution.dask_executor import MAX_BATCH, TASK_SECONDS, batch_size
+
+    assert batch_size(1000, 2, None) == 1  # before any trial time is known
+    assert batch_size(1000, 2, 10.0) == 1  # long trials: rows stream back one by one
+    assert batch_size(1000, 2, TASK_SECONDS / 4) == 4  # about TASK_SECONDS of work per task
+    assert batch_size(10**6, 2, 1e-6) == MAX_BATCH
+    # the end of the run goes in shrinking batches, down to single trials
+    sizes, left = [], 200
+    while left:
+        sizes.append(batch_size(left, 2, 1e-4))
+        left -= sizes[-1]
+    assert sizes == sorted(sizes, reverse=True) and sizes[-8:] == [1] * 8
+    assert max(sizes) <= 200 // 8
+
+
 def test_dask_missing_gives_install_hint(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "distributed", None)  # import raises ImportError
     with pytest.raises(mibench.UnavailableError, match=r"pip install 'mibench\[distributed\]'"):

@@ -21,7 +21,7 @@ LAYERS = {
     "benchmark": 5,
     "userdata": 6, "checking": 6, "figures": 6,
     "commands": 7, "cli": 7,
-    "testing": 7, "_aliases": 7, "__init__": 8,
+    "testing": 7, "__init__": 8,
 }
 
 
@@ -137,7 +137,7 @@ def test_no_module_is_too_long():
 def part(module: str) -> str:
     """The part of the engine a module belongs to, as docs/architecture.md draws it."""
     parts = module.split(".")
-    if len(parts) == 1 or parts[1] == "_aliases":
+    if len(parts) == 1:
         return "mibench"
     return {"cli": "commands", "_version": "contracts"}.get(parts[1], parts[1])
 
@@ -193,3 +193,28 @@ def test_the_engine_names_no_builtin_estimator():
                     and node.value.split(":")[0] in names):
                 found.append((str(path.relative_to(ROOT)), node.lineno, node.value))
     assert found == []
+
+
+def test_plugins_import_only_the_public_api():
+    """estimators/ and scenarios/ import from mibench only names in ``mibench.__all__`` (or the
+    ``mibench.testing`` kit): never an engine module (ruff's TID251 bans the same in the lint)."""
+    import mibench
+
+    public = set(mibench.__all__)
+    found, bad = 0, []
+    for package in PLUGIN_PACKAGES:
+        for path in (ROOT.parent / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    mods = [(a.name, None) for a in node.names if a.name.split(".")[0] == "mibench"]
+                elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "mibench":
+                    mods = [(node.module, a.name) for a in node.names]
+                else:
+                    continue
+                for module, name in mods:
+                    found += 1
+                    ok = module == "mibench.testing" or (module == "mibench" and name in public)
+                    if not ok:
+                        bad.append((str(path.relative_to(ROOT.parent)), node.lineno, module, name))
+    assert found > 20  # the reader sees the plugins' imports
+    assert bad == []

@@ -278,3 +278,43 @@ def test_report_of_failed_and_empty_runs(tmp_path):
     assert "estimate_vs_true.png" not in {p.name for p in paths.values()}  # nothing to draw
     empty = write_report(trials.iloc[:0], tmp_path / "empty", {})
     assert empty["html"].exists() and pd.read_csv(empty["summary"]).empty
+
+
+def test_figure_records_each_fail_alone_and_compute_their_data_once(tmp_path, monkeypatch):
+    """write_report draws the figure records: a record whose data raises is left out (logged) and
+    the others are drawn; every record's data function runs once per figure drawn."""
+    from mibench.analysis.reports import FIGURES, RECORDS, _records
+
+    calls: dict[str, int] = {}
+
+    def counted(record):
+        def data(inp):
+            calls[record.name] = calls.get(record.name, 0) + 1
+            if record.name == "bias_vs_n":
+                raise RuntimeError("a broken figure")
+            return record.data(inp)
+        return _records.FigureRecord(record.name, data, record.plot, record.caption, record.per_n,
+                                     record.table)
+
+    monkeypatch.setattr(_records, "RECORDS", [counted(r) for r in RECORDS])
+    monkeypatch.setattr("mibench.analysis.reports.RECORDS", _records.RECORDS)
+    paths = write_report(synthetic_trials(), tmp_path)
+    assert "bias_vs_n.png" not in paths and not (tmp_path / "bias_vs_n.csv").exists()
+    for name in ("estimate_vs_true", "runtime_vs_n", "heatmap_n100", "heatmap_n1000",
+                 "calibration", "coverage_vs_nominal"):
+        assert f"{name}.png" in paths and (tmp_path / f"{name}.csv").exists()
+    assert calls["heatmap"] == 2 and all(v == 1 for k, v in calls.items() if k != "heatmap")
+    assert set(calls) == set(FIGURES)
+    assert "bias vs n" not in (tmp_path / "report.html").read_text()
+
+
+def test_plots_draw_into_given_axes(summary):
+    """Every plot function takes ``ax=``: one Axes, or one per panel."""
+    plt = figures._plt()
+    fig, ax = plt.subplots()
+    assert figures.plot_runtime_vs_n(summary, ax=ax) is fig and ax.lines
+    fig, axes = plt.subplots(1, 2)
+    assert figures.plot_coverage_vs_n(summary, ax=axes) is fig and axes[1].lines
+    with pytest.raises(ValueError, match="2 panel"):
+        figures.plot_coverage_vs_n(summary, ax=ax)
+    plt.close("all")

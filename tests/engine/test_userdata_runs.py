@@ -14,6 +14,7 @@ import pytest
 
 import mibench
 from mibench.cli import main
+from mibench.execution import dask_executor
 from mibench.execution.options import Callbacks, RunOptions
 from mibench.execution.store import Store
 from tests.engine import _toys
@@ -72,8 +73,21 @@ def test_matrix_keeps_its_numbers_whatever_the_executor(options):
         _same(m.pairs.to_dict("records"), REFERENCE["matrix_latent"])
 
 
-def test_matrix_on_a_dask_cluster_keeps_its_numbers(results_dir):
+_BATCHES: list[int] = []
+_run_batch = dask_executor._dask_batch
+
+
+def _recording_batch(trials, *args):
+    """The Dask task function, noting how many trials each task ran (in-process workers)."""
+    _BATCHES.append(len(trials))
+    return _run_batch(trials, *args)
+
+
+def test_matrix_on_a_dask_cluster_keeps_its_numbers(results_dir, monkeypatch):
     distributed = pytest.importorskip("distributed")
+    # count the trials per Dask task: short trials go several to a task once their time is known
+    monkeypatch.setattr(dask_executor, "_dask_batch", _recording_batch)
+    _BATCHES.clear()
     # in-process workers (threads); the user-data scenario reaches them scattered once
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
@@ -81,6 +95,7 @@ def test_matrix_on_a_dask_cluster_keeps_its_numbers(results_dir):
                               permutations=5, seed=7,
                               options=RunOptions(jobs=2, scheduler=cluster.scheduler_address))
     _same(m.pairs.to_dict("records"), REFERENCE["matrix"])
+    assert sum(_BATCHES) == 24 and max(_BATCHES) > 1 and len(_BATCHES) < 24
 
 
 def test_the_store_resumes_matrix_work(tmp_path):

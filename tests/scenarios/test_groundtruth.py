@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from mibench import TrueMI, _groundtruth
+from mibench import TrueMI
+from mibench.contracts import groundtruth as _groundtruth
 from mibench.contracts.groundtruth import cache_dir, clear_memory_cache, monte_carlo_mi, pmi_mean
 from scenarios.gaussian import GaussianCorrelated
 from scenarios.mixtures import BmiX, ConcentricGaussians, GMMSynthetic, SparseInliers

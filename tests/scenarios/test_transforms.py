@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mibench import InputError
-from scenarios.transforms import ELEMENTWISE, TRANSFORMS, Transformed, parse_params, spiral
+from scenarios.transforms import ELEMENTWISE, TRANSFORMS, Transformed, spiral
 
 BASES = {  # a base for each transform (spiral needs >= 2 dims, swissroll a 1-D X)
     "default": ("gaussian-correlated", "rho=0.75"),
@@ -106,12 +106,22 @@ def test_sampling_is_reproducible_and_nested_bases_work():
     np.testing.assert_array_equal(a[1], b[1])
 
 
-def test_parse_params():
+def test_base_params_are_read_by_the_public_parser():
+    """base_params goes through mibench.parse_params (strings) and the registry converts each
+    value to the base parameter's type."""
+    from mibench import parse_params
+
     assert parse_params("rho=0.5;dim_x=3;log=true;name=D3;x=None") == {
-        "rho": 0.5, "dim_x": 3, "log": True, "name": "D3", "x": None}
-    assert parse_params("") == {}
+        "rho": "0.5", "dim_x": "3", "log": "true", "name": "D3", "x": "None"}
+    assert parse_params("") == {} and parse_params(None) == {}
+    assert parse_params("transform=asinh;base_params=rho=0.5") == {
+        "transform": "asinh", "base_params": "rho=0.5"}
     with pytest.raises(InputError, match="key=value"):
         parse_params("rho")
+    base = Transformed(base="multinormal-dense", base_params="dim_x=3;dim_y=2").base_scenario()
+    assert (base.dim_x, base.dim_y) == (3, 2) and isinstance(base.get_params()["dim_x"], int)
+    with pytest.raises(InputError, match="base_params"):
+        Transformed(base_params="rho").base_scenario()
 
 
 def test_errors():

@@ -3,7 +3,9 @@ true MI in bold), figures (PNG and PDF) and one self-contained HTML page.
 
 ``write_report(trials, out_dir)`` writes everything; the pieces are importable on their own:
 ``mibench.analysis.reports.tables`` and ``mibench.analysis.reports.figures`` (each figure has a ``*_data``
-function returning the plotted numbers).
+function returning the plotted numbers and a ``plot_*`` function taking ``data=`` and ``ax=``).
+The report's figures are the records of :data:`RECORDS` (name, data, plot, caption); a new
+figure is one record there.
 """
 
 from __future__ import annotations
@@ -22,42 +24,22 @@ from mibench.analysis.reports import _tables as tables
 from mibench.analysis.reports._html import figure as html_figure
 from mibench.analysis.reports._html import page
 from mibench.analysis.reports._labels import add_labels, method_label
+from mibench.analysis.reports._records import (
+    CEILINGS_NOTE,
+    ESTIMATE_VS_TRUE,
+    RECORDS,
+    FigureRecord,
+    ReportInput,
+)
 from mibench.contracts.files import atomic_write_text
 
 log = logging.getLogger(__name__)
 
-__all__ = ["write_report", "figures", "tables", "FIGURES", "task_names_from_manifest"]
+__all__ = ["write_report", "figures", "tables", "FIGURES", "RECORDS", "FigureRecord", "ReportInput",
+           "CEILINGS_NOTE", "task_names_from_manifest"]
 
-#: added to the estimate-vs-true caption when lower-bound estimators are in the run
-CEILINGS_NOTE = (" Dotted: ln of the rows a lower bound is evaluated on (n, or its test split "
-                 "n_test), above which no such bound can certify MI; dash-dotted: an estimator's own "
-                 "ceiling (InfoNCE: ln of its batch size); each drawn only in panels where it can "
-                 "bind.")
-
-#: report figures: file stem -> caption
-FIGURES = {
-    "estimate_vs_true": "Mean estimate vs true MI (nats), one panel per n; bands (error bars for "
-                        "tasks sharing a true MI): ±1 std over seeds; dashed: identity.",
-    "bias_vs_n": "Bias (mean estimate − true MI, nats) vs n (log scale), one panel per task; "
-                 "error bars: ±1 standard error of the mean over seeds.",
-    "runtime_vs_n": "Wall time per estimate (s) vs n, log-log; median over tasks, band: min–max.",
-    "accuracy_vs_runtime": "Accuracy vs cost: RMSE (nats, pooled over tasks) vs wall time per "
-                           "estimate (s, median over tasks); one point per estimator and n.",
-    "heatmap": "Task × estimator heatmap at n = {n}: cells show the mean estimate (nats), colour is "
-               "ln(mean / true MI) clipped to ±1 (blue: underestimate, red: overestimate).",
-    "sample_complexity": "Sample complexity: smallest n from which the mean estimate stays within a "
-                         "factor 1.5 of the true MI for every larger n tried ('never': not reached).",
-    "coverage_vs_n": "Coverage of each estimator's own ±1 std and ±2 std intervals vs n (mean over "
-                     "tasks); dashed: nominal 68.3 % and 95.4 % for normal errors.",
-    "calibration": "Calibration of the estimators' own error bars: mean reported std / std of the "
-                   "estimates over seeds vs n (log-log), one panel per task; band: 95 % interval "
-                   "from the sampling error of both stds; green: the goal [0.75, 1.33]; dashed: 1 "
-                   "(honest). Above 1 the error bar is too wide, below too narrow.",
-    "coverage_vs_nominal": "Observed coverage of est ± z·std (reported std) vs its nominal level "
-                           "for normal errors, pooled over tasks and n: left around the true MI, "
-                           "right around the cell's mean estimate (low on the left only: bias; "
-                           "low on both: a too-small error bar); dashed: nominal.",
-}
+#: report figures: file stem -> caption (each figure is a record of :data:`RECORDS`)
+FIGURES = {r.name: r.caption if isinstance(r.caption, str) else ESTIMATE_VS_TRUE for r in RECORDS}
 
 
 def task_names_from_manifest(manifest: dict | None) -> dict[tuple[str, str], str]:
@@ -71,12 +53,32 @@ def task_names_from_manifest(manifest: dict | None) -> dict[tuple[str, str], str
     return out
 
 
-def _safe(fn, *args, **kw):
-    try:
-        return fn(*args, **kw)
-    except Exception:  # a figure must never sink the whole report
-        log.warning("figure %s failed", getattr(fn, "__name__", fn), exc_info=True)
-        return None
+def draw_figures(inp: ReportInput, out: Path, records=None) -> tuple[dict[str, Path], list]:
+    """Draw each figure record (default :data:`RECORDS`) into ``out`` as NAME.png/.pdf with its
+    numbers in NAME.csv. Each figure's data is computed once and inside its own guard: a figure
+    that fails is logged and left out, never sinking the others. Returns ({file: path},
+    [(name, caption)] of the figures drawn)."""
+    paths: dict[str, Path] = {}
+    drawn = []
+    for record in RECORDS if records is None else records:
+        for name, one in record.instances(inp):
+            try:
+                data = record.data(one)
+                fig = None if data is None else record.plot(one, data)
+                if fig is None:
+                    continue
+                table = data if record.table is None else record.table(data)
+                caption = record.caption_for(one)
+            except Exception:  # a figure must never sink the whole report
+                log.warning("figure %s failed", name, exc_info=True)
+                continue
+            for p in figures.save(fig, out / name):
+                paths[f"{name}.{p.suffix[1:]}"] = p
+            index = isinstance(table.index, pd.Index) and table.index.name is not None
+            paths[f"{name}.csv"] = out / f"{name}.csv"
+            atomic_write_text(paths[f"{name}.csv"], table.to_csv(index=index))
+            drawn.append((name, caption))
+    return paths, drawn
 
 
 def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = None, *,
@@ -127,39 +129,8 @@ def write_report(trials: pd.DataFrame, out: str | Path, manifest: dict | None = 
         if len(ceilings):
             ceilings["method"] = [method_label(e, p) for e, p in
                                   zip(ceilings["estimator"], ceilings["estimator_params"], strict=False)]
-        plan = [("estimate_vs_true", figures.plot_estimate_vs_true, (summary, ceilings),
-                 figures.estimate_vs_true_data(summary),
-                 FIGURES["estimate_vs_true"] + (CEILINGS_NOTE if len(ceilings) else "")),
-                ("bias_vs_n", figures.plot_bias_vs_n, (summary,), figures.bias_vs_n_data(summary),
-                 FIGURES["bias_vs_n"]),
-                ("runtime_vs_n", figures.plot_runtime_vs_n, (summary,), figures.runtime_data(summary),
-                 FIGURES["runtime_vs_n"]),
-                ("accuracy_vs_runtime", figures.plot_accuracy_vs_runtime, (summary,),
-                 figures.accuracy_runtime_data(summary), FIGURES["accuracy_vs_runtime"])]
-        for n in ns:
-            mean, err = figures.heatmap_data(summary, int(n))
-            data = mean.join(err.add_prefix("log_rel_error: "))
-            plan.append((f"heatmap_n{int(n)}", figures.plot_heatmap, (summary, int(n)), data,
-                         FIGURES["heatmap"].format(n=int(n))))
-        plan += [("sample_complexity", figures.plot_sample_complexity, (summary,),
-                  figures.sample_complexity_data(summary) if len(ns) > 1 else None,
-                  FIGURES["sample_complexity"]),
-                 ("coverage_vs_n", figures.plot_coverage_vs_n, (summary,), figures.coverage_data(summary),
-                  FIGURES["coverage_vs_n"]),
-                 ("calibration", calibration.plot_calibration, (summary,),
-                  calibration.calibration_data(summary), FIGURES["calibration"]),
-                 ("coverage_vs_nominal", calibration.plot_coverage_nominal, (trials,),
-                  calibration.coverage_nominal_data(trials), FIGURES["coverage_vs_nominal"])]
-        for name, fn, args, data, caption in plan:
-            fig = _safe(fn, *args)
-            if fig is None:
-                continue
-            for p in figures.save(fig, out / name):
-                paths[f"{name}.{p.suffix[1:]}"] = p
-            if data is not None:
-                index = isinstance(data.index, pd.Index) and data.index.name is not None
-                write(f"{name}.csv", f"{name}.csv", data.to_csv(index=index))
-            figs.append((name, caption))
+        drawn, figs = draw_figures(ReportInput(summary, trials, ceilings), out)
+        paths.update(drawn)
     paths["html"] = out / "report.html"
     atomic_write_text(paths["html"], _html(summary, paper, mt, figs, out, manifest, title, digits,
                                            goal))

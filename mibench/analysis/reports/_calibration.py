@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from mibench.analysis.metrics import calibration_goal, coverage_curve
-from mibench.analysis.reports._figures import _legend_right, _plt, method_styles, n_axis, style
+from mibench.analysis.reports._figures import _legend_right, by_method, n_axis, panels
 from mibench.analysis.reports._labels import add_labels, ordered
 
 #: the issue-15 goal band for std_ratio
@@ -45,30 +45,25 @@ def calibration_data(summary: pd.DataFrame) -> pd.DataFrame:
     return s[cols].reset_index(drop=True)
 
 
-def plot_calibration(summary: pd.DataFrame, max_panels: int = 24, ncols: int = 4):
+def plot_calibration(summary: pd.DataFrame, max_panels: int = 24, ncols: int = 4, *, data=None,
+                     ax=None):
     """std_ratio vs n, one panel per task, one line per method with its 95 % band (log axes)."""
-    data = calibration_data(summary)
+    data = calibration_data(summary) if data is None else data
     if data.empty:
         return None
-    plt = _plt()
     methods = ordered(add_labels(summary)["method"])
     methods = [m for m in methods if m in set(data["method"])]
     tasks = ordered(data["task"])[:max_panels]
-    pal, mk, ls = method_styles(methods)
     lo, hi = RATIO_LIMITS
     ncols = min(ncols, len(tasks))
     nrows = math.ceil(len(tasks) / ncols)
-    with style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(3.1 * ncols, 2.8 * nrows), sharex=True,
-                                 sharey=True, squeeze=False)
+    with panels(methods, nrows, ncols, figsize=(3.1 * ncols, 2.8 * nrows), ax=ax, sharex=True,
+                sharey=True) as (fig, axes, (pal, mk, ls)):
         for ax, task in zip(axes.flat, tasks, strict=False):
             ax.axhspan(*GOAL, color="#2ca02c", alpha=0.12, lw=0)
             ax.axhline(1.0, color="0.3", ls="--", lw=1)
             g = data[data["task"] == task]
-            for m in methods:
-                gm = g[g["method"] == m].sort_values("n")
-                if gm.empty:
-                    continue
+            for m, gm in by_method(g.sort_values("n", kind="stable"), pal):
                 y = gm["std_ratio"].clip(lo, hi)
                 ax.fill_between(gm["n"], gm["std_ratio_lo"].clip(lo, hi),
                                 gm["std_ratio_hi"].clip(lo, hi), color=pal[m], alpha=0.15, lw=0)
@@ -106,30 +101,26 @@ def coverage_nominal_data(trials: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def plot_coverage_nominal(trials: pd.DataFrame):
+def plot_coverage_nominal(trials: pd.DataFrame, *, data=None, ax=None):
     """Observed vs nominal coverage of est ± z std: around the truth (left) and around the cell's
     mean estimate (right); the diagonal is an honest normal error bar."""
-    data = coverage_nominal_data(trials)
+    data = coverage_nominal_data(trials) if data is None else data
     if data.empty:
         return None
-    plt = _plt()
-    methods = ordered(data["method"])
-    pal, mk, ls = method_styles(methods)
-    with style():
-        fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.8), sharey=True)
-        for ax, col, what in ((axes[0], "coverage", "true MI"),
-                              (axes[1], "coverage_mean", "mean estimate of the cell")):
+    with panels(ordered(data["method"]), 1, 2, figsize=(8.5, 3.8), ax=ax,
+                sharey=True) as (fig, axes, (pal, mk, ls)):
+        for ax, col, what in ((axes[0, 0], "coverage", "true MI"),
+                              (axes[0, 1], "coverage_mean", "mean estimate of the cell")):
             ax.plot([0, 1], [0, 1], color="0.3", ls="--", lw=1, label="nominal")
-            for m in methods:
-                g = data[data["method"] == m].sort_values("nominal")
+            for m, g in by_method(data.sort_values("nominal", kind="stable"), pal):
                 ax.plot(g["nominal"], g[col], marker=mk[m], color=pal[m], ls=ls[m], ms=4, label=m)
             ax.set_xlim(0.45, 1.0)
             ax.set_ylim(-0.02, 1.02)
             ax.set_xlabel("nominal coverage of est ± z·std")
             ax.set_title(f"interval holds the {what}", fontsize=9)
-        axes[0].set_ylabel("observed coverage (pooled over tasks, n)")
+        axes[0, 0].set_ylabel("observed coverage (pooled over tasks, n)")
         fig.tight_layout()
-        _legend_right(fig, axes[0])
+        _legend_right(fig, axes[0, 0])
     return fig
 
 

@@ -31,9 +31,18 @@ from mibench.analysis.reports._style import (  # noqa: F401  (re-exported: figur
     method_styles,
     n_axis,
     palette,
+    panels,
     save,
     style,
 )
+
+
+def by_method(data: pd.DataFrame, methods):
+    """(method, its rows) for each method (in the given order) that has rows in ``data``."""
+    for m in methods:
+        g = data[data["method"] == m]
+        if not g.empty:
+            yield m, g
 
 
 # ------------------------------------------------------------------ estimate vs true MI
@@ -66,25 +75,23 @@ def ceilings_to_draw(ceilings: pd.DataFrame, n: int, top: float) -> list[tuple[s
 
 
 def plot_estimate_vs_true(summary: pd.DataFrame, ceilings: pd.DataFrame | None = None,
-                          band: float = 1.0, title: str | None = None):
+                          band: float = 1.0, title: str | None = None, *, data=None, ax=None):
     """Mean estimate vs true MI, one panel per n: per method and scenario, a sweep (distinct true
     MIs) as a line with a +-band x std (over seeds) band, tasks sharing a true MI as points with
     +-band x std error bars; the identity line, and the ln n (or ln n_test) / ln(batch) ceilings
     of the lower bounds where they bind."""
-    data = estimate_vs_true_data(summary)
+    data = estimate_vs_true_data(summary) if data is None else data
     if data.empty:
         return None
-    plt = _plt()
     ns = sorted(data["n"].unique())
     methods = ordered(summary["method"])
-    pal, mk, ls = method_styles(methods)
     lo = min(0.0, float(np.nanmin(data[["true_mi", "mean"]].to_numpy())))
     top = float(np.nanmax(data["true_mi"]))
     # error bars at a shared true MI are dodged sideways per method (1.5 % of the axis apart)
     step = 0.015 * ((top - lo) or 1.0)
     dodge = {m: (i - (len(methods) - 1) / 2) * step for i, m in enumerate(methods)}
-    with style():
-        fig, axes = plt.subplots(1, len(ns), figsize=(4.0 * len(ns), 3.8), squeeze=False, sharey=True)
+    with panels(methods, 1, len(ns), figsize=(4.0 * len(ns), 3.8), ax=ax,
+                sharey=True) as (fig, axes, (pal, mk, ls)):
         for ax, n in zip(axes[0], ns, strict=False):
             d = data[data["n"] == n]
             ax.plot([lo, top], [lo, top], color="0.3", ls="--", lw=1, label="identity (true MI)")
@@ -122,33 +129,27 @@ def bias_vs_n_data(summary: pd.DataFrame) -> pd.DataFrame:
         ["task", "method", "n"]).reset_index(drop=True)
 
 
-def plot_bias_vs_n(summary: pd.DataFrame, max_panels: int = 48):
+def plot_bias_vs_n(summary: pd.DataFrame, max_panels: int = 48, *, data=None, ax=None):
     """Bias (mean - true MI) vs n on a log axis, one panel per task, error bars +-1 sem."""
-    data = bias_vs_n_data(summary)
+    data = bias_vs_n_data(summary) if data is None else data
     if data.empty or data["n"].nunique() < 2:
         return None
-    plt = _plt()
     tasks = ordered(summary["task"])
     if len(tasks) > max_panels:
         logging.getLogger(__name__).warning(
             "bias vs n: drawing the first %d of %d tasks (all are in bias_vs_n.csv)",
             max_panels, len(tasks))
         tasks = tasks[:max_panels]
-    methods = ordered(summary["method"])
-    pal, mk, ls = method_styles(methods)
     ncol = min(len(tasks), 4)
     nrow = math.ceil(len(tasks) / ncol)
-    with style():
-        fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 2.7 * nrow), squeeze=False)
+    with panels(ordered(summary["method"]), nrow, ncol, figsize=(3.4 * ncol, 2.7 * nrow),
+                ax=ax) as (fig, axes, (pal, mk, ls)):
         for ax in axes.flat[len(tasks):]:
             ax.set_visible(False)
         for ax, t in zip(axes.flat, tasks, strict=False):
             d = data[data["task"] == t]
             ax.axhline(0, color="0.3", lw=1, ls="--")
-            for m in methods:
-                g = d[d["method"] == m]
-                if g.empty:
-                    continue
+            for m, g in by_method(d, pal):
                 ax.errorbar(g["n"], g["bias"], yerr=g["sem"].fillna(0.0), color=pal[m], marker=mk[m],
                             ls=ls[m], ms=4, lw=1.2, capsize=2, label=m)
             n_axis(ax, data["n"])
@@ -173,20 +174,14 @@ def runtime_data(summary: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["method", "n"]).reset_index(drop=True)
 
 
-def plot_runtime_vs_n(summary: pd.DataFrame):
+def plot_runtime_vs_n(summary: pd.DataFrame, *, data=None, ax=None):
     """Wall time per estimate vs n (log-log), median over tasks with a min-max band."""
-    data = runtime_data(summary)
+    data = runtime_data(summary) if data is None else data
     if data.empty:
         return None
-    plt = _plt()
-    methods = ordered(summary["method"])
-    pal, mk, ls = method_styles(methods)
-    with style():
-        fig, ax = plt.subplots(figsize=(5.5, 4))
-        for m in methods:
-            g = data[data["method"] == m]
-            if g.empty:
-                continue
+    with panels(ordered(summary["method"]), figsize=(5.5, 4), ax=ax) as (fig, axes, (pal, mk, ls)):
+        ax = axes[0, 0]
+        for m, g in by_method(data, pal):
             ax.plot(g["n"], g["median_s"], marker=mk[m], color=pal[m], ls=ls[m], label=m)
             ax.fill_between(g["n"], g["min_s"], g["max_s"], color=pal[m], alpha=0.15, lw=0)
         n_axis(ax, data["n"])
@@ -210,20 +205,14 @@ def accuracy_runtime_data(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["method", "n", "rmse", "seconds", "tasks"])
 
 
-def plot_accuracy_vs_runtime(summary: pd.DataFrame):
+def plot_accuracy_vs_runtime(summary: pd.DataFrame, *, data=None, ax=None):
     """RMSE vs wall time, one point per method and n (labelled with n), log time axis."""
-    data = accuracy_runtime_data(summary)
+    data = accuracy_runtime_data(summary) if data is None else data
     if data.empty:
         return None
-    plt = _plt()
-    methods = ordered(summary["method"])
-    pal, mk, ls = method_styles(methods)
-    with style():
-        fig, ax = plt.subplots(figsize=(5.8, 4.2))
-        for m in methods:
-            g = data[data["method"] == m].sort_values("n")
-            if g.empty:
-                continue
+    with panels(ordered(summary["method"]), figsize=(5.8, 4.2), ax=ax) as (fig, axes, (pal, mk, ls)):
+        ax = axes[0, 0]
+        for m, g in by_method(data.sort_values("n", kind="stable"), pal):
             # dotted; methods past the palette's colours keep their own (non-solid) line style
             ax.plot(g["seconds"], g["rmse"], marker=mk[m], color=pal[m], lw=0.8,
                     ls=":" if ls[m] == "-" else ls[m], label=m)
@@ -264,15 +253,16 @@ def cell_text(v: float) -> str:
 
 
 def _task_heatmap(data: pd.DataFrame, annot: pd.DataFrame, grey_text: dict, *, xlabel: str,
-                  title: str, cbar_label: str, text_color: str = "black", **colour_kw):
+                  title: str, cbar_label: str, text_color: str = "black", ax=None, **colour_kw):
     """The frame shared by the task x estimator heatmaps (call inside ``style("white")``): cells
     coloured by ``data`` (NaN: grey) and annotated by ``annot``, grey cells labelled with
-    ``grey_text[(row, col)]``, wrapped estimator names. Returns (fig, ax); the caller adds its
-    own touches and calls ``fig.tight_layout()``."""
-    plt = _plt()
+    ``grey_text[(row, col)]``, wrapped estimator names, into ``ax`` or a new figure. Returns
+    (fig, ax); the caller adds its own touches and calls ``fig.tight_layout()``."""
     import seaborn as sns
 
-    fig, ax = plt.subplots(figsize=_heatmap_size(data))
+    if ax is None:
+        fig, ax = _plt().subplots(figsize=_heatmap_size(data))
+    fig = ax.figure
     ax.set_facecolor("0.85")
     with warnings.catch_warnings():  # seaborn's own use of a deprecated matplotlib call
         warnings.simplefilter("ignore", PendingDeprecationWarning)
@@ -289,10 +279,12 @@ def _task_heatmap(data: pd.DataFrame, annot: pd.DataFrame, grey_text: dict, *, x
     return fig, ax
 
 
-def plot_heatmap(summary: pd.DataFrame, n: int, clip: float = 1.0, title: str | None = None):
+def plot_heatmap(summary: pd.DataFrame, n: int, clip: float = 1.0, title: str | None = None, *,
+                 data=None, ax=None):
     """bmi's main figure: tasks x methods, cells annotated with the mean estimate and coloured
-    by ln(mean / true MI) clipped to +-clip (blue under-, red over-estimates); true MI first."""
-    mean, err = heatmap_data(summary, n)
+    by ln(mean / true MI) clipped to +-clip (blue under-, red over-estimates); true MI first.
+    ``data``: :func:`heatmap_data`'s (mean, error) pair."""
+    mean, err = heatmap_data(summary, n) if data is None else data
     if mean.empty:
         return None
     colour = err.copy()
@@ -307,7 +299,7 @@ def plot_heatmap(summary: pd.DataFrame, n: int, clip: float = 1.0, title: str | 
             cbar_label=f"ln(mean / true MI)\nclipped to ±{clip:g}",
             xlabel="estimator (cells: mean estimate [nats]; first column: true MI;\n"
                    "grey with a value: no ratio (true MI = 0); grey, empty: not run or failed)",
-            title=title or f"mean MI estimate, n = {n}")
+            title=title or f"mean MI estimate, n = {n}", ax=ax)
         fig.tight_layout()
     return fig
 
@@ -323,14 +315,15 @@ def sample_complexity_data(summary: pd.DataFrame, factor: float = 1.5) -> pd.Dat
     return table.reindex(index=ordered(summary["task"]), columns=ordered(summary["method"]))
 
 
-def plot_sample_complexity(summary: pd.DataFrame, factor: float = 1.5, title: str | None = None):
+def plot_sample_complexity(summary: pd.DataFrame, factor: float = 1.5, title: str | None = None, *,
+                           data=None, ax=None):
     """bmi's sample-complexity heatmap: smallest n from which the mean estimate stays within a
     factor of the true MI, coloured by log n. Grey cells say why there is no n: "never" (not
     within the factor at the largest tried n), "n/a" (true MI = 0), "failed" (every trial of the
     pair failed) or "not run" (the pair is not in ``summary``)."""
     if summary["n"].nunique() < 2:
         return None
-    table = sample_complexity_data(summary, factor)
+    table = sample_complexity_data(summary, factor) if data is None else data
     if table.empty:
         return None
     from matplotlib.colors import LogNorm
@@ -351,7 +344,7 @@ def plot_sample_complexity(summary: pd.DataFrame, factor: float = 1.5, title: st
             norm=LogNorm(vmin=ns[0], vmax=ns[-1]), cbar_label="n (samples, log scale)",
             xlabel=(f"estimator (cells: smallest n with mean within ×{factor:g} of the truth\n"
                     f"for all larger n; tried n = {', '.join(map(str, ns))}; n/a: true MI = 0)"),
-            title=title or "sample complexity")
+            title=title or "sample complexity", ax=ax)
         cbar = ax.collections[0].colorbar
         if cbar is not None and len(ns) <= 10:
             cbar.set_ticks(ns, labels=[str(n) for n in ns])
@@ -371,30 +364,24 @@ def coverage_data(summary: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["method", "n"]).reset_index(drop=True)
 
 
-def plot_coverage_vs_n(summary: pd.DataFrame):
+def plot_coverage_vs_n(summary: pd.DataFrame, *, data=None, ax=None):
     """Coverage of each method's own +-1 std and +-2 std intervals vs n (mean over tasks), with
     the nominal 68.3 % and 95.4 % of a normal error."""
-    data = coverage_data(summary)
+    data = coverage_data(summary) if data is None else data
     if data.empty:
         return None
-    plt = _plt()
-    methods = ordered(summary["method"])
-    pal, mk, ls = method_styles(methods)
-    with style():
-        fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.6), sharey=True)
-        for ax, col, nominal, k in ((axes[0], "coverage_1std", NOMINAL_1STD, 1),
-                                    (axes[1], "coverage_2std", NOMINAL_2STD, 2)):
+    with panels(ordered(summary["method"]), 1, 2, figsize=(8.5, 3.6), ax=ax,
+                sharey=True) as (fig, axes, (pal, mk, ls)):
+        for ax, col, nominal, k in ((axes[0, 0], "coverage_1std", NOMINAL_1STD, 1),
+                                    (axes[0, 1], "coverage_2std", NOMINAL_2STD, 2)):
             ax.axhline(nominal, color="0.3", ls="--", lw=1, label="nominal (normal errors)")
-            for m in methods:
-                g = data[data["method"] == m]
-                if g.empty:
-                    continue
+            for m, g in by_method(data, pal):
                 ax.plot(g["n"], g[col], marker=mk[m], color=pal[m], ls=ls[m], label=m)
             n_axis(ax, data["n"])
             ax.set_ylim(-0.03, 1.03)
             ax.set_xlabel("n (samples, log scale)")
             ax.set_title(f"true MI within ±{k} reported std")
-        axes[0].set_ylabel("coverage (fraction of seeds, mean over tasks)")
+        axes[0, 0].set_ylabel("coverage (fraction of seeds, mean over tasks)")
         fig.tight_layout()
         _legend_right(fig)
     return fig

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
-
-def params_label(params_json: str, sep: str = ", ") -> str:
-    """'{"rho":0.6}' -> 'rho=0.6' ('' for no parameters)."""
-    try:
-        params = json.loads(params_json) if params_json else {}
-    except (TypeError, ValueError):
-        return str(params_json)
-    return sep.join(f"{k}={v}" for k, v in params.items())
+from mibench.contracts.canonical import params_label
 
 
 def task_label(scenario: str, params_json: str) -> str:

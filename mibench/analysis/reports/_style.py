@@ -4,6 +4,7 @@ second cue, axes for n, legends, and saving as PNG and PDF."""
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from pathlib import Path
 
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p"]
@@ -107,3 +108,25 @@ def _legend_right(fig, ax=None, **kw):
     if handles:
         fig.legend(list(handles.values()), list(handles), loc="upper left", bbox_to_anchor=(1.0, 0.95),
                    frameon=False, **kw)
+
+
+@contextmanager
+def panels(methods: list[str], nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float],
+           ax=None, look: str = "whitegrid", **subplots):
+    """The frame every report figure is drawn in: the style, the figure and its axes, and each
+    method's (colour, marker, line style). ``ax`` draws into existing axes instead of a new
+    figure: one Axes, or an array of ``nrows * ncols`` of them (one per panel). Yields
+    ``(fig, axes as an (nrows, ncols) array, (palette, markers, line styles))``."""
+    import numpy as np
+
+    plt = _plt()
+    with style(look):
+        if ax is None:
+            fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False, **subplots)
+        else:
+            axes = np.asarray(ax, dtype=object)
+            if axes.size != nrows * ncols:
+                raise ValueError(f"ax: this figure draws {nrows * ncols} panel(s); got {axes.size} Axes")
+            axes = axes.reshape(nrows, ncols)
+            fig = axes.flat[0].figure
+        yield fig, axes, method_styles(methods)

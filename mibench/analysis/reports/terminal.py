@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 from mibench.analysis.reports._tables import MISSING_TEXT, column_formatter
+from mibench.contracts.canonical import params_label
 
 
 def _cell_label(params_json: str) -> str:
-    params = json.loads(params_json)
-    return ", ".join(f"{k}={v}" for k, v in params.items()) or "-"
+    return params_label(params_json) or "-"
 
 
 def format_tables(summary: pd.DataFrame, digits: int = 3) -> str:
