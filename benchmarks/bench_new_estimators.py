@@ -3,11 +3,15 @@
 Three parts, each printing a Markdown table (paste into docs/benchmarks.md):
 
 ``timings``
-    Wall time of one ``estimate`` at n = 10 000, one thread (BLAS/OpenMP pinned to 1, torch
-    ``threads=1``), on a correlated Gaussian (rho = 0.9 per coordinate pair): lnc at 2x2 (with
-    its default half-sample std and with ``uncertainty="none"``), classifier at 1x1 and 5x5,
-    flow at 1x1 and 5x5 (CPU), latent-ksg on a 256x256 embedding; KSG beside them. Goals:
-    classifier < 5 s, lnc < 3 s at 5x5, flow < 30 s.
+    CPU time (``time.process_time``) and wall time of one ``estimate`` at n = 10 000, one
+    thread (BLAS/OpenMP pinned to 1 by environment and threadpoolctl, torch
+    ``set_num_threads(1)`` and the estimators' ``threads=1``), on a correlated Gaussian
+    (rho = 0.9 per coordinate pair) and on bmi v1 tasks where training has work to do (a flow
+    on Gaussian data stops after a few epochs): lnc at 2x2 and 5x5 (with its default subsample
+    std and with ``uncertainty="none"``), classifier and flow (CPU) at 1x1, 5x5 and on bmi's
+    spiral 5x5 and dense 25x25, latent-ksg on a 256x256 embedding; KSG beside them. Goals:
+    classifier < 5 s, lnc < 3 s at 5x5, flow < 30 s (CPU). On a busy machine read the CPU
+    column: wall time there measures the other processes.
 ``latent256``
     latent-ksg on a 2+2-dimensional Gaussian pair (rho = 0.9, true MI 1.661 nats) embedded in
     256+256 columns, linearly or by a fixed random invertible map (linear, asinh, rotation),
@@ -41,6 +45,7 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from mibench import registry  # noqa: E402
 
@@ -75,19 +80,43 @@ def make(spec: str):
 
 
 def timed(est, x, y, seed=0):
-    t0 = time.perf_counter()
-    res = est.estimate(x, y, seed=seed)
-    return res, time.perf_counter() - t0
+    """(estimate, wall seconds, CPU seconds of this process) with one BLAS/torch thread."""
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    with threadpool_limits(1):
+        c0, t0 = time.process_time(), time.perf_counter()
+        res = est.estimate(x, y, seed=seed)
+        return res, time.perf_counter() - t0, time.process_time() - c0
+
+
+def bmi_task(task, n, seed=0):
+    from scenarios.bmi_v1 import BMI_V1_TASKS
+
+    sname, sparams = BMI_V1_TASKS[task]
+    scen = registry.make_scenario(sname, **sparams)
+    x, y = scen.sample(n, np.random.default_rng(1000 + seed))
+    return x, y, scen.true_mi.value
+
+
+SPIRAL5 = "spiral-multinormal-sparse-5-5-2-2.0"
+DENSE25 = "multinormal-dense-25-25-0.5"
 
 
 def cmd_timings(args):
     n = args.n
     rows = []
+    none = {"uncertainty": "none"}
+    cpu = {"device": "cpu"}
     cases = [
-        ("ksg", {}, "gaussian", 2), ("lnc", {}, "gaussian", 2),
-        ("lnc", {"uncertainty": "none"}, "gaussian", 2), ("ksg", {}, "gaussian", 5),
+        ("ksg", {}, "gaussian", 2), ("lnc", {}, "gaussian", 2), ("lnc", none, "gaussian", 2),
+        ("ksg", {}, "gaussian", 5), ("lnc", {}, "gaussian", 5), ("lnc", none, "gaussian", 5),
         ("classifier", {}, "gaussian", 1), ("classifier", {}, "gaussian", 5),
-        ("flow", {"device": "cpu"}, "gaussian", 1), ("flow", {"device": "cpu"}, "gaussian", 5),
+        ("classifier", {}, SPIRAL5, 5), ("classifier", {}, DENSE25, 25),
+        ("flow", cpu, "gaussian", 1), ("flow", cpu, "gaussian", 5),
+        ("flow", cpu, SPIRAL5, 5), ("flow", cpu, DENSE25, 25),
         ("latent-ksg", {}, "embedded", 256),
     ]
     for name, params, data, d in cases:
@@ -98,19 +127,23 @@ def cmd_timings(args):
             continue
         if data == "gaussian":
             x, y, truth = gaussian(n, d, 0.9, 0)
-        else:
+        elif data == "embedded":
             x, y, truth = embedded(n, d, "mlp", 0)
+        else:
+            x, y, truth = bmi_task(data, n)
         est = registry.make_estimator(name, **params)
-        res, wall = timed(est, x, y)
+        res, wall, cpu_s = timed(est, x, y)
         label = name + "".join(f":{k}={v}" for k, v in params.items())
-        rows.append((label, f"{d}x{d}", truth, res.mi, res.std, wall))
-        print(f"{label:32s} {d}x{d}  truth {truth:.3f}  mi {res.mi:.3f}  std "
-              f"{res.std if res.std is None else round(res.std, 3)}  {wall:.1f} s", flush=True)
-    print(f"\n| estimator | dims | true MI | estimate | std | time [s] (n = {n}) |\n"
-          "|---|---|---|---|---|---|")
-    for label, dims, truth, mi, std, wall in rows:
-        print(f"| `{label}` | {dims} | {truth:.3f} | {mi:.3f} | "
-              f"{'-' if std is None else f'{std:.3f}'} | {wall:.1f} |")
+        where = f"{d}x{d}" if data in ("gaussian", "embedded") else data
+        rows.append((label, where, truth, res.mi, res.std, cpu_s, wall))
+        print(f"{label:32s} {where}  truth {truth:.3f}  mi {res.mi:.3f}  std "
+              f"{res.std if res.std is None else round(res.std, 3)}  CPU {cpu_s:.1f} s  "
+              f"wall {wall:.1f} s", flush=True)
+    print(f"\n| estimator | data | true MI | estimate | std | CPU [s] | wall [s] (n = {n}) |\n"
+          "|---|---|---|---|---|---|---|")
+    for label, where, truth, mi, std, cpu_s, wall in rows:
+        print(f"| `{label}` | {where} | {truth:.3f} | {mi:.3f} | "
+              f"{'-' if std is None else f'{std:.3f}'} | {cpu_s:.1f} | {wall:.1f} |")
 
 
 def cmd_latent256(args):
@@ -119,7 +152,7 @@ def cmd_latent256(args):
         x, y, truth = embedded(args.n, 256, kind, args.seed)
         for comp in ("autoencoder", "pca"):
             est = registry.make_estimator("latent-ksg", compressor=comp)
-            res, wall = timed(est, x, y)
+            res, wall, _ = timed(est, x, y)
             rows.append((kind, comp, truth, res.mi, res.std, wall))
             print(kind, comp, f"truth {truth:.3f} mi {res.mi:.3f} +- {res.std:.3f} "
                   f"rel.err {(res.mi - truth) / truth:+.1%} {wall:.1f} s", flush=True)
@@ -152,7 +185,7 @@ def cmd_bmi(args):
             vals, walls = [], []
             for seed in range(args.seeds):
                 x, y = scen.sample(args.n, np.random.default_rng(1000 + seed))
-                res, wall = timed(est, x, y, seed=seed)
+                res, wall, _ = timed(est, x, y, seed=seed)
                 vals.append(res.mi)
                 walls.append(wall)
             mean = float(np.mean(vals))

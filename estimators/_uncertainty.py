@@ -11,12 +11,13 @@ Every built-in estimator takes ``uncertainty``, spelled the same way everywhere.
     estimators. See :func:`subsample_estimate`.
 ``"analytic"``
     An analytic (delta-method) variance; the Gaussian estimator's default.
-``"test-batches"``
-    Neural bounds: the standard error over the disjoint test batches (test-sampling noise only,
-    training randomness left out); their default, at the cost of one training.
 ``"crossfit"``
-    Neural bounds: k-fold cross-fitting, one critic per fold, the spread of the fold estimates
-    (includes training randomness); costs k trainings.
+    Neural bounds and DoE: k-fold cross-fitting, one model trained per fold on the other rows
+    and tested on the fold, the spread of the fold estimates (includes training randomness);
+    their default, at the cost of k = 5 trainings. See :func:`check_crossfit_size`.
+``"test-batches"``
+    Neural bounds: the standard error over the disjoint test batches of one training
+    (test-sampling noise only, training randomness left out); the cost of one training.
 ``"bootstrap"``
     GMM-MI's bootstrap over refits (``n_bootstrap`` replicates).
 
@@ -30,7 +31,8 @@ import numpy as np
 
 from mibench import Estimate, InputError
 
-__all__ = ["METHODS", "SUBSAMPLE_SPLITS", "check_uncertainty", "check_subsample_size",
+__all__ = ["METHODS", "SUBSAMPLE_SPLITS", "check_uncertainty", "check_crossfit_size",
+           "check_subsample_size",
            "subsample_estimate", "subsample_min_samples"]
 
 #: every spelling of ``uncertainty`` used by the built-in estimators, with one line each
@@ -40,7 +42,7 @@ METHODS = {
                  "(Holmes & Nemenman 2019)",
     "analytic": "delta-method (influence-function) variance",
     "test-batches": "standard error over the test batches of one training (no training randomness)",
-    "crossfit": "k-fold cross-fitting: one critic per fold, spread of the fold estimates",
+    "crossfit": "k-fold cross-fitting: one model per fold, spread of the fold estimates",
     "bootstrap": "bootstrap over refits",
 }
 
@@ -85,6 +87,18 @@ def check_subsample_size(est, n: int, splits: tuple[int, ...] = SUBSAMPLE_SPLITS
             f"n >= {need * max(splits)}, a smaller k, or uncertainty='none'")
 
 
+def check_crossfit_size(est, n: int, folds: int, min_rows: int) -> None:
+    """Raise InputError (before any training) when ``uncertainty="crossfit"`` would give a test
+    fold of fewer than ``min_rows`` rows: the n rows are split into ``folds`` folds of at
+    least ``n // folds`` rows (fraction 1/folds)."""
+    smallest = n // folds
+    if smallest < min_rows:
+        raise InputError(
+            f"{type(est).__name__}: uncertainty='crossfit' splits the n={n} rows into {folds} "
+            f"test folds of {smallest} rows (fraction 1/{folds}), fewer than the {min_rows} a "
+            f"fold needs; use n >= {min_rows * folds} or uncertainty='none'")
+
+
 def _seed_for(seed: int | None, *path: int) -> int | None:
     if seed is None:
         return None
@@ -92,7 +106,7 @@ def _seed_for(seed: int | None, *path: int) -> int | None:
 
 
 def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
-                       splits: tuple[int, ...] = SUBSAMPLE_SPLITS) -> Estimate:
+                       splits: tuple[int, ...] = SUBSAMPLE_SPLITS, part_values=None) -> Estimate:
     """The plain estimate on all rows, with a standard error from disjoint subsamples.
 
     Method (Holmes & Nemenman 2019, for KSG; it needs only that the estimator's variance scales
@@ -120,6 +134,11 @@ def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
     two bias entries. Seeds: the plain estimate uses ``seed`` (so its value equals the
     ``uncertainty="none"`` estimate); partitions and part seeds come from independent streams.
 
+    ``part_values(x, y, parts)``, when given, returns the plain estimates on the row subsets
+    ``parts`` (a list of index arrays, all splits' parts in order) in one call: the plug-in
+    estimators count every part's contingency table at once (no per-part Python work, no
+    per-part logging). Without it each part runs the plain ``_estimate`` with its own seed.
+
     Cost: the full estimate plus one estimate on each part: about ``1 + len(splits)`` plain
     estimates for O(n log n) estimators (kNN), fewer for O(n^2) ones (KDE), measured by
     ``benchmarks/bench_uncertainty.py``. Known limit: where the variance does not scale as 1/n
@@ -131,19 +150,26 @@ def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
     plain = _plain(est)
     full = plain._estimate(x, y, seed=seed)
     rng = np.random.default_rng(_seed_for(seed, 0))
+    split_parts = [np.array_split(rng.permutation(n), a) for a in splits]
+    if part_values is not None:
+        flat = np.asarray(part_values(x, y, [p for parts in split_parts for p in parts]), dtype=float)
+        per_split = np.split(flat, np.cumsum([len(parts) for parts in split_parts])[:-1])
+    else:
+        per_split = [np.array([plain._estimate(np.ascontiguousarray(x[p]), np.ascontiguousarray(y[p]),
+                                               seed=_seed_for(seed, a, i)).mi
+                               for i, p in enumerate(parts)], dtype=float)
+                     for a, parts in zip(splits, split_parts, strict=True)]
     weighted, dof, means = 0.0, 0, []
-    for a in splits:
-        parts = np.array_split(rng.permutation(n), a)
-        vals = np.array([plain._estimate(np.ascontiguousarray(x[p]), np.ascontiguousarray(y[p]),
-                                         seed=_seed_for(seed, a, i)).mi
-                         for i, p in enumerate(parts)], dtype=float)
+    for a, vals in zip(splits, per_split, strict=True):
         weighted += (a - 1) * float(vals.var(ddof=1)) / a
         dof += a - 1
         means.append(float(vals.mean()))
     std = float(np.sqrt(weighted / dof))
     # bias ~ 1/n: I(n/a) = I_inf + b a, least squares over a = 1 and the splits
-    alphas = np.array([1.0, *splits])
-    slope, intercept = np.polyfit(alphas, np.array([full.mi, *means]), 1)
+    alphas, values = np.array([1.0, *splits]), np.array([full.mi, *means])
+    da = alphas - alphas.mean()
+    slope = float(da @ (values - values.mean()) / (da @ da))  # least squares (np.polyfit's line)
+    intercept = float(values.mean() - slope * alphas.mean())
     info = dict(full.info)
     info.update(uncertainty="subsample", subsample_splits=list(splits), subsample_dof=int(dof),
                 subsample_means=means, subsample_bias=float(slope),

@@ -8,7 +8,9 @@ estimator (:func:`estimators._plugin.plugin_mi`).
 
 from __future__ import annotations
 
-from estimators._plugin import plugin_mi
+import numpy as np
+
+from estimators._plugin import dense_codes, plugin_mi, plugin_mi_groups
 from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
@@ -24,8 +26,8 @@ class PluginDiscrete(Estimator):
         Miller-Madow bias correction, or the raw plug-in value.
     uncertainty : {"subsample", "none"}, default "subsample"
         How ``Estimate.std`` is computed. "subsample": disjoint subsamples of n/2, n/3 and n/4
-        rows, variance extrapolated to n (Holmes & Nemenman 2019; about 4x the cost of one plain
-        estimate; needs n >= 8);
+        rows, variance extrapolated to n (Holmes & Nemenman 2019; all the parts' tables counted
+        in one pass: about 2-3x the CPU time of one plain estimate; needs n >= 8);
         also reports ``subsample_bias`` in ``info``. "none": std=None at the cost of one
         estimate. See :mod:`estimators._uncertainty`.
 
@@ -55,9 +57,17 @@ class PluginDiscrete(Estimator):
 
     def _estimate(self, x, y, *, seed):
         if self.uncertainty == "subsample":
-            return subsample_estimate(self, x, y, seed)
+            return subsample_estimate(self, x, y, seed, part_values=self._part_values)
         res = plugin_mi(x[:, 0], y[:, 0], miller_madow=self.correction == "miller-madow")
         return Estimate(mi=res.mi, std=None, info={
             "mi_plugin": res.mi_plugin, "h_x": res.h_x, "h_y": res.h_y, "h_xy": res.h_xy,
             "cells_x": res.cells_x, "cells_y": res.cells_y, "cells_xy": res.cells_xy,
             "correction": self.correction})
+
+    def _part_values(self, x, y, parts: list[np.ndarray]) -> np.ndarray:
+        """The plain estimate on each row subset (the error bar's parts), all the parts'
+        contingency tables counted at once."""
+        a, b = dense_codes(x[:, 0])[0], dense_codes(y[:, 0])[0]
+        rows = np.concatenate(parts)
+        groups = np.repeat(np.arange(len(parts)), [p.size for p in parts])
+        return plugin_mi_groups(a[rows], b[rows], groups, miller_madow=self.correction == "miller-madow")

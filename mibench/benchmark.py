@@ -39,7 +39,8 @@ def run(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | No
         :class:`mibench.Suite`, or ``"suite:NAME"`` / ``"suite:path/to/file.toml"``),
         in which case ``params``, ``estimators``, ``n`` and ``seeds`` must be left out.
     params : grid of scenario parameters, ``{"rho": [0.3, 0.6]}``; defaults to the scenario's grid.
-    estimators : names, (name, params) pairs or {name: params}; default every available one.
+    estimators : names, (name, params) pairs or {name: params}; default every available one
+        except the ``costly`` ones (the neural bounds); the name ``"all"`` adds those.
     n : sample size(s). seeds : number of seeds (0..seeds-1) or an explicit list.
     options : a :class:`mibench.RunOptions` (how to run); the keyword arguments below override
         its fields:

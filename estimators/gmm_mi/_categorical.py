@@ -92,7 +92,7 @@ class GMMMICategorical(Estimator):
                  mc_samples: int = 100_000, mc_seeding: str = "independent",
                  patience_reset: bool = True, seed_scheme: str = "per-call",
                  class_prior: str = "empirical", singular_fallback: bool = True,
-                 stuck_fits: str = "refit"):
+                 stuck_fits: str = "refit", uncertainty: str = "bootstrap"):
         self.init_type = init_type
         self.scale = scale
         self.threshold_fit = threshold_fit
@@ -113,6 +113,7 @@ class GMMMICategorical(Estimator):
         self.class_prior = class_prior
         self.singular_fallback = singular_fallback
         self.stuck_fits = stuck_fits
+        self.uncertainty = uncertainty
 
     def validate_params(self) -> None:
         validate_common(self)

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from estimators._uncertainty import check_uncertainty
 from estimators.gmm_mi._bootstrap import bootstrap_fits
 from estimators.gmm_mi._fitcheck import tail_check
 from estimators.gmm_mi._mc import cmi_terms, mc_functional, mi_terms
@@ -19,6 +20,8 @@ INIT_TYPES = ("random_sklearn", "kmeans_sklearn", "kmeans", "randomized_kmeans",
 METRICS = ("valid", "aic", "bic")
 STUCK_POLICIES = ("refit", "count")
 MIN_PER_FOLD = 5
+#: values of ``uncertainty`` GMM-MI accepts (the first is the default)
+UNCERTAINTY = ("bootstrap", "none")
 
 
 def single_blas_thread():
@@ -63,6 +66,11 @@ def validate_common(est) -> None:
             v = int(v)
         if not (_is_int(v) and v >= lo):
             bad(name, f"expected an integer >= {lo}")
+    check_uncertainty(est, UNCERTAINTY)
+    if est.uncertainty == "bootstrap" and _is_int(est.n_bootstrap) and est.n_bootstrap < 2:
+        raise InputError(f"{type(est).__name__}: uncertainty='bootstrap' needs n_bootstrap >= 2 "
+                         f"(got {est.n_bootstrap!r}); for a single fit on all rows and no std "
+                         "use uncertainty='none'")
     if est.metric_method not in METRICS:
         bad("metric_method", f"expected one of {', '.join(METRICS)}")
     if est.mc_seeding not in ("independent", "common"):
@@ -83,6 +91,8 @@ class _Hyper:
         for k, v in est.get_params().items():
             setattr(self, k, v)
         self.mc_samples = int(est.mc_samples)
+        if est.uncertainty == "none":  # one fit on the full data, no resampling, std None
+            self.n_bootstrap = 0
 
 
 def selection_info(sel: Selection) -> dict:
@@ -187,7 +197,7 @@ class GMMMI(Estimator):
     fixed_components : int
         If > 0, use exactly this K (CV still picks the init seed and fold for the warm start).
     n_bootstrap : int
-        Bootstrap replicates; < 1 fits the full data once and reports ``std=None``.
+        Bootstrap replicates of ``uncertainty="bootstrap"`` (>= 2); ignored by "none".
     mc_samples : int
         Monte-Carlo draws from each fitted mixture.
     mc_seeding : {"independent", "common"}
@@ -229,6 +239,14 @@ class GMMMI(Estimator):
         legacy RandomState, fold split seed 42, bootstrap seed b, MC seed best_seed for every
         replicate with ``mc_seeding="common"``, [best_seed, b, 1] per replicate otherwise)
         whatever ``seed`` is.
+    uncertainty : {"bootstrap", "none"}, default "bootstrap"
+        The shared error-bar spelling (``estimators/_uncertainty.py``). "bootstrap": the
+        ``n_bootstrap`` refits above, ``mi`` their mean and ``std`` their standard deviation
+        (with ``mc_seeding="independent"`` the Monte-Carlo error is inside it); part of the
+        method, about ``n_bootstrap`` EM refits from a warm start plus one MC integral each.
+        "none": the selected mixture refitted once on all rows, ``std=None`` (what
+        ``n_bootstrap=0`` gave before 2026-12; ``n_bootstrap`` < 2 with "bootstrap" is now an
+        InputError pointing here).
 
     Notes
     -----
@@ -291,7 +309,7 @@ class GMMMI(Estimator):
                  mc_samples: int = 100_000, mc_seeding: str = "independent",
                  patience_reset: bool = True, seed_scheme: str = "per-call",
                  singular_fallback: bool = True, stuck_fits: str = "refit",
-                 fit_check: bool = True):
+                 fit_check: bool = True, uncertainty: str = "bootstrap"):
         self.init_type = init_type
         self.scale = scale
         self.threshold_fit = threshold_fit
@@ -312,6 +330,7 @@ class GMMMI(Estimator):
         self.singular_fallback = singular_fallback
         self.stuck_fits = stuck_fits
         self.fit_check = fit_check
+        self.uncertainty = uncertainty
 
     def validate_params(self) -> None:
         validate_common(self)

@@ -11,7 +11,7 @@ import torch
 from estimators._checks import hidden_tuple as _hidden_tuple
 from estimators._checks import is_int as _is_int
 from estimators._checks import is_real as _is_real
-from estimators._uncertainty import check_uncertainty
+from estimators._uncertainty import check_crossfit_size, check_uncertainty
 from estimators.neural import _bounds
 from estimators.neural._training import (
     SATURATION_MARGIN,
@@ -27,8 +27,10 @@ _DEVICES = ("auto", "cpu", "cuda")
 UNSTABLE_SE = 1.0
 #: folds of ``uncertainty="crossfit"``: five critics, each tested on its own fifth of the rows
 CROSSFIT_FOLDS = 5
-#: values of ``uncertainty`` the neural bounds accept
-UNCERTAINTY = ("test-batches", "crossfit", "none")
+#: values of ``uncertainty`` the neural bounds accept (the first is the default)
+UNCERTAINTY = ("crossfit", "test-batches", "none")
+#: smallest test fold of ``uncertainty="crossfit"`` (rows): a bound needs >= 2 rows (1 pair)
+MIN_FOLD_ROWS = 2
 
 
 class _NeuralEstimator(Estimator):
@@ -69,17 +71,21 @@ class _NeuralEstimator(Estimator):
         torch intra-op threads during the estimate (restored afterwards). One thread is the
         default because the runner parallelises over trials; on an oversubscribed machine
         OpenMP threads spin and two threads were several times slower than one.
-    uncertainty : {"test-batches", "crossfit", "none"}, default "test-batches"
-        How ``std`` is computed. "test-batches" (one training, today's cost): the standard
-        error of the mean across the disjoint test batches (sample std / sqrt(#batches)); None
-        with a single test batch. It covers test-sampling noise only, not training randomness,
-        so it is too small (see docs/calibration.md). "crossfit": 5-fold cross-fitting: the rows
-        are split into 5 folds, and for each fold a critic is trained on the other rows (with
-        ``val_fraction`` of n for validation) and tested on the fold; ``mi`` is the mean over all
-        test batches (every row tested once) and ``std`` the standard deviation of the 5 fold
-        estimates / sqrt(5), which includes training randomness (initialisation, batch order,
-        training rows). Costs 5 trainings (each on as many rows as the default split's), about
-        5x the time; ``test_fraction`` is then unused. "none": one training, std=None.
+    uncertainty : {"crossfit", "test-batches", "none"}, default "crossfit"
+        How ``std`` is computed. "crossfit" (5 trainings, about 5x the CPU time of one): 5-fold
+        cross-fitting. The rows are split into 5 folds; for each fold a critic is trained on the
+        other rows (``val_fraction`` of n of them held out for validation) and tested on the
+        fold. ``mi`` is the mean over all test batches (every row is tested once) and ``std``
+        the standard deviation of the 5 fold estimates / sqrt(5), which includes training
+        randomness (initialisation, batch order, which rows trained the critic); finite at any
+        n the estimator accepts (n >= 200 gives test folds of 40 rows). ``test_fraction`` is
+        then unused. "test-batches" (one training, the cost before 2026-12): the standard error
+        across the disjoint test batches of one training (sample std / sqrt(#batches)); None
+        with a single test batch (n < ~640 with the defaults). It covers test-sampling noise
+        only, not training randomness, so it is too small (docs/calibration.md). "none": one
+        training, std=None. Because the default costs 5 trainings these estimators are
+        ``costly``: ``mibench run`` without ``--estimator`` leaves them out (``--estimator all``
+        or naming them runs them).
 
     Notes
     -----
@@ -106,12 +112,15 @@ class _NeuralEstimator(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
+    #: 1: the default ``uncertainty`` became "crossfit" (was "test-batches"; 2026-12)
+    version = 1
+    costly = True
     _bound_name = ""
 
     def __init__(self, *, critic="joint", hidden=(64, 32), embed_dim=16, activation="relu",
                  learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=50, patience=3,
                  val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1,
-                 uncertainty="test-batches"):
+                 uncertainty="crossfit"):
         self.critic = critic
         self.hidden = hidden
         self.embed_dim = embed_dim
@@ -166,9 +175,17 @@ class _NeuralEstimator(Estimator):
         pass
 
     def min_samples(self) -> int:
-        """Enough rows for >= 4 training rows and >= 2 validation and test rows."""
+        """Enough rows for >= 4 training rows and >= 2 validation and test rows; with
+        ``uncertainty="crossfit"`` every one of the 5 test folds needs >= 2 rows and the rows
+        outside a fold >= 4 training rows besides the validation rows."""
         try:
             for n in range(8, 100_000):
+                if self.uncertainty == "crossfit":
+                    smallest, n_va = n // CROSSFIT_FOLDS, split_sizes(n, float(self.val_fraction),
+                                                                       float(self.test_fraction))[1]
+                    if smallest >= MIN_FOLD_ROWS and n - -(-n // CROSSFIT_FOLDS) - n_va >= 4:
+                        return n
+                    continue
                 n_tr, n_va, n_te = split_sizes(n, float(self.val_fraction), float(self.test_fraction))
                 if n_tr >= 4:
                     return n
@@ -202,6 +219,8 @@ class _NeuralEstimator(Estimator):
         if cfg.device != "cpu" and torch.cuda.is_available():
             devices = list(range(torch.cuda.device_count()))
         crossfit = self.uncertainty == "crossfit"
+        if crossfit:
+            check_crossfit_size(self, x.shape[0], CROSSFIT_FOLDS, MIN_FOLD_ROWS)
         try:
             torch.set_num_threads(cfg.threads)
             with torch.random.fork_rng(devices=devices):
@@ -262,7 +281,7 @@ class MINE(_NeuralEstimator):
     def __init__(self, *, critic="joint", hidden=(64, 32), embed_dim=16, activation="relu",
                  learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=50, patience=3,
                  val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1,
-                 uncertainty="test-batches", ema_decay=0.99):
+                 uncertainty="crossfit", ema_decay=0.99):
         super().__init__(critic=critic, hidden=hidden, embed_dim=embed_dim, activation=activation,
                          learning_rate=learning_rate, batch_size=batch_size, max_steps=max_steps,
                          eval_every=eval_every, patience=patience, val_fraction=val_fraction,
@@ -333,7 +352,7 @@ class SMILE(_NeuralEstimator):
     def __init__(self, *, critic="joint", hidden=(64, 32), embed_dim=16, activation="relu",
                  learning_rate=1e-3, batch_size=64, max_steps=2000, eval_every=50, patience=3,
                  val_fraction=0.2, test_fraction=0.2, device="cpu", threads=1,
-                 uncertainty="test-batches", clip=5.0):
+                 uncertainty="crossfit", clip=5.0):
         super().__init__(critic=critic, hidden=hidden, embed_dim=embed_dim, activation=activation,
                          learning_rate=learning_rate, batch_size=batch_size, max_steps=max_steps,
                          eval_every=eval_every, patience=patience, val_fraction=val_fraction,

@@ -30,7 +30,8 @@ def register(sub) -> None:
     what.add_argument("--param", action="append", metavar="KEY=V1,V2",
                       help="scenario parameter values (repeatable); default: the scenario's grid")
     what.add_argument("--estimator", action="append", metavar="NAME[:k=v]",
-                      help="estimator(s), repeatable and comma-separated; default: every available one")
+                      help="estimator(s), repeatable and comma-separated; 'all' for every available one; "
+                           "default: every available one except the costly neural bounds")
     what.add_argument("--task", action="append", metavar="LABEL[,LABEL]",
                       help="with --suite: run only the entries with these labels (e.g. bmi task ids "
                            "such as 1v1-AI)")
@@ -52,7 +53,12 @@ def handle(args) -> int:
     from mibench.contracts import InputError
     from mibench.execution.progress import Progress
     from mibench.execution.runner import link_latest, run_dir_for
-    from mibench.planning.plan import DEFAULT_SEEDS, grid_suite, unavailable_estimators
+    from mibench.planning.plan import (
+        DEFAULT_SEEDS,
+        costly_estimators,
+        grid_suite,
+        unavailable_estimators,
+    )
 
     if args.seeds is not None and args.seeds < 1:
         raise InputError("--seeds must be >= 1")
@@ -79,6 +85,9 @@ def handle(args) -> int:
         if estimators is None:  # "every available one": say which are not, and how to get them
             for reason, names in unavailable_estimators().items():
                 print(f"left out (unavailable): {', '.join(names)}: {reason}", file=sys.stderr)
+            if costly := costly_estimators():
+                print(f"left out (costly: several trainings per estimate; --estimator all runs "
+                      f"them): {', '.join(costly)}", file=sys.stderr)
     trials, skipped = suite.plan()
     label = suite.name
     progress = Progress(len(trials), label=f"{label} ", enabled=None if not args.quiet else False)

@@ -156,6 +156,11 @@ class Estimator(_Params):
     #: largest n at which the estimator is practical (its cost grows fast); the calibration of
     #: ``--recommend`` leaves it out above (None: no limit)
     max_n: ClassVar[int | None] = None
+    #: True when the default configuration costs seconds per estimate (several trainings:
+    #: the neural bounds' cross-fitted error bar): ``mibench run`` without ``--estimator``
+    #: (and ``benchmark(estimators=None)``) leaves it out, naming it; ``--estimator all`` or
+    #: its name runs it
+    costly: ClassVar[bool] = False
 
     #: smallest sample size at which this estimator's value means anything, whatever its
     #: hyperparameters (below it a number comes out but it is noise: the Gaussian estimator gives

@@ -16,8 +16,16 @@ DEFAULT_NS = (200, 1000)
 DEFAULT_SEEDS = 5
 
 
-def available_estimators() -> list[str]:
-    return [name for name, p in _registry.estimators().items() if p.available]
+def available_estimators(*, costly: bool = True) -> list[str]:
+    """Names of the estimators that load; ``costly=False`` leaves out those whose class sets
+    ``costly`` (the default set of a run without ``--estimator``)."""
+    return [name for name, p in _registry.estimators().items()
+            if p.available and (costly or not getattr(p.cls, "costly", False))]
+
+
+def costly_estimators() -> list[str]:
+    """Available estimators left out of the default set (``Estimator.costly``)."""
+    return [name for name in available_estimators() if name not in available_estimators(costly=False)]
 
 
 def unavailable_estimators() -> dict[str, list[str]]:
@@ -38,13 +46,22 @@ def _as_list(value) -> list:
 
 
 def _normalise_estimators(estimators) -> list[tuple[str, dict]]:
-    """Names, ``name:k=v`` strings, (name, params) pairs or {name: params}; None: every available."""
+    """Names, ``name:k=v`` strings, (name, params) pairs or {name: params}; None: every available
+    one except the ``costly`` ones; the name ``all``: every available one."""
     if estimators is None:
-        names = available_estimators()
+        names = available_estimators(costly=False)
         if not names:
             raise InputError("no estimator is available; check `mibench list estimators`")
         return [(n, {}) for n in names]
-    return _registry.estimator_specs(estimators)
+    specs = _registry.estimator_specs(estimators)
+    if any(name == "all" for name, _ in specs):
+        if any(name == "all" and params for name, params in specs):
+            raise InputError("--estimator all takes no parameters (name the estimator to set them)")
+        named = {name for name, _ in specs}
+        specs = [s for name, p in specs
+                 for s in ([(a, {}) for a in available_estimators() if a not in named]
+                           if name == "all" else [(name, p)])]
+    return specs
 
 
 def grid_suite(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | None = None,
@@ -52,7 +69,7 @@ def grid_suite(scenario: str | Sequence[tuple[str, dict]], params: dict[str, lis
                seeds: int | Sequence[int] = DEFAULT_SEEDS, *, name: str | None = None) -> Suite:
     """The in-memory suite of a grid. ``scenario`` is a registered name (its grid is ``params``,
     default the scenario's ``default_grid``) or a list of (name, params) pairs already expanded;
-    ``estimators`` as for :func:`mibench.run` (None: every available one)."""
+    ``estimators`` as for :func:`mibench.run` (None: every available one but the costly ones)."""
     if isinstance(scenario, str):
         cls = _registry.scenario_class(scenario)
         grid = dict(getattr(cls, "default_grid", {}) or {})

@@ -198,3 +198,47 @@ def test_heavy_tails_flag_concentrated_uniform_bins():
     assert "concentrated" not in Binning(strategy="quantile").estimate(x, y).info["flags"]
     g = rng.standard_normal((2000, 2))
     assert Binning().estimate(g[:, :1], g[:, :1] + g[:, 1:]).info["flags"] == []
+
+
+def test_sparse_cells_warning_logged_once_per_estimate(caplog):
+    """The error bar's 9 subsample parts are estimated without their own warnings: one
+    ``sparse_cells`` warning per estimate (the full data's), not one per part."""
+    import logging
+
+    w = np.random.default_rng(1).standard_normal((500, 50))
+    with caplog.at_level(logging.WARNING, logger="estimators.binning"):
+        est = Binning().estimate(w[:, :25], w[:, 25:], seed=0)
+    assert est.std is not None and est.info["flags"][0] == "sparse_cells"
+    assert sum("alone in their joint cell" in r.getMessage() for r in caplog.records) == 1
+
+
+@pytest.mark.parametrize("params", [{}, {"strategy": "quantile"}, {"bins": 7, "miller_madow": False},
+                                    {"bins": "fd"}])
+@pytest.mark.parametrize("dx", [1, 2])
+def test_vectorised_subsample_parts_equal_per_part_plain_estimates(params, dx):
+    """The error bar counts every part's histogram in one pass; it must give what the plain
+    estimator gives on each part (its own bins and grid), i.e. the generic per-part loop."""
+    from estimators._uncertainty import subsample_estimate
+
+    rng = np.random.default_rng(dx)
+    x = rng.standard_normal((1001, dx)) ** 3
+    y = 0.5 * x[:, :1] + rng.standard_normal((1001, 1))
+    est = Binning(**params)
+    fast = est.estimate(x, y, seed=4)
+    slow = subsample_estimate(est, x, y, 4)  # part_values=None: plain _estimate on each part
+    assert fast.mi == slow.mi
+    assert fast.info["subsample_means"] == pytest.approx(slow.info["subsample_means"], abs=1e-12)
+    assert fast.std == pytest.approx(slow.std, rel=1e-9)
+
+
+@pytest.mark.parametrize("labels,m", [(7, 3000), (400, 300)])  # dense and sparse tables
+def test_grouped_plugin_mi_equals_per_group_plugin_mi(labels, m):
+    from estimators._plugin import plugin_mi_groups
+
+    rng = np.random.default_rng(labels)
+    a = rng.integers(0, labels, m)
+    b = (a + rng.integers(0, 3, m)) % 9 * 5
+    g = rng.integers(0, 9, m)
+    for mm in (True, False):
+        want = [plugin_mi(a[g == k], b[g == k], miller_madow=mm).mi for k in range(9)]
+        assert plugin_mi_groups(a, b, g, miller_madow=mm) == pytest.approx(want, abs=1e-12)

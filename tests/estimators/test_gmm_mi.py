@@ -125,7 +125,7 @@ def test_misfit_flag_on_heavy_tails_not_on_a_gaussian():
     # on 10 of 10 seeds at n = 2000, with 0 false alarms in 60 Gaussian/mixture data sets.
     from scenarios.student_t import StudentT
 
-    kw = dict(n_bootstrap=0, mc_samples=2000)
+    kw = dict(uncertainty="none", mc_samples=2000)
     x, y = StudentT(dim_x=5, dim_y=5, df=3, dispersion="identity").sample(
         2000, np.random.default_rng(0))
     est = GMMMI(**kw).estimate(x, y, seed=0)
@@ -290,8 +290,17 @@ def test_info_is_json_serialisable_and_complete():
 
 def test_no_bootstrap_gives_no_std_and_fixed_components():
     x, y = gauss(400, 2)
-    est = GMMMI(n_bootstrap=0, mc_samples=5000, fixed_components=2).estimate(x, y, seed=0)
+    est = GMMMI(uncertainty="none", mc_samples=5000, fixed_components=2).estimate(x, y, seed=0)
     assert est.std is None and est.info["n_components"] == 2 and est.info["k_tried"] == [2]
+    # the shared spelling: "none" is exactly the former n_bootstrap=0 (one fit, no resampling),
+    # and "bootstrap" with fewer than 2 replicates is refused, naming the fix
+    assert len(est.info["bootstrap_mi"]) == 1
+    with pytest.raises(mibench.InputError, match=r"uncertainty='bootstrap' needs n_bootstrap >= 2 .*"
+                                         r"uncertainty='none'"):
+        GMMMI(n_bootstrap=0).estimate(x, y, seed=0)
+    with pytest.raises(mibench.InputError, match=r"uncertainty='subsample' is not supported; supported: "
+                                         r"'bootstrap', 'none'"):
+        GMMMICategorical(uncertainty="subsample").validate_params()
 
 
 def test_too_few_samples_per_fold():

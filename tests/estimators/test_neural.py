@@ -121,7 +121,7 @@ def test_bivariate_gaussian_within_0_1_nat(gauss06, cls, params):
     # sqrt(0.36 / 1000) = 0.019 nat. 0.1 nat is ~5 s.e., leaving ~0.05 for critic bias
     # (observed 0.01-0.04 over several data and estimator seeds).
     x, y, truth = gauss06
-    est = cls(**params).estimate(x, y, seed=3)
+    est = cls(**params, uncertainty="test-batches").estimate(x, y, seed=3)
     assert abs(est.mi - truth) < 0.1, (est.mi, est.info)
     assert 0.003 < est.std < 0.06  # s.e. over ~15 test batches, around the 0.019 above
     info = est.info
@@ -140,7 +140,7 @@ def test_independent_data_estimate_near_zero(cls):
     # A critic trained on independent data has nothing to learn; the held-out bound is ~0
     # (observed |mi| < 0.005, s.e. ~0.001 at n_test = 400); 0.05 leaves room for overfitting.
     x, y = GaussianIndependent(dim_x=2, dim_y=1).sample(2000, np.random.default_rng(11))
-    est = cls(max_steps=600).estimate(x, y, seed=5)
+    est = cls(max_steps=600, uncertainty="none").estimate(x, y, seed=5)
     assert abs(est.mi) < 0.05, (est.mi, est.info)
 
 
@@ -149,7 +149,7 @@ def test_infonce_saturation_flag_on_high_mi():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((1000, 3))
     y = x + 0.1 * rng.standard_normal((1000, 3))
-    est = InfoNCE(batch_size=16, max_steps=500).estimate(x, y, seed=0)
+    est = InfoNCE(batch_size=16, max_steps=500, uncertainty="none").estimate(x, y, seed=0)
     ceiling = est.info["infonce_ceiling"]
     assert ceiling == pytest.approx(math.log(16), abs=0.05)
     assert est.mi <= ceiling + 1e-6  # InfoNCE can never exceed ln b
@@ -165,7 +165,7 @@ def test_unstable_flag_when_test_batches_disagree(monkeypatch):
     info = {"still_improving": False, "collapsed": False}
     for vals, flagged in (([0.3, 0.2, 0.25, 0.35], False), ([0.3, 0.2, -1e3, 0.35], True)):
         monkeypatch.setattr(ne, "train_and_test", lambda *a, v=vals: (np.array(v), dict(info)))
-        est = NWJ().estimate(x, y, seed=0)
+        est = NWJ(uncertainty="test-batches").estimate(x, y, seed=0)
         assert est.info["unstable"] is flagged and ("unstable" in est.info["flags"]) is flagged
         assert (est.std > ne.UNSTABLE_SE) is flagged
 
@@ -174,7 +174,7 @@ def test_unstable_flag_when_test_batches_disagree(monkeypatch):
 def test_absurd_learning_rate_is_an_estimator_failure(cls):
     x, y = GaussianCorrelated(rho=0.6).sample(1000, np.random.default_rng(0))
     with pytest.raises(mibench.EstimatorFailure, match=r"diverged.*learning_rate=10000"):
-        cls(learning_rate=1e4, max_steps=300).estimate(x, y, seed=0)
+        cls(learning_rate=1e4, max_steps=300, uncertainty="none").estimate(x, y, seed=0)
 
 
 # ------------------------------------------------------------------ determinism
@@ -183,7 +183,7 @@ def test_same_seed_same_estimate_and_global_state_untouched():
     torch.set_num_threads(2)  # the estimate runs with threads=1 and must restore this
     threads = torch.get_num_threads()
     state = torch.random.get_rng_state()
-    est = MINE(max_steps=300, threads=1)
+    est = MINE(max_steps=300, threads=1, uncertainty="test-batches")
     a = est.estimate(x, y, seed=7)
     b = est.estimate(x, y, seed=7)
     c = est.estimate(x, y, seed=8)
@@ -214,7 +214,7 @@ def test_params_stored_unchanged_and_cli_hidden_text():
     est = SMILE(hidden="32/16", clip=1.0)
     assert est.get_params()["hidden"] == "32/16" and est.get_params()["clip"] == 1.0
     x, y = GaussianCorrelated().sample(300, np.random.default_rng(0))
-    assert math.isfinite(est.set_params(max_steps=50).estimate(x, y, seed=0).mi)
+    assert math.isfinite(est.set_params(max_steps=50, uncertainty="none").estimate(x, y, seed=0).mi)
 
 
 # ------------------------------------------------------------------ without torch
@@ -278,5 +278,5 @@ def test_min_samples_boundary(cls):
 def test_cuda_requested_without_cuda_is_a_failure_and_auto_falls_back_to_cpu():
     x, y = GaussianCorrelated().sample(200, np.random.default_rng(0))
     with pytest.raises(mibench.EstimatorFailure, match="CUDA is not available"):
-        NWJ(device="cuda", max_steps=10).estimate(x, y, seed=0)
-    assert NWJ(device="auto", max_steps=10).estimate(x, y, seed=0).info["device"] == "cpu"
+        NWJ(device="cuda", max_steps=10, uncertainty="none").estimate(x, y, seed=0)
+    assert NWJ(device="auto", max_steps=10, uncertainty="none").estimate(x, y, seed=0).info["device"] == "cpu"

@@ -95,13 +95,24 @@ def test_error_bar_leaves_the_estimate_unchanged(name):
     assert with_std.mi == plain.mi and plain.std is None and with_std.std > 0
 
 
-@pytest.mark.parametrize("name", ["ksg", "ksg-mixed", "ksg-ross", "binning", "kde", "gaussian",
-                                  "plugin-discrete"])
-def test_unsupported_uncertainty_names_the_supported_ones(name):
-    est = make_estimator(name, uncertainty="bootstrap")
-    with pytest.raises(InputError, match=r"uncertainty='bootstrap' is not supported; "
-                                         r"supported: .*'none'"):
-        est.validate_params()
+def _builtin_with_uncertainty() -> list[str]:
+    return sorted(name for name, plugin in mibench.registry.estimators().items()
+                  if plugin.target.startswith("estimators.") and plugin.available
+                  and "uncertainty" in plugin.cls.param_defaults())
+
+
+def test_unsupported_uncertainty_names_the_supported_ones():
+    """Every built-in estimator with the ``uncertainty`` hyperparameter (neural bounds, doe and
+    GMM-MI included): an unsupported value is one InputError naming the supported ones."""
+    names = _builtin_with_uncertainty()
+    assert {"ksg", "binning", "gaussian", "plugin-discrete", "gmm-mi", "gmm-mi-categorical"} <= set(names)
+    for name in names:
+        est = make_estimator(name, uncertainty="jackknife")
+        default = repr(est.param_defaults()["uncertainty"])
+        with pytest.raises(InputError, match=r"uncertainty='jackknife' is not supported; "
+                                             r"supported: .*'none'") as err:
+            est.validate_params()
+        assert default in str(err.value), (name, str(err.value))
 
 
 def test_unsupported_uncertainty_exits_2_from_the_cli(capsys, tmp_path):
@@ -137,6 +148,29 @@ def test_subsample_too_small_fails_before_any_work(monkeypatch):
     assert max(SUBSAMPLE_SPLITS) == 4
 
 
+def _builtin_subsampled() -> list[str]:
+    # latent-ksg subsamples KSG on its held-out latents, not its own rows (its own check)
+    return [name for name in _builtin_with_uncertainty() if name != "latent-ksg"
+            and mibench.registry.estimators()[name].cls.param_defaults()["uncertainty"] == "subsample"]
+
+
+def test_every_subsampled_estimator_refuses_too_small_parts_before_any_work(monkeypatch):
+    """Issue 15, bad input: for every built-in estimator whose default error bar subsamples,
+    ``min_samples()`` already asks for 4 parts of the plain minimum (so planning refuses such n),
+    and a too small n raises in ``subsample_estimate`` before any plain estimate runs."""
+    names = _builtin_subsampled()
+    assert {"ksg", "ksg-mixed", "ksg-ross", "binning", "kde", "plugin-discrete"} <= set(names)
+    for name in names:
+        est = make_estimator(name)
+        need = make_estimator(name, uncertainty="none").min_samples()
+        assert est.min_samples() >= need * max(SUBSAMPLE_SPLITS), name
+        monkeypatch.setattr(type(est), "_estimate", lambda *a, **k: pytest.fail("worked"))
+        x, y = _gaussian_pair(0.5, need * max(SUBSAMPLE_SPLITS) - 1, 0)
+        with pytest.raises(InputError, match=r"uncertainty='subsample' splits the n="):
+            subsample_estimate(est, x, y, 0)
+        monkeypatch.undo()
+
+
 def test_runner_rejects_too_small_n_when_planning(capsys, tmp_path):
     code = main(["run", "--scenario", "gaussian-correlated", "--estimator", "ksg:k=10", "--n", "40",
                  "--seeds", "1", "--jobs", "1", "--out", str(tmp_path / "out"),
@@ -152,6 +186,52 @@ def test_subsample_estimate_is_deterministic_and_seed_dependent():
     a, b = subsample_estimate(est, x, y, 5), subsample_estimate(est, x, y, 5)
     c = subsample_estimate(est, x, y, 6)
     assert a.std == b.std and a.info == b.info and a.std != c.std
+
+
+NEURAL_FAST = dict(max_steps=20, eval_every=10)
+
+
+@pytest.mark.parametrize("name", ["mine", "nwj", "infonce", "smile"])
+def test_neural_default_includes_training_randomness_and_a_std_at_n_200(name):
+    """Issue 15: the default error bar is cross-fitting (5 trainings), finite at n = 200 where
+    the one-training test-batch s.e. has a single test batch and no std."""
+    pytest.importorskip("torch")
+    x, y = _gaussian_pair(0.6, 200, 3)
+    assert make_estimator(name).get_params()["uncertainty"] == "crossfit"
+    res = make_estimator(name, **NEURAL_FAST).estimate(x, y, seed=0)
+    assert res.info["uncertainty"] == "crossfit" and len(res.info["crossfit_fold_estimates"]) == 5
+    assert np.isfinite(res.std) and res.std > 0
+    one = make_estimator(name, uncertainty="test-batches", **NEURAL_FAST).estimate(x, y, seed=0)
+    assert one.std is None and one.info["n_test_batches"] == 1
+
+
+def test_neural_crossfit_fold_too_small_raises_before_any_training(monkeypatch):
+    pytest.importorskip("torch")
+    import estimators.neural._estimators as ne
+
+    monkeypatch.setattr(ne, "train_and_test", lambda *a, **k: pytest.fail("trained"))
+    est = make_estimator("infonce", **NEURAL_FAST)
+    x, y = _gaussian_pair(0.5, 9, 0)
+    with pytest.raises(InputError, match=r"uncertainty='crossfit' splits the n=9 rows into 5 test "
+                                         r"folds of 1 rows \(fraction 1/5\).*n >= 10"):
+        est._estimate(x, y, seed=0)
+    with pytest.raises(InputError, match=r"n_samples=9 is too small"):
+        est.estimate(x, y, seed=0)
+
+
+def test_costly_estimators_leave_the_default_set_and_all_brings_them_back():
+    from mibench.planning.plan import _normalise_estimators, available_estimators, costly_estimators
+
+    costly = set(costly_estimators())
+    if mibench.registry.estimators()["mine"].available:
+        assert {"mine", "nwj", "infonce", "smile"} <= costly
+    default = {name for name, _ in _normalise_estimators(None)}
+    assert default and not default & costly and "ksg" in default
+    everything = _normalise_estimators(["all", "ksg:k=5"])
+    assert {name for name, _ in everything} == set(available_estimators())
+    assert ("ksg", {"k": "5"}) in everything and ("ksg", {}) not in everything
+    with pytest.raises(InputError, match="all takes no parameters"):
+        _normalise_estimators(["all:k=3"])
 
 
 def test_neural_crossfit_reports_fold_spread():

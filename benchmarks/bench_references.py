@@ -1,0 +1,102 @@
+"""Side by side: mibench's estimators and the optional reference plugins on identical data.
+
+For each (mibench estimator, reference) pair, every seed draws one data set that both estimators
+see, and the table gives mean +- standard deviation over the seeds, the mean paired difference
+with its standard error, and the true MI. Pairs whose reference plugin is unavailable are listed
+as skipped with the install hint.
+
+``ksg`` against ``ennemi-reference`` (1x1) and ``infomeasure-reference`` (KSG types I and II,
+2x2) should agree to rounding (deterministic, same k and metric); the neural estimators against
+``torch-mist-reference`` (same critic widths, batch size, step budget and split fractions) only
+in distribution.
+
+Usage::
+
+    python benchmarks/bench_references.py                  # all pairs, n = 5000, 5 seeds
+    python benchmarks/bench_references.py --only ksg --seeds 3 --n 2000
+
+Timings are not reported (they depend on the load); run niced on a busy machine.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from mibench import registry  # noqa: E402
+
+#: (label, ours, our params, reference, reference params, dims, rho)
+PAIRS = [
+    ("ksg", "ksg", {"k": 3, "uncertainty": "none"}, "ennemi-reference", {"k": 3}, 1, 0.9),
+    ("ksg", "ksg", {"k": 3, "uncertainty": "none"}, "infomeasure-reference", {"k": 3}, 2, 0.8),
+    ("ksg", "ksg", {"k": 3, "variant": 2, "uncertainty": "none"}, "infomeasure-reference",
+     {"k": 3, "variant": 2}, 2, 0.8),
+    ("neural", "infonce", {}, "torch-mist-reference", {"estimator": "infonce", "critic": "joint"},
+     1, 0.9),
+    ("neural", "nwj", {}, "torch-mist-reference", {"estimator": "nwj"}, 1, 0.9),
+    ("neural", "mine", {}, "torch-mist-reference", {"estimator": "mine"}, 1, 0.9),
+    ("neural", "smile", {}, "torch-mist-reference", {"estimator": "smile"}, 1, 0.9),
+    ("neural", "doe", {}, "torch-mist-reference", {"estimator": "doe"}, 1, 0.9),
+]
+
+
+def gaussian(n, d, rho, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d))
+    y = rho * x + np.sqrt(1 - rho**2) * rng.standard_normal((n, d))
+    return x, y, -0.5 * d * np.log(1 - rho**2)
+
+
+def spec(name, params):
+    return name + "".join(f":{k}={v}" for k, v in params.items() if k != "uncertainty")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=5000)
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--only", nargs="*", help="pair groups to run: ksg, neural (default: all)")
+    args = p.parse_args()
+    plugins = registry.estimators()
+    rows = []
+    for group, ours, oparams, ref, rparams, d, rho in PAIRS:
+        if args.only and group not in args.only:
+            continue
+        for name in (ours, ref):
+            if not plugins[name].available:
+                rows.append((spec(ours, oparams), spec(ref, rparams), d, None, None, None,
+                             f"skipped: {plugins[name].error}"))
+                break
+        else:
+            a = registry.make_estimator(ours, **oparams)
+            b = registry.make_estimator(ref, **rparams)
+            va, vb = [], []
+            for seed in range(args.seeds):
+                x, y, truth = gaussian(args.n, d, rho, 1000 + seed)
+                va.append(a.estimate(x, y, seed=seed).mi)
+                vb.append(b.estimate(x, y, seed=seed).mi)
+                print(f"{spec(ours, oparams)} vs {spec(ref, rparams)} seed {seed}: "
+                      f"{va[-1]:.4f} {vb[-1]:.4f}", flush=True)
+            rows.append((spec(ours, oparams), spec(ref, rparams), d, truth, np.array(va),
+                         np.array(vb), ""))
+    print(f"\n| mibench | reference | dims | true MI | mibench mean +- sd | reference mean +- sd "
+          f"| paired difference +- se | (n = {args.n}, {args.seeds} seeds) |\n"
+          "|---|---|---|---|---|---|---|---|")
+    for a, b, d, truth, va, vb, note in rows:
+        if va is None:
+            print(f"| `{a}` | `{b}` | {d}x{d} | | {note} | | | |")
+            continue
+        diff = va - vb
+        se = diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else float("nan")
+        print(f"| `{a}` | `{b}` | {d}x{d} | {truth:.3f} | {va.mean():.4f} +- {va.std(ddof=1):.4f} "
+              f"| {vb.mean():.4f} +- {vb.std(ddof=1):.4f} | {diff.mean():+.2g} +- {se:.2g} | |")
+
+
+if __name__ == "__main__":
+    main()
