@@ -11,7 +11,7 @@ or ``pip install ennemi``).
 
 from __future__ import annotations
 
-from mibench import Capabilities, Estimate, Estimator, InputError, UnavailableError
+from mibench import Boolean, Capabilities, Estimate, Estimator, Interval, UnavailableError
 
 INSTALL_HINT = "pip install 'mibench[ennemi]'  (or: pip install ennemi)"
 
@@ -45,11 +45,7 @@ class EnnemiReference(Estimator):
         self.k = k
         self.preprocess = preprocess
 
-    def validate_params(self) -> None:
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
-            raise InputError(f"k must be an integer >= 1, got {self.k!r}")
-        if not isinstance(self.preprocess, bool):
-            raise InputError(f"preprocess must be True or False, got {self.preprocess!r}")
+    _parameter_constraints = {"k": [Interval(int, 1, None)], "preprocess": [Boolean()]}
 
     def min_samples(self) -> int:
         return int(self.k) + 2 if isinstance(self.k, int) else 5

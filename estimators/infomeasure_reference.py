@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 
-from mibench import Capabilities, Estimate, Estimator, InputError, UnavailableError
+from mibench import Boolean, Capabilities, Estimate, Estimator, Interval, OneOf, UnavailableError
 
 INSTALL_HINT = "pip install 'mibench[infomeasure]'  (or: pip install infomeasure; brings numba)"
 
@@ -76,25 +76,16 @@ class InfomeasureReference(Estimator):
         self.kernel = kernel
         self.standardize = standardize
 
-    def validate_params(self) -> None:
-        if self.approach not in APPROACHES:
-            raise InputError(f"approach must be one of {APPROACHES}, got {self.approach!r}")
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
-            raise InputError(f"k must be an integer >= 1, got {self.k!r}")
-        if self.variant not in (1, 2) or isinstance(self.variant, bool):
-            raise InputError(f"variant must be 1 or 2, got {self.variant!r}")
-        if self.metric not in ("chebyshev", "euclidean"):
-            raise InputError(f"metric must be 'chebyshev' or 'euclidean', got {self.metric!r}")
-        for name, strict in (("noise", False), ("bandwidth", True)):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
-                    or v < 0 or (strict and v == 0):
-                raise InputError(f"{name} must be a finite number {'> 0' if strict else '>= 0'}, "
-                                 f"got {v!r}")
-        if self.kernel not in ("gaussian", "box"):
-            raise InputError(f"kernel must be 'gaussian' or 'box', got {self.kernel!r}")
-        if not isinstance(self.standardize, bool):
-            raise InputError(f"standardize must be True or False, got {self.standardize!r}")
+    _parameter_constraints = {
+        "approach": [OneOf(*APPROACHES)],
+        "k": [Interval(int, 1, None)],
+        "variant": [OneOf(1, 2)],
+        "metric": [OneOf("chebyshev", "euclidean")],
+        "noise": [Interval(float, 0, None)],
+        "bandwidth": [Interval(float, 0, None, closed="neither")],
+        "kernel": [OneOf("gaussian", "box")],
+        "standardize": [Boolean()],
+    }
 
     def min_samples(self) -> int:
         return int(self.k) + 2 if isinstance(self.k, int) else 5

@@ -23,7 +23,8 @@ import warnings
 
 import numpy as np
 
-from mibench import Capabilities, Estimate, Estimator, InputError, UnavailableError
+from estimators._checks import hidden_tuple
+from mibench import Capabilities, Estimate, Estimator, Interval, OneOf, Satisfies, UnavailableError
 
 INSTALL_HINT = ("pip install --no-deps torch-mist pyro-ppl pyro-api opt_einsum tqdm  (torch-mist "
                 "pins numpy<2; --no-deps keeps numpy; torch from mibench[neural])")
@@ -78,31 +79,21 @@ class TorchMistReference(Estimator):
         self.val_fraction = val_fraction
         self.test_fraction = test_fraction
 
-    def validate_params(self) -> None:
-        from estimators._checks import hidden_tuple, is_int, is_real
-
-        if self.estimator not in ESTIMATORS:
-            raise InputError(f"estimator must be one of {ESTIMATORS}, got {self.estimator!r}")
-        if hidden_tuple(self.hidden) is None:
-            raise InputError(f"hidden must be a non-empty tuple of positive ints, got {self.hidden!r}")
-        if self.critic not in (None, "joint", "separable"):
-            raise InputError(f"critic must be None, 'joint' or 'separable', got {self.critic!r}")
-        for name in ("batch_size", "max_iterations"):
-            if not is_int(getattr(self, name)) or getattr(self, name) < 2:
-                raise InputError(f"{name} must be an integer >= 2, got {getattr(self, name)!r}")
-        if not is_real(self.learning_rate) or self.learning_rate <= 0:
-            raise InputError(f"learning_rate must be a number > 0, got {self.learning_rate!r}")
-        for name in ("val_fraction", "test_fraction"):
-            v = getattr(self, name)
-            if not is_real(v) or not 0 < v < 0.5:
-                raise InputError(f"{name} must be a number in (0, 0.5), got {v!r}")
+    _parameter_constraints = {
+        "estimator": [OneOf(*ESTIMATORS)],
+        "hidden": [Satisfies(hidden_tuple, "a non-empty tuple of positive ints")],
+        "critic": [OneOf(None, "joint", "separable")],
+        "batch_size": [Interval(int, 2, None)],
+        "max_iterations": [Interval(int, 2, None)],
+        "learning_rate": [Interval(float, 0, None, closed="neither")],
+        "val_fraction": [Interval(float, 0, 0.5, closed="neither")],
+        "test_fraction": [Interval(float, 0, 0.5, closed="neither")],
+    }
 
     def min_samples(self) -> int:
         return 50
 
     def _estimate(self, x, y, *, seed):
-        from estimators._checks import hidden_tuple
-
         rng = np.random.default_rng(seed)
         n = x.shape[0]
         n_test = max(10, int(round(n * float(self.test_fraction))))
