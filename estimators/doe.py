@@ -46,7 +46,7 @@ from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
 from estimators._margins import normal_scores_map  # noqa: E402
 from estimators._uncertainty import check_crossfit_size, check_uncertainty  # noqa: E402
 from estimators.flow import INSTALL_HINT, FlowMI, _identity_init  # noqa: E402
-from estimators.neural._training import resolve_device, split_sizes  # noqa: E402
+from estimators.neural._training import check_split_fractions, resolve_device, split_sizes  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +133,7 @@ class DoE(Estimator):
     def validate_params(self) -> None:
         check_uncertainty(self, UNCERTAINTY)
         super().validate_params()  # _parameter_constraints
-        if self.val_fraction + self.test_fraction >= 0.9:
-            raise InputError(f"DoE: test_fraction={self.test_fraction!r} is invalid; expected "
-                             "val_fraction + test_fraction < 0.9")
+        check_split_fractions(self)
 
     def min_samples(self) -> int:
         return 50

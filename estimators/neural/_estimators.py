@@ -17,6 +17,7 @@ from estimators.neural._training import (
     SATURATION_MARGIN,
     TrainConfig,
     _batches,
+    check_split_fractions,
     split_sizes,
     train_and_test,
 )
@@ -161,9 +162,7 @@ class _NeuralEstimator(Estimator):
             v = getattr(self, name)
             if not _is_real(v) or not 0 < v < 1:
                 bad(name, "a number in (0, 1)")
-        if self.val_fraction + self.test_fraction >= 0.9:
-            raise InputError(f"{type(self).__name__}: val_fraction + test_fraction = "
-                             f"{self.val_fraction + self.test_fraction} leaves < 10% for training")
+        check_split_fractions(self)
         dev = self.device
         if not isinstance(dev, str) or not (dev in _DEVICES or (
                 dev.startswith("cuda:") and dev[5:].isdigit())):

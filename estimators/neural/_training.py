@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from estimators.neural._critics import make_critic
-from mibench import EstimatorFailure
+from mibench import EstimatorFailure, InputError
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,14 @@ def split_sizes(n: int, val_fraction: float, test_fraction: float) -> tuple[int,
     n_val = max(2, int(round(n * val_fraction)))
     n_test = max(2, int(round(n * test_fraction)))
     return n - n_val - n_test, n_val, n_test
+
+
+def check_split_fractions(est) -> None:
+    """``est.val_fraction + est.test_fraction`` must leave at least 10 % of the rows to train on."""
+    total = est.val_fraction + est.test_fraction
+    if total >= 0.9:
+        raise InputError(f"{type(est).__name__}: val_fraction + test_fraction = {total} leaves < 10% "
+                         "for training")
 
 
 def resolve_device(device: str) -> torch.device:
