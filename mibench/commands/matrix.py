@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import os
 import sys
+import threading
 from pathlib import Path
 
 from mibench.commands._args import run_options, run_options_parser, split_list
@@ -58,10 +61,13 @@ def handle(args) -> int:
     if discrete:
         print(f"discrete columns: {', '.join(discrete)}", file=sys.stderr)
     progress = Progress(1, label="matrix ", enabled=None if not args.quiet else False)
+    callbacks = progress.callbacks()
+    if options.executor_name != "serial":  # this process waits while workers estimate
+        callbacks = _import_plot_modules_meanwhile(callbacks)
     try:
         m = matrix_from_table(table, rows, cols, estimator=estimators, permutations=args.permutations,
                               resamples=args.resamples, options=options, seed=args.seed,
-                              callbacks=progress.callbacks())
+                              callbacks=callbacks)
     finally:
         progress.close()
     summary = None
@@ -98,3 +104,49 @@ def handle(args) -> int:
         print(bad, file=sys.stderr)
     print(f"\nwrote {out_dir}/" + ", ".join(sorted(p.name for p in paths.values())))
     return 0
+
+
+def _import_plot_modules_meanwhile(callbacks):
+    """``callbacks`` that also import the heatmap's modules (matplotlib, ~0.35 s of CPU) in a
+    background thread once the first result is in: the workers have started by then, and this
+    process only waits for them, so the import leaves the serial end of the command. A later
+    fork (a worker replaced after a timeout) first waits for the import to finish, so no child
+    starts with an import half done."""
+    from mibench.userdata.matrix import PLOT_MODULES
+
+    started = False
+
+    def on_result(row: dict) -> None:
+        nonlocal started
+        if not started:
+            started = True
+            _import_in_background(PLOT_MODULES)
+        if callbacks.on_result:
+            callbacks.on_result(row)
+
+    return dataclasses.replace(callbacks, on_result=on_result)
+
+
+_importing: threading.Thread | None = None
+
+
+def _import_in_background(modules) -> None:
+    global _importing
+    if _importing is None:  # the first time: forks wait for the import
+        os.register_at_fork(before=_wait_for_import)
+    _importing = threading.Thread(target=_import, args=(modules,), name="mibench-import", daemon=True)
+    _importing.start()
+
+
+def _import(modules) -> None:
+    try:
+        for name in modules:
+            importlib.import_module(name)
+    except ImportError:  # reported where the module is used
+        pass
+
+
+def _wait_for_import() -> None:
+    thread = _importing
+    if thread is not None and thread is not threading.current_thread():
+        thread.join()

@@ -28,6 +28,9 @@ from mibench.userdata.read import read_data
 log = logging.getLogger(__name__)
 
 DEFAULT_ESTIMATOR = defaults()["matrix"]["estimator"]
+#: the modules :meth:`MIMatrix.plot` imports (about 0.35 s): a caller that waits for worker
+#: processes can import them meanwhile (see :mod:`mibench.commands.matrix`)
+PLOT_MODULES = ("matplotlib.backends.backend_agg", "matplotlib.colors", "matplotlib.figure")
 
 
 @dataclass
@@ -147,6 +150,10 @@ class MIMatrix:
         else:
             ax.set_title(title, fontsize=9)
         fig.tight_layout()
+        if own_figure:
+            # tight_layout leaves a placeholder layout engine, for which savefig lays the figure
+            # out once more (a draw pass over every text); the layout is final here
+            fig.set_layout_engine(None)
         return fig
 
     def to_files(self, out: str | Path) -> dict[str, Path]:

@@ -65,6 +65,32 @@ def test_matrix_command_writes_outputs(toy_plugins, data_file, results_dir, caps
     assert (results_dir / "lat" / "p_values.csv").exists()
 
 
+def test_matrix_with_workers_writes_the_files_of_a_serial_run(toy_plugins, data_file, tmp_path):
+    # with workers, the heatmap's imports run in a background thread while they estimate
+    argv = ["matrix", str(data_file), "--rows", "z*", "--cols", "mass", "--estimator", "toy-pearson",
+            "--permutations", "3", "--quiet"]
+    for jobs in ("1", "2"):
+        assert main(argv + ["--jobs", jobs, "--out", str(tmp_path / jobs)]) == 0
+    for name in ("mi.csv", "mi_std.csv", "p_values.csv", "matrix.json", "mi_matrix.png"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
+
+
+def test_a_fork_waits_for_the_background_import(tmp_path, monkeypatch):
+    import os
+    import sys
+
+    from mibench.commands import matrix as command
+
+    (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(0.5)\nDONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    command._import_in_background(["slow_to_import"])
+    pid = os.fork()
+    if pid == 0:  # the child: the import finished before the fork
+        os._exit(0 if getattr(sys.modules.get("slow_to_import"), "DONE", False) else 1)
+    assert os.waitpid(pid, 0)[1] == 0
+    assert sys.modules.pop("slow_to_import").DONE
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--x", "z9", "--y", "mass"], "--x: no column 'z9'"),
     (["--x", "z0", "--y", "name"], "column 'name' is not numeric"),
