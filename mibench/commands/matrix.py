@@ -142,7 +142,7 @@ def _import(modules) -> None:
     try:
         for name in modules:
             importlib.import_module(name)
-    except ImportError:  # reported where the module is used
+    except Exception:  # a failed import is not kept: plot() imports again and reports it
         pass
 
 
