@@ -14,15 +14,16 @@ run with a fresh store (so nothing is cached):
    byte for byte with the first run's, and a run with ``--executor dask --jobs 2`` (a local Dask
    cluster of 2 worker processes) too.
 3. **Serial fraction** (meaningful on a busy machine, where wall-clock ratios are not): each run
-   reports the CPU time of the command's own process and of its worker processes, and the part
+   reports the CPU time of the command's own process and of its worker processes, and the parts
    of the former spent while the trials run (the runner's ``_run_claimed``: sending trials,
-   storing rows, and in a --jobs 2 run the heatmap's imports, which wait for no result). The
-   rest of the parent's CPU time (start-up, reading, planning, the output files) is serial
-   work: in the --jobs 2 runs, over the total CPU time of the --jobs 1 runs, it is the serial
-   fraction f, and 1 / (f + (1 - f) / 2) the speed-up two idle cores could give at best
-   (Amdahl). A second bound uses the measured CPU times: the serial work plus half of the
-   workers' and the parent's CPU time during the run; it counts the start-up work each worker
-   repeats (e.g. importing scipy for its first trial), so it is the closer one.
+   storing rows, and in a --jobs 2 run the heatmap's imports, which wait for no result) and at
+   exit (the interpreter's teardown). The rest of the parent's CPU time (start-up, reading,
+   planning, the output files, exit) is serial work: in the --jobs 2 runs, over the total CPU
+   time of the --jobs 1 runs, it is the serial fraction f, and 1 / (f + (1 - f) / 2) the
+   speed-up two idle cores could give at best (Amdahl). A second bound uses the measured CPU
+   times: the serial work plus half of the workers' and the parent's CPU time during the run; it
+   counts the start-up work each worker repeats (e.g. importing scipy for its first trial), so
+   it is the closer one.
 
 Usage::
 
@@ -77,19 +78,23 @@ def make_data(path: Path, rows: int, seed: int = 0) -> None:
 
 
 def run(tmp: Path, data: Path, tag: str, estimator: str,
-        extra: list[str]) -> tuple[float, float, float, float, Path]:
-    """Wall time, the parent's CPU time, the worker processes' CPU time and the parent's CPU time
-    while the trials ran, of one run, and its pairs."""
+        extra: list[str]) -> tuple[float, float, float, float, float, Path]:
+    """Wall time, the parent's CPU time (its interpreter's exit included), the worker processes'
+    CPU time, the parent's CPU time while the trials ran and at exit, of one run, and its pairs."""
     out = tmp / f"out-{tag}"
     argv = ["matrix", str(data), "--rows", "z*", "--cols", "m*", "--estimator", estimator,
             "--store", str(tmp / f"store-{tag}.sqlite"), "--out", str(out), "--quiet", *extra]
     t0 = time.perf_counter()
-    done = subprocess.run(CLI + argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(CLI + argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    stderr = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)  # the CPU time of all of it, exit included
     wall = time.perf_counter() - t0
-    if done.returncode:
-        raise SystemExit(f"mibench {' '.join(argv)} failed:\n{done.stderr}")
-    parent, workers, during = (float(v) for v in done.stderr.strip().splitlines()[-1].split()[1:])
-    return wall, parent, workers, during, out / "pairs.csv"
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"mibench {' '.join(argv)} failed:\n{stderr}")
+    parent, workers, during = (float(v) for v in stderr.strip().splitlines()[-1].split()[1:])
+    total_parent = usage.ru_utime + usage.ru_stime - workers
+    return wall, total_parent, workers, during, total_parent - parent, out / "pairs.csv"
 
 
 def numbers(path: Path) -> pd.DataFrame:
@@ -114,12 +119,12 @@ def main() -> None:
         cpus: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
         first = None
         for i, jobs in enumerate(order):
-            wall, parent, workers, during, pairs = run(tmp, data, f"{i}-j{jobs}", args.estimator,
-                                                       ["--jobs", str(jobs)])
+            wall, parent, workers, during, exit_cpu, pairs = run(
+                tmp, data, f"{i}-j{jobs}", args.estimator, ["--jobs", str(jobs)])
             walls[jobs].append(wall)
             cpus[jobs].append((parent, workers, during))
             print(f"  --jobs {jobs}: {wall:.1f} s wall, CPU {parent:.2f} s parent ({during:.2f} s of "
-                  f"it during the trials) + {workers:.2f} s workers (obtained "
+                  f"it during the trials, {exit_cpu:.2f} s at exit) + {workers:.2f} s workers (obtained "
                   f"{(parent + workers) / wall:.2f} cores)")
             first = numbers(pairs) if first is None else first
             pd.testing.assert_frame_equal(first, numbers(pairs))
@@ -146,8 +151,8 @@ def main() -> None:
               f"or {serial_cpu / (serial + (workers2 + during2) / 2):.2f}x with the measured CPU")
         print("numbers: every --jobs run gives byte-identical pairs.csv values")
         if not args.skip_dask:
-            wall, parent, workers, _, pairs = run(tmp, data, "dask", args.estimator,
-                                                  ["--jobs", "2", "--executor", "dask"])
+            wall, parent, workers, _, _, pairs = run(tmp, data, "dask", args.estimator,
+                                                     ["--jobs", "2", "--executor", "dask"])
             pd.testing.assert_frame_equal(first, numbers(pairs))
             print(f"--executor dask --jobs 2: {wall:.1f} s wall, CPU {parent:.2f} s parent (client and "
                   f"scheduler) + {workers:.2f} s workers, numbers identical to --jobs 1")
