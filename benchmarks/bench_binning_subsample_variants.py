@@ -10,7 +10,8 @@ Per cell, std_ratio = mean reported std / std of the estimates over the seeds, f
   fitted    own-grid parts, part variances fitted as A a + C (count part + grid part), std^2 =
             A + C (at least the pooled value)
 and the 95 % interval of the default's ratio (sampling error of both stds, as in the reports).
-The data of seed s are drawn with ``np.random.default_rng(10_000 + s)``.
+The data of seed s are drawn with ``np.random.default_rng(FIRST + s)``, FIRST = ``--first-seed``
+(default 10000; another value gives an independent set of data sets).
 
 Usage::
 
@@ -89,6 +90,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=60)
     parser.add_argument("--n", type=int, nargs="+", default=[2000, 10000])
+    parser.add_argument("--first-seed", type=int, default=10_000)
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     names = ["default", "counting", "fixed", "fitted"]
@@ -101,7 +103,7 @@ def main(argv=None):
         for n in args.n:
             mis, stds = [], {k: [] for k in names}
             for s in range(args.seeds):
-                x, y = sc.sample(n, np.random.default_rng(10_000 + s))
+                x, y = sc.sample(n, np.random.default_rng(args.first_seed + s))
                 est = Binning().estimate(x, y, seed=s)
                 _, sd = _stds(x, y, np.random.default_rng(s))
                 mis.append(est.mi)
