@@ -185,8 +185,8 @@ class Binning(Estimator):
         edges set by the sample's extremes), kept at its n/a size instead of shrinking as 1/n
         (``info["subsample_grid_var"]``; without it the std was 0.5-0.7 of the spread over data
         sets on heavy-tailed and cubed data, docs/calibration.md). All the parts' histograms of
-        a split are counted in one pass; 3.4-4.6x the CPU time of one plain estimate at n = 1e3
-        and 1e4 (benchmarks/bench_uncertainty.py). Also reports ``subsample_bias`` in ``info``.
+        a split are counted in one pass; about 4x the CPU time of one plain estimate at n = 1e3
+        and 1e4 (3.9-4.1x, benchmarks/bench_uncertainty.py). Also reports ``subsample_bias`` in ``info``.
         "none": std=None at the cost of one estimate. See :mod:`estimators._uncertainty`.
 
     Notes
