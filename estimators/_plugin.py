@@ -168,7 +168,11 @@ def plugin_mi_groups(a: np.ndarray, b: np.ndarray, groups: np.ndarray, *,
     n_groups = int(g.max()) + 1
     la, lb = int(a.max()) + 1, int(b.max()) + 1
     if n_groups * la * lb <= 8 * a.size + 4096:  # dense (group, a, b) table: one bincount
-        nab = np.bincount((g * la + a) * lb + b, minlength=n_groups * la * lb).reshape(
+        key = g * la  # (g la + a) lb + b, in place: one temporary of the rows' size
+        key += a
+        key *= lb
+        key += b
+        nab = np.bincount(key, minlength=n_groups * la * lb).reshape(
             n_groups, la, lb).astype(np.float64)
         na, nb = nab.sum(axis=2), nab.sum(axis=1)
         ng = na.sum(axis=1)

@@ -50,6 +50,12 @@ def _max_canonical_correlation(x: np.ndarray, y: np.ndarray) -> float:
     return float(min(1.0, np.linalg.svd(m, compute_uv=False)[0]))
 
 
+def _hgr_bins(n, r):
+    """Hacine-Gharbi–Ravier bin count for n rows of correlation r (scalars or arrays)."""
+    one_m_r2 = np.maximum(1.0 - np.asarray(r, dtype=float) ** 2, 1e-12)
+    return np.round(np.sqrt(1 + np.sqrt(1 + 24 * np.asarray(n) / one_m_r2)) / np.sqrt(2))
+
+
 def n_bins(rule, x: np.ndarray, y: np.ndarray, strategy: str) -> list[int]:
     """Number of bins for every column of x then y.
 
@@ -107,9 +113,7 @@ def n_bins(rule, x: np.ndarray, y: np.ndarray, strategy: str) -> list[int]:
         xi = (8 + 324 * n + 12 * np.sqrt(36 * n + 729 * n**2)) ** (1 / 3)
         b = np.round(xi / 6 + 2 / (3 * xi) + 1 / 3)
     elif rule == "hacine-gharbi-ravier":
-        r = _max_canonical_correlation(x, y)
-        one_m_r2 = max(1.0 - r * r, 1e-12)
-        b = np.round(np.sqrt(1 + np.sqrt(1 + 24 * n / one_m_r2)) / np.sqrt(2))
+        b = _hgr_bins(n, _max_canonical_correlation(x, y))
     elif rule == "cellucci":
         b = max(2.0, np.floor((n / MIN_EXPECTED_PER_CELL) ** (1 / d)))
     elif rule in ("scott", "fd"):
@@ -174,13 +178,16 @@ class Binning(Estimator):
         dependence).
     uncertainty : {"subsample", "none"}, default "subsample"
         How ``Estimate.std`` is computed. "subsample": disjoint subsamples of n/2, n/3 and n/4
-        rows, variance extrapolated to n (Holmes & Nemenman 2019; needs n >= 16), the bin rule
-        applied afresh to each part (each part's own grid, as a plain estimate on it would
-        have: reusing the full data's edges made the std too small on heavy-tailed data, see
-        docs/calibration.md), all the parts' histograms counted in one pass; about 2.5x the
-        CPU time of one plain estimate at n = 1e4 (benchmarks/bench_uncertainty.py). Also
-        reports ``subsample_bias`` in ``info``. "none": std=None at the cost of one estimate. See
-        :mod:`estimators._uncertainty`.
+        rows (Holmes & Nemenman 2019; needs n >= 16), each binned twice: on its own grid (the
+        rule applied afresh, as a plain estimate on it would be) and on the full data's grid.
+        The own-grid variance, extrapolated to n as 1/n, is the counting noise; the paired
+        excess of the own-grid over the full-grid variance is the grid noise (equal-width
+        edges set by the sample's extremes), kept at its n/a size instead of shrinking as 1/n
+        (``info["subsample_grid_var"]``; without it the std was 0.5-0.7 of the spread over data
+        sets on heavy-tailed and cubed data, docs/calibration.md). All the parts' histograms of
+        a split are counted in one pass; about 4x the CPU time of one plain estimate at n = 1e3
+        and 1e4 (3.9-4.1x, benchmarks/bench_uncertainty.py). Also reports ``subsample_bias`` in ``info``.
+        "none": std=None at the cost of one estimate. See :mod:`estimators._uncertainty`.
 
     Notes
     -----
@@ -206,8 +213,8 @@ class Binning(Estimator):
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
     #: 1: uncertainty (issue 15); 2: the auto rule shrinks the bins per axis in more than 2
-    #: dimensions, flags (issue 20)
-    version = 2
+    #: dimensions, flags (issue 20); 3: the error bar's grid term (issue 15)
+    version = 3
     fallbacks = ("plugin-discrete",)
 
     def __init__(self, bins="auto", strategy="uniform", miller_madow=True, uncertainty="subsample"):
@@ -233,7 +240,7 @@ class Binning(Estimator):
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
         if self.uncertainty == "subsample":
-            return subsample_estimate(self, x, y, seed, part_values=self._part_values)
+            return subsample_estimate(self, x, y, seed, part_values=self._part_values, crossed=True)
         n, dx = x.shape
         bins = n_bins(self.bins, x, y, self.strategy)
         codes_x, codes_y = _codes(x, bins[:dx], self.strategy), _codes(y, bins[dx:], self.strategy)
@@ -270,29 +277,84 @@ class Binning(Estimator):
                 "max_bin_fraction": [float(v) for v in top], "n": int(n), "flags": flags}
         return Estimate(mi=res.mi, std=None, info=info)
 
-    def _part_values(self, x: np.ndarray, y: np.ndarray, parts: list[np.ndarray]) -> np.ndarray:
-        """The plain estimate on each row subset (the error bar's parts): each part gets its
-        own bins by the rule, as a plain estimate on those rows would, and all the parts'
-        contingency tables are counted at once; no flags or warnings (the full estimate has
-        them, once)."""
-        dx = x.shape[1]
-        xy = np.hstack((x, y))[np.concatenate(parts)]  # one gather: the parts are consecutive
+    def _part_bins(self, cols: np.ndarray, bounds: np.ndarray, dx: int) -> np.ndarray:
+        """Bins per column for every part (rows ``bounds[i]:bounds[i+1]`` of the gathered
+        columns ``cols``, shape (d, rows)), shape (parts, d): what :func:`n_bins` gives on each
+        part. A pair of columns with the Hacine-Gharbi–Ravier rule (the default) takes every
+        part's correlation from one pass of sums; other rules call :func:`n_bins` per part."""
+        starts, sizes = bounds[:-1], np.diff(bounds)
+        rule = self.bins
+        if len(cols) == 2 and (rule == "hacine-gharbi-ravier"
+                               or (rule == "auto" and self.strategy == "uniform")):
+            u, v = cols[0] - cols[0].mean(), cols[1] - cols[1].mean()  # no cancellation below
+            sx, sy = np.add.reduceat(u, starts), np.add.reduceat(v, starts)
+            prod = np.multiply(u, u)
+            vxx = np.add.reduceat(prod, starts) - sx * sx / sizes
+            vyy = np.add.reduceat(np.multiply(v, v, out=prod), starts) - sy * sy / sizes
+            vxy = np.add.reduceat(np.multiply(u, v, out=prod), starts) - sx * sy / sizes
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = np.where((vxx <= 0) | (vyy <= 0), 1.0,
+                             np.minimum(1.0, np.abs(vxy) / np.sqrt(vxx * vyy)))
+            b = np.clip(_hgr_bins(sizes, r), 1, sizes).astype(np.int64)
+            return np.column_stack((b, b))
+        return np.array([n_bins(rule, cols[:dx, s:e].T, cols[dx:, s:e].T, self.strategy)
+                         for s, e in zip(starts, bounds[1:], strict=True)], dtype=np.int64)
+
+    def _part_values(self, x: np.ndarray, y: np.ndarray, parts: list[np.ndarray],
+                     full: Estimate) -> np.ndarray:
+        """The error bar's parts, shape (2, parts): row 0 the plain estimate on each row subset
+        (each part gets its own bins and edges by the rule, as a plain estimate on those rows
+        would), row 1 the same rows on the full data's grid (``full.info["bins"]`` and the
+        data's edges: counting noise only, no grid noise; see
+        :func:`estimators._uncertainty.subsample_estimate`). ``parts`` holds whole partitions
+        of the n rows, one after the other (the splits); the 2 x parts contingency tables of a
+        split are counted in one pass, in buffers of n rows reused from split to split (fresh
+        arrays of a few hundred kB cost page faults that were half the error bar's time at
+        n = 1e4); no flags or warnings (the full estimate has them, once)."""
+        n, dx = x.shape
+        columns = [a[:, j] for a in (x, y) for j in range(a.shape[1])]
+        bins = full.info["bins"]
+        d = len(columns)
+        grid = np.hstack((_codes(x, bins[:dx], self.strategy), _codes(y, bins[dx:], self.strategy)))
+        cols, codes = np.empty((d, n)), np.empty((d, 2 * n), dtype=np.int64)
+        out, start = [], 0
+        while start < len(parts):
+            stop, rows_in = start, 0
+            while rows_in < n:
+                rows_in += parts[stop].size
+                stop += 1
+            out.append(self._split_values(columns, dx, grid, parts[start:stop], cols, codes))
+            start = stop
+        return np.concatenate(out, axis=1)
+
+    def _split_values(self, columns, dx, grid, parts, cols, codes) -> np.ndarray:
+        """:meth:`_part_values` of one partition of the rows (``columns``: the data's columns),
+        in the buffers ``cols`` (d, n) and ``codes`` (d, 2n): the parts' own grids in
+        ``codes[:, :n]``, the full data's grid (``grid``: its codes, (n, d)) in
+        ``codes[:, n:]``."""
+        d, n = cols.shape
+        rows = np.concatenate(parts)
         sizes = np.array([p.size for p in parts])
         bounds = np.concatenate(([0], np.cumsum(sizes)))
-        slices = [slice(int(s), int(e)) for s, e in zip(bounds[:-1], bounds[1:], strict=True)]
-        bins = np.array([n_bins(self.bins, xy[sl, :dx], xy[sl, dx:], self.strategy) for sl in slices])
+        for j in range(d):
+            np.take(columns[j], rows, out=cols[j])
+            np.take(grid[:, j], rows, out=codes[j, n:])
+        bins = self._part_bins(cols, bounds, dx)
         if self.strategy == "uniform":  # _codes of every part at once (same arithmetic)
-            lo = np.minimum.reduceat(xy, bounds[:-1], axis=0)
-            width = np.maximum.reduceat(xy, bounds[:-1], axis=0) - lo
-            codes = np.floor((xy - np.repeat(lo, sizes, axis=0)) / np.repeat(width, sizes, axis=0)
-                             * np.repeat(bins, sizes, axis=0)).astype(np.int64)
-            codes = np.minimum(codes, np.repeat(bins - 1, sizes, axis=0))
+            for j in range(d):
+                c = cols[j]
+                lo = np.minimum.reduceat(c, bounds[:-1])
+                np.subtract(c, np.repeat(lo, sizes), out=c)
+                np.divide(c, np.repeat(np.maximum.reduceat(c, bounds[:-1]), sizes), out=c)
+                np.multiply(c, np.repeat(bins[:, j], sizes), out=c)
+                np.floor(c, out=c)
+                codes[j, :n] = c
+                np.minimum(codes[j, :n], np.repeat(bins[:, j] - 1, sizes), out=codes[j, :n])
         else:
-            codes = np.vstack([_codes(xy[sl], list(b), self.strategy)
-                               for sl, b in zip(slices, bins, strict=True)])
-        a, b = (c[:, 0] if c.shape[1] == 1 else
-                np.concatenate([combine_codes(c[sl])[0] for sl in slices])
-                for c in (codes[:, :dx], codes[:, dx:]))
-        groups = np.repeat(np.arange(len(parts)), sizes)
+            for i, (s, e) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+                codes[:, s:e] = _codes(cols[:, s:e].T, list(bins[i]), self.strategy).T
+        # labels need only be equal within a part for equal cells: combine all rows at once
+        a, b = (c[0] if c.shape[0] == 1 else combine_codes(c.T)[0] for c in (codes[:dx], codes[dx:]))
+        groups = np.repeat(np.arange(2 * len(parts)), np.concatenate((sizes, sizes)))
         return plugin_mi_groups(a, b, groups,
-                                miller_madow=bool(self.miller_madow))
+                                miller_madow=bool(self.miller_madow)).reshape(2, len(parts))

@@ -64,7 +64,7 @@ class PluginDiscrete(Estimator):
             "cells_x": res.cells_x, "cells_y": res.cells_y, "cells_xy": res.cells_xy,
             "correction": self.correction})
 
-    def _part_values(self, x, y, parts: list[np.ndarray]) -> np.ndarray:
+    def _part_values(self, x, y, parts: list[np.ndarray], full=None) -> np.ndarray:
         """The plain estimate on each row subset (the error bar's parts), all the parts'
         contingency tables counted at once."""
         a, b = dense_codes(x[:, 0])[0], dense_codes(y[:, 0])[0]

@@ -64,11 +64,13 @@ PLANNED = [
 def versions_of_0e5002c(monkeypatch):
     """The estimator versions the pinned keys were computed with: a version bump changes a key
     on purpose (stored trials are not reused), which is not what these tests are about."""
+    from estimators.binning import Binning
     from estimators.gaussian import Gaussian
     from estimators.ksg import KSG
 
     monkeypatch.setattr(KSG, "version", 2)  # 3: issue 20's checks
     monkeypatch.setattr(Gaussian, "version", 1)  # 3: issue 20's flags
+    monkeypatch.setattr(Binning, "version", 2)  # 3: issue 15's grid term in the error bar
 
 
 @pytest.mark.usefixtures("versions_of_0e5002c")

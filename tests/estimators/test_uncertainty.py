@@ -255,3 +255,30 @@ def test_every_builtin_estimator_spells_uncertainty_the_same():
         defaults = plugin.cls.param_defaults()
         if "uncertainty" in defaults:
             assert defaults["uncertainty"] in METHODS, name
+
+
+@pytest.mark.parametrize("crossed", [False, True])
+def test_subsample_splits_are_partitions_and_crossed_ones_do_not_nest(crossed):
+    """Every split's parts partition the rows; with ``crossed=True`` (one permutation, used by
+    binning) no part of one split lies inside a part of another (halves / thirds / quarters
+    cross), as with independent permutations."""
+    seen = []
+
+    def spy(x, y, parts, full):
+        seen.extend(parts)
+        return np.zeros(len(parts))
+
+    n = 103
+    x = np.random.default_rng(0).standard_normal((n, 1))
+    est = make_estimator("binning", uncertainty="subsample")
+    subsample_estimate(est, x, x, 5, part_values=spy, crossed=crossed)
+    splits, start = [], 0
+    for a in SUBSAMPLE_SPLITS:
+        splits.append([set(p.tolist()) for p in seen[start:start + a]])
+        start += a
+    for a, parts in zip(SUBSAMPLE_SPLITS, splits, strict=True):
+        assert sorted(i for p in parts for i in p) == list(range(n))
+        assert max(map(len, parts)) - min(map(len, parts)) <= 1 and len(parts) == a
+    for i, fine in enumerate(splits):
+        for coarse in splits[:i]:
+            assert not any(p <= q for p in fine for q in coarse)
