@@ -270,6 +270,13 @@ def fit_em(X, W, init: Mixture, *, reg_covar, tol: float, max_iter: int) -> EMRe
             if not shared:
                 Xa = X[active]
                 Fa = None if feats is None else feats[active]
+    # the last M-step's covariances were never factorised (the loop checks each iteration's
+    # input): a component that collapsed in that step (heavy tails: a few outlying points) is
+    # singular, and would fail later in the density or Monte-Carlo evaluation instead
+    _, ok = cholesky_batched(mix.cov)
+    singular = ~ok.all(axis=-1) & ~failed
+    failed |= singular
+    converged &= ~singular
     return EMResult(mix, n_iter, converged, failed, L_prev, np.zeros(P))
 
 

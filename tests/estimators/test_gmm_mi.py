@@ -596,6 +596,26 @@ def test_fallback_refits_only_the_failed_members():
     assert res.mix.mu[1, 0, 0] == 0.0
 
 
+def test_a_covariance_that_collapses_in_the_last_m_step_fails_the_fit():
+    # the data of the test above; with max_iter=1 the loop ends right after the M-step that
+    # makes member 1's first component exactly singular: that fit must count as failed (and be
+    # refitted by the fallback), not be returned as converged and crash the later evaluation
+    rng = np.random.default_rng(5)
+    X = np.zeros((2, 120, 1))
+    X[0, :20, 0] = rng.standard_normal(20)
+    X[:, 20:, 0] = 1000.0 + rng.standard_normal(100)
+    W = np.ones((2, 120))
+    init = Mixture(np.full((2, 2), 0.5), np.array([[[0.0], [1000.0]]] * 2),
+                   np.ones((2, 2, 1, 1)))
+    kw = dict(reg_covar=0.0, tol=1e-8, max_iter=1)
+    res = fit_em(X, W, init, **kw)
+    assert res.failed.tolist() == [False, True]
+    assert not res.converged[1]
+    fixed = fit_em_fallback(X, W, init, variance=X[1].var(axis=0), **kw)
+    assert fixed.failed.tolist() == [False, False]
+    assert np.all(np.linalg.eigvalsh(fixed.mix.cov[1]) > 0)
+
+
 def test_non_convergence_is_logged_once_per_estimate(caplog):
     x, y = gauss(300, 2)
     with caplog.at_level(logging.WARNING):
