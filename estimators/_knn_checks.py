@@ -47,8 +47,8 @@ import numpy as np
 from mibench import Estimate
 
 __all__ = ["SURROGATE_SIGMA", "TAIL_INDEX_MIN", "SUMMARY_SIGMA", "DRIFT_SIGMA", "tail_index",
-           "gaussian_mi_of_cov", "surrogate_check", "summaries", "summary_check", "knn_checks",
-           "with_knn_checks"]
+           "gaussian_mi_of_cov", "surrogate_check", "summaries", "summary_check",
+           "with_summary_check", "knn_checks", "with_knn_checks"]
 
 #: ``surrogate_bias`` when the estimate on the Gaussian surrogate misses its known MI by more
 #: than this many standard errors of the estimate
@@ -226,4 +226,20 @@ def with_knn_checks(est, x: np.ndarray, y: np.ndarray, seed: int | None) -> Esti
                         seed, subsample_bias=out.info.get("subsample_bias"))
     info["flags"] = list(info.get("flags") or []) + checks.pop("flags")
     info.update(checks)
+    return Estimate(mi=out.mi, std=out.std, info=info)
+
+
+def with_summary_check(out: Estimate, x: np.ndarray, y: np.ndarray, seed: int | None) -> Estimate:
+    """``out`` plus :func:`summary_check` on (x, y) (any estimator of I(X; Y) with a std: the
+    data-processing bound holds whatever the estimator): ``summary_mi``, ``summary_z`` and the
+    flag ``below_summary`` in ``info``. Unchanged without a std or with one column a side."""
+    std = out.std
+    if std is None or not np.isfinite(std) or std <= 0 or x.shape[1] + y.shape[1] <= 2:
+        return out
+    rng = np.random.default_rng(None if seed is None else
+                                np.random.SeedSequence([int(seed) % 2**63, 0x5B3A]))
+    summary = summary_check(x, y, out.mi, std, rng)
+    flagged = summary.pop("below_summary", False)
+    info = {**out.info, **summary}
+    info["flags"] = list(out.info.get("flags") or []) + (["below_summary"] if flagged else [])
     return Estimate(mi=out.mi, std=out.std, info=info)
