@@ -157,7 +157,8 @@ class LatentKSG(Estimator):
         if zx.shape[0] < KSG(k=k, uncertainty=self.uncertainty).min_samples():
             raise InputError(f"n={n} leaves {zx.shape[0]} test rows, too few for KSG with k={k} "
                              f"and uncertainty={self.uncertainty!r}")
-        res = KSG(k=k, uncertainty=self.uncertainty, checks=False)._estimate(zx, zy, seed=int(rng.integers(2**31 - 1)))
+        res = KSG(k=k, uncertainty=self.uncertainty, checks=False)._estimate(
+            zx, zy, seed=int(rng.integers(2**31 - 1)))
         info["uncertainty"] = self.uncertainty
         # the data-processing check on the original columns (issue 20; estimators._knn_checks)
         return with_summary_check(Estimate(mi=float(res.mi), std=res.std, info=info), x, y, seed)

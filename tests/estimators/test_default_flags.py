@@ -195,7 +195,7 @@ def test_smoothing_bias_fires_on_a_sharp_edged_density(seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_smoothing_bias_quiet_on_smooth_densities(seed):
-    for x, y, truth in (gaussian_pair(2000, 0.75, 1, seed), gaussian_pair(2000, 0.5, 2, seed)):
+    for x, y, _ in (gaussian_pair(2000, 0.75, 1, seed), gaussian_pair(2000, 0.5, 2, seed)):
         est = KDE().estimate(x, y, seed=seed)
         assert "smoothing_bias" not in est.info["flags"]
         assert est.info["smoothing_bias"] < 0  # a narrower kernel adds only the variance term
