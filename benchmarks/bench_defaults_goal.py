@@ -11,6 +11,9 @@ seeds as in the reports (a seed whose value diverged, flag ``unstable``, is left
 For each such cell: the flags raised (``info["flags"]``, seeds per flag) and ``flagged``: yes when
 at least half of the cell's seeds carry a flag that explains the value.
 Cells an estimator refuses (capabilities) are counted, not run: no value is returned there.
+Last, for every flag raised: in how many successful trials it fired on cells within ``--sigma``
+(its false-alarm rate there, as a fraction of those cells' trials of the estimators that raised
+it at least once) and on the cells off.
 
 Usage::
 
@@ -141,9 +144,33 @@ def main(argv=None) -> int:
                            "display.max_colwidth", 40):
         print(off[cols].sort_values(["flagged", "estimator", "task", "n"]).to_string(
             index=False, float_format=lambda v: f"{v:.3g}"))
+    print(f"\nflags per trial, on cells within {args.sigma:g} SE / on cells off (trials of the "
+          "estimators that raised the flag at all):")
+    print(flag_rates(trials, off).to_string(index=False))
     if args.csv:
         cells.to_csv(args.csv, index=False)
     return 0
+
+
+def flag_rates(trials: pd.DataFrame, off: pd.DataFrame) -> pd.DataFrame:
+    """Per (estimator, flag): successful trials with the flag on the cells within the limit and
+    on the cells off, each as "flagged / trials"."""
+    from mibench.analysis.metrics import _parse_info
+
+    ok = trials[trials["status"] == "ok"]
+    off_keys = set(zip(off["estimator"], off["scenario"], off["scenario_params"], off["n"], strict=True))
+    is_off = np.array([k in off_keys for k in zip(ok["estimator"], ok["scenario"],
+                                                   ok["scenario_params"], ok["n"], strict=True)])
+    flags = [set(_parse_info(v).get("flags") or []) for v in ok["info"]]
+    rows = []
+    for est in sorted(ok["estimator"].unique()):
+        mine = (ok["estimator"] == est).to_numpy()
+        for flag in sorted(set().union(*[f for f, m in zip(flags, mine, strict=True) if m])):
+            has = np.array([flag in f for f in flags]) & mine
+            rows.append({"estimator": est, "flag": flag,
+                         "within": f"{int((has & ~is_off).sum())} / {int((mine & ~is_off).sum())}",
+                         "off": f"{int((has & is_off).sum())} / {int((mine & is_off).sum())}"})
+    return pd.DataFrame(rows, columns=["estimator", "flag", "within", "off"])
 
 
 if __name__ == "__main__":

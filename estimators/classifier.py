@@ -33,6 +33,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from estimators._checks import hidden_tuple
+from estimators._knn_checks import with_summary_check
 from estimators._margins import normal_scores_map
 from estimators._uncertainty import check_uncertainty
 from mibench import Capabilities, Estimate, Estimator, InputError, Interval, OneOf, Satisfies
@@ -97,7 +98,8 @@ class ClassifierMI(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
-    version = 1
+    #: 2: flag ``below_summary`` (issue 20; mi and std unchanged)
+    version = 2
 
     def __init__(self, bound="dv", hidden=(64, 64), learning_rate=1e-3, l2=1e-4, max_iter=200,
                  batch_size=128, patience=5, test_fraction=0.4, test_negatives=4, clip=1e-7,
@@ -200,8 +202,10 @@ class ClassifierMI(Estimator):
         info = {"bound": self.bound, "n_train": int(tr.size), "n_test": int(te.size),
                 "epochs": int(epochs), "best_epoch": int(best_epoch),
                 "val_bound_best": float(best), "dv": dv, "demi": demi, "saturated": saturated}
-        return Estimate(mi=float(mi), std=float(std) if self.uncertainty == "analytic" else None,
-                        info=info)
+        out = Estimate(mi=float(mi), std=float(std) if self.uncertainty == "analytic" else None,
+                       info=info)
+        # the data-processing check on the original columns (issue 20; estimators._knn_checks)
+        return with_summary_check(out, x, y, seed)
 
 
 def _log_odds(clf, a: np.ndarray, clip: float) -> np.ndarray:

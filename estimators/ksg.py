@@ -97,8 +97,15 @@ class KSG(Estimator):
         data's covariance misses that sample's known MI by more than 4 std: the k-NN bias at
         this n, dimension and dependence, e.g. 25x25 dimensions at n = 2000) and
         ``heavy_tails`` (Hill tail index of the joint radius below 4, e.g. Student-t with
-        df <= 3). Costs one more plain estimate; ``info`` gets ``tail_index``,
-        ``surrogate_mi``, ``surrogate_true_mi`` and ``surrogate_z``. False: no checks.
+        df <= 3), ``below_summary`` (KSG on one- or two-column summaries of the data, the
+        norms of the standardised rows and the first canonical pair, fitted and scored on
+        disjoint halves of the rows, is above the estimate by more than 4 combined std: by the
+        data-processing inequality the estimate is biased low, e.g. asinh of Student-t 5x5)
+        and ``unconverged`` (the subsampling bias estimate ``subsample_bias`` exceeds 3 std:
+        the value still moves with n, e.g. a spiral of 3 + 3 Gaussian columns). Costs one
+        more plain estimate and three KSG estimates in one or two dimensions on half the rows;
+        ``info`` gets ``tail_index``, ``surrogate_mi``, ``surrogate_true_mi``,
+        ``surrogate_z``, ``summary_mi`` and ``summary_z``. False: no checks.
 
     Notes
     -----
@@ -123,8 +130,9 @@ class KSG(Estimator):
     reports_std = True
     #: 1: ``metric`` and tuples of k added (chebyshev results unchanged; keys re-made once);
     #: 2: ``uncertainty`` added, a subsampling std by default (mi unchanged);
-    #: 3: ``checks`` added: flags ``surrogate_bias`` and ``heavy_tails`` (mi and std unchanged)
-    version = 3
+    #: 3: ``checks`` added: flags ``surrogate_bias`` and ``heavy_tails`` (mi and std unchanged);
+    #: 4: flags ``below_summary`` and ``unconverged`` (issue 20; mi and std unchanged)
+    version = 4
     fallbacks = ("ksg-mixed",)
 
     def __init__(self, k=3, variant=1, metric="chebyshev", standardize=True, noise=1e-10,

@@ -141,9 +141,11 @@ class MixedKSG(Estimator):
         plain estimate; needs n >= 4 (k + 1)); also reports ``subsample_bias`` in ``info``.
         "none": std=None at the cost of one estimate. See :mod:`estimators._uncertainty`.
     checks : bool, default True
-        As for ``ksg``: on continuous data (no atoms; method "gao"), flag ``surrogate_bias``
-        and ``heavy_tails`` in ``info["flags"]`` (:mod:`estimators._knn_checks`; one more plain
-        estimate). Skipped for data with atoms and for "ross".
+        As for ``ksg``: on continuous data (no atoms; method "gao"), flag ``surrogate_bias``,
+        ``heavy_tails``, ``below_summary`` and ``unconverged`` in ``info["flags"]``
+        (:mod:`estimators._knn_checks`; one more plain estimate and three KSG estimates on
+        one- or two-column summaries of half the rows). Skipped for data with atoms and for
+        "ross".
 
     Notes
     -----
@@ -154,8 +156,9 @@ class MixedKSG(Estimator):
 
     capabilities = _KindsByMethod()
     reports_std = True
-    #: 2: ``checks`` added: flags ``surrogate_bias`` and ``heavy_tails`` (mi and std unchanged)
-    version = 2
+    #: 2: ``checks`` added: flags ``surrogate_bias`` and ``heavy_tails`` (mi and std unchanged);
+    #: 3: flags ``below_summary`` and ``unconverged`` (issue 20; mi and std unchanged)
+    version = 3
     fallbacks = ("ksg",)
 
     def __init__(self, k=3, method="gao", standardize=True, noise=1e-10, uncertainty="subsample",

@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from estimators._checks import check_int, is_real
+from estimators._knn_checks import with_summary_check
 from estimators._uncertainty import check_uncertainty
 from estimators.ksg import KSG
 from mibench import Capabilities, Estimate, Estimator, InputError
@@ -84,7 +85,8 @@ class LatentKSG(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
-    version = 1
+    #: 2: flag ``below_summary`` (issue 20; mi and std unchanged)
+    version = 2
 
     def __init__(self, latent_dim=8, compressor="auto", k=3, hidden=128, cross_weight=1.0,
                  learning_rate=1e-3, batch_size=256, max_epochs=100, patience=5,
@@ -155,9 +157,11 @@ class LatentKSG(Estimator):
         if zx.shape[0] < KSG(k=k, uncertainty=self.uncertainty).min_samples():
             raise InputError(f"n={n} leaves {zx.shape[0]} test rows, too few for KSG with k={k} "
                              f"and uncertainty={self.uncertainty!r}")
-        res = KSG(k=k, uncertainty=self.uncertainty)._estimate(zx, zy, seed=int(rng.integers(2**31 - 1)))
+        res = KSG(k=k, uncertainty=self.uncertainty, checks=False)._estimate(
+            zx, zy, seed=int(rng.integers(2**31 - 1)))
         info["uncertainty"] = self.uncertainty
-        return Estimate(mi=float(res.mi), std=res.std, info=info)
+        # the data-processing check on the original columns (issue 20; estimators._knn_checks)
+        return with_summary_check(Estimate(mi=float(res.mi), std=res.std, info=info), x, y, seed)
 
 
 def _pca(xs, ys, tr, te, m):

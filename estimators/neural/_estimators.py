@@ -26,12 +26,25 @@ from mibench import Capabilities, Estimate, Estimator, InputError
 _DEVICES = ("auto", "cpu", "cuda")
 #: standard error over test batches (nats) above which an estimate is flagged ``unstable``
 UNSTABLE_SE = 1.0
+#: generalisation gap (issue 20): an estimate is flagged ``overfit`` when the critic's final
+#: training-batch bound exceeds its best validation bound by more than OVERFIT_GAP nats and is
+#: more than OVERFIT_RATIO times it (more than half of what the critic learned on its training
+#: rows does not hold on new rows: it fits noise, and the held-out bound is then far below MI)
+OVERFIT_GAP = 0.1
+OVERFIT_RATIO = 2.0
 #: folds of ``uncertainty="crossfit"``: five critics, each tested on its own fifth of the rows
 CROSSFIT_FOLDS = 5
 #: values of ``uncertainty`` the neural bounds accept (the first is the default)
 UNCERTAINTY = ("crossfit", "test-batches", "none")
 #: smallest test fold of ``uncertainty="crossfit"`` (rows): a bound needs >= 2 rows (1 pair)
 MIN_FOLD_ROWS = 2
+
+
+def overfit(train_bound: float, val_bound: float) -> bool:
+    """The ``overfit`` flag: the training-batch bound is above the best validation bound by
+    more than :data:`OVERFIT_GAP` nats and more than :data:`OVERFIT_RATIO` times it."""
+    gap = train_bound - val_bound
+    return bool(gap > OVERFIT_GAP and train_bound > OVERFIT_RATIO * max(val_bound, 0.0))
 
 
 class _NeuralEstimator(Estimator):
@@ -99,7 +112,11 @@ class _NeuralEstimator(Estimator):
     (budget exhausted while still improving), ``collapsed`` (critic scores constant on the
     test split), ``negative`` (estimate below 0 by more than 2 standard errors),
     ``saturated`` (InfoNCE within 0.1 nat of its ln b ceiling), ``unstable`` (standard error
-    over test batches above 1 nat: the bound is dominated by a few test points), ``flags``
+    over test batches above 1 nat: the bound is dominated by a few test points), ``overfit``
+    (the critic's final training-batch bound is more than 0.1 nat and more than twice above its
+    best validation bound, averaged over the trainings; ``generalisation_gap`` = their
+    difference: the critic fits noise in its training rows, and the held-out bound, a lower
+    bound, can be far below MI: MINE on 5 + 5 Student-t columns at n = 2000), ``flags``
     (names of the raised flags), split sizes, ``device`` and ``torch_seed``.
 
     Divergence raises :class:`mibench.EstimatorFailure` with the reason (the runner records a
@@ -113,8 +130,9 @@ class _NeuralEstimator(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
-    #: 1: the default ``uncertainty`` became "crossfit" (was "test-batches"; 2026-12)
-    version = 1
+    #: 1: the default ``uncertainty`` became "crossfit" (was "test-batches"; 2026-12);
+    #: 2: flag ``overfit`` and ``generalisation_gap`` in ``info`` (issue 20; mi and std unchanged)
+    version = 2
     costly = True
     _bound_name = ""
 
@@ -254,9 +272,14 @@ class _NeuralEstimator(Estimator):
         # NWJ's e^(T-1) term on a heavy-tailed test point (a Cauchy task gave -1.3e36 +- 4e35)
         info["unstable"] = bool(batch_se is not None and batch_se > UNSTABLE_SE)
         info["saturated"] = False
+        # generalisation gap, averaged over the trainings (one per fold with cross-fitting)
+        train_bound = float(np.mean([i["train_bound_final"] for _, i in runs]))
+        val_bound = float(np.mean([i["val_bound_best"] for _, i in runs]))
+        info["generalisation_gap"] = train_bound - val_bound
+        info["overfit"] = overfit(train_bound, val_bound)
         self._finish_info(mi, info)
         info["flags"] = [k for k in ("still_improving", "collapsed", "negative", "unstable",
-                                     "saturated") if info[k]]
+                                     "saturated", "overfit") if info[k]]
         return Estimate(mi=mi, std=std, info=info)
 
     def _finish_info(self, mi: float, info: dict) -> None:

@@ -269,9 +269,13 @@ def calibrate(datasets: Sequence[tuple[np.ndarray, np.ndarray]], estimators=None
 #: runs is not recommended while an estimator without it is available. ``non_gaussian`` and
 #: ``plugin_bias`` (the Gaussian estimator on data far from jointly Gaussian, or its plug-in bias
 #: beyond 3 std), ``surrogate_bias`` and ``heavy_tails`` (the k-NN estimators' bias regime and
-#: heavy tails) are issue 20's goal flags (docs/estimator-defaults.md)
+#: heavy tails; ``below_summary``: below the MI of a summary of the data, ``unconverged``: still
+#: moving with n), ``smoothing_bias`` (KDE), ``coarse_bins`` and ``concentrated`` (binning) and
+#: ``overfit`` (a neural critic that fits noise in its training rows) are issue 20's goal flags
+#: (docs/estimator-defaults.md)
 DISQUALIFYING_FLAGS = ("misfit", "sparse_cells", "negative", "unstable", "non_gaussian",
-                       "plugin_bias", "surrogate_bias", "heavy_tails")
+                       "plugin_bias", "surrogate_bias", "heavy_tails", "below_summary",
+                       "unconverged", "smoothing_bias", "coarse_bins", "concentrated", "overfit")
 
 
 def _disqualifying(ok: pd.DataFrame) -> dict[str, int]:
