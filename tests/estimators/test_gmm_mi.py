@@ -567,19 +567,23 @@ def test_singular_fallback_recovers_and_switch_off_fails():
         json.dumps(info)
 
 
-def test_fallback_refits_only_the_failed_members():
-    # member 1: 20 points exactly at 0 and a far cluster; its first component (started on the
-    # zeros) gets exactly-zero responsibilities elsewhere, so its variance is exactly 0 and, with
-    # reg_covar=0, Cholesky fails. Member 0: the same but with jittered points near 0.
+def _zeros_and_far_cluster():
+    """Two fits' data and start: member 1 has 20 points exactly at 0 and a far cluster; its first
+    component (started on the zeros) gets exactly-zero responsibilities elsewhere, so its variance
+    is exactly 0 and, with reg_covar=0, Cholesky fails. Member 0: the same with jittered points
+    near 0."""
     rng = np.random.default_rng(5)
     far = 1000.0 + rng.standard_normal(100)
     X = np.zeros((2, 120, 1))
     X[0, :20, 0] = rng.standard_normal(20)
-    X[1, :20, 0] = 0.0
     X[:, 20:, 0] = far
-    W = np.ones((2, 120))
     init = Mixture(np.full((2, 2), 0.5), np.array([[[0.0], [1000.0]]] * 2),
                    np.ones((2, 2, 1, 1)))
+    return X, np.ones((2, 120)), init
+
+
+def test_fallback_refits_only_the_failed_members():
+    X, W, init = _zeros_and_far_cluster()
     kw = dict(reg_covar=0.0, tol=1e-8, max_iter=200)
     plain = fit_em(X, W, init, **kw)
     assert plain.failed.tolist() == [False, True]
@@ -597,16 +601,10 @@ def test_fallback_refits_only_the_failed_members():
 
 
 def test_a_covariance_that_collapses_in_the_last_m_step_fails_the_fit():
-    # the data of the test above; with max_iter=1 the loop ends right after the M-step that
-    # makes member 1's first component exactly singular: that fit must count as failed (and be
-    # refitted by the fallback), not be returned as converged and crash the later evaluation
-    rng = np.random.default_rng(5)
-    X = np.zeros((2, 120, 1))
-    X[0, :20, 0] = rng.standard_normal(20)
-    X[:, 20:, 0] = 1000.0 + rng.standard_normal(100)
-    W = np.ones((2, 120))
-    init = Mixture(np.full((2, 2), 0.5), np.array([[[0.0], [1000.0]]] * 2),
-                   np.ones((2, 2, 1, 1)))
+    # with max_iter=1 the loop ends right after the M-step that makes member 1's first component
+    # exactly singular: that fit must count as failed (and be refitted by the fallback), not be
+    # returned as converged and crash the later evaluation
+    X, W, init = _zeros_and_far_cluster()
     kw = dict(reg_covar=0.0, tol=1e-8, max_iter=1)
     res = fit_em(X, W, init, **kw)
     assert res.failed.tolist() == [False, True]
