@@ -43,6 +43,7 @@ except ImportError as exc:  # torch or zuko missing
                            f"zuko; CPU build: pip install torch==2.13.0 first) ({exc})") from exc
 
 from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
+from estimators._knn_checks import with_summary_check  # noqa: E402
 from estimators._margins import normal_scores_map  # noqa: E402
 from estimators._uncertainty import check_crossfit_size, check_uncertainty  # noqa: E402
 from estimators.flow import INSTALL_HINT, FlowMI, _identity_init  # noqa: E402
@@ -105,7 +106,8 @@ class DoE(Estimator):
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
     #: 2: the default ``uncertainty`` became "crossfit" (was "analytic"; 2026-12)
-    version = 2
+    #: 3: flag ``below_summary`` (issue 20; mi and std unchanged)
+    version = 3
     costly = True
     max_n = 5000  # training costs ~10-30 s per estimate at n = 10 000 on CPU: --recommend stops here
 
@@ -186,7 +188,8 @@ class DoE(Estimator):
             info.update({"n_train": int(n_train), "n_val": int(n_val), "n_test": int(n_test)})
         info.update({"h_y": h_y, "h_y_given_x": h_yx, "device": str(device),
                      "uncertainty": str(self.uncertainty)})
-        return Estimate(mi=mi, std=std, info=info)
+        # the data-processing check on the original columns (issue 20)
+        return with_summary_check(Estimate(mi=mi, std=std, info=info), x, y, seed)
 
     def _fit(self, xs, ys, tr, va, te, rng, device, hidden):
         dx, dy = xs.shape[1], ys.shape[1]
