@@ -319,14 +319,21 @@ def coverage_curve(trials: pd.DataFrame, levels=(0.5, 0.6, 0.683, 0.8, 0.9, 0.95
     return pd.DataFrame(rows, columns=cols)
 
 
+#: the issue-15 goal: this share of cells with std_ratio in the band
+GOAL_FRACTION = 0.8
+
+
 def calibration_goal(summary: pd.DataFrame, *, min_n: int = 2000, low: float = 0.75,
                      high: float = 1.33) -> pd.DataFrame:
     """Per method: the fraction of tasks (over cells with n >= ``min_n``) whose ``std_ratio``
     lies in [low, high], the issue-15 goal (>= 80 %). Columns: METHOD + ``cells``,
-    ``in_range``, ``fraction``, ``median_std_ratio``, ``seeds`` (median successful seeds per cell).
-    Cells without a std_ratio (no reported std) are left out.
+    ``in_range``, ``too_narrow`` (std_ratio < low), ``too_wide`` (> high), ``fraction``,
+    ``median_std_ratio``, ``seeds`` (median successful seeds per cell) and ``goal`` ("met" when
+    the fraction is at least 80 %, else "not met"). Cells without a std_ratio (no reported std)
+    are left out.
     """
-    cols = METHOD + ["cells", "in_range", "fraction", "median_std_ratio", "seeds"]
+    cols = METHOD + ["cells", "in_range", "too_narrow", "too_wide", "fraction",
+                     "median_std_ratio", "seeds", "goal"]
     if summary.empty or "std_ratio" not in summary:
         return pd.DataFrame(columns=cols)
     s = summary[(summary["n"] >= min_n) & summary["std_ratio"].notna()]
@@ -335,7 +342,9 @@ def calibration_goal(summary: pd.DataFrame, *, min_n: int = 2000, low: float = 0
         r = g["std_ratio"].to_numpy(float)
         inside = int(np.sum((r >= low) & (r <= high)))
         rows.append({"estimator": est, "estimator_params": params, "cells": len(g),
-                     "in_range": inside, "fraction": inside / len(g),
+                     "in_range": inside, "too_narrow": int(np.sum(r < low)),
+                     "too_wide": int(np.sum(r > high)), "fraction": inside / len(g),
                      "median_std_ratio": float(np.median(r)),
-                     "seeds": int(np.median(g["with_std"]))})
+                     "seeds": int(np.median(g["with_std"])),
+                     "goal": "met" if inside >= GOAL_FRACTION * len(g) else "not met"})
     return pd.DataFrame(rows, columns=cols)

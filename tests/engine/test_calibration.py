@@ -66,6 +66,8 @@ def test_calibration_goal_counts_cells_at_large_n():
     row = goal.iloc[0]
     assert (row["cells"], row["in_range"], row["seeds"]) == (2, 1, 400)  # n=500 not counted
     assert row["fraction"] == 0.5
+    # the n=10000 cell's std (0.2 for a spread of 1) is too narrow; half in range misses the goal
+    assert (row["too_narrow"], row["too_wide"], row["goal"]) == (1, 0, "not met")
 
 
 def test_report_has_calibration_figures_and_goal(tmp_path):
@@ -82,6 +84,8 @@ def test_report_has_calibration_figures_and_goal(tmp_path):
         assert (tmp_path / name).exists(), name
     goal = pd.read_csv(tmp_path / "calibration_goal.csv").set_index("method")
     assert goal.loc["honest", "fraction"] == 1.0 and goal.loc["narrow", "fraction"] == 0.0
+    assert goal.loc["honest", "goal"] == "met" and goal.loc["narrow", "goal"] == "not met"
+    assert goal.loc["narrow", "too_narrow"] == goal.loc["narrow", "cells"]
     html = paths["html"].read_text()
     assert "Error-bar calibration" in html and "calibration.png" not in html  # images inlined
     data = calib.coverage_nominal_data(trials).set_index(["method", "nominal"])
