@@ -167,6 +167,16 @@ def summary_check(x: np.ndarray, y: np.ndarray, mi: float, std: float,
     return {"summary_mi": values, "summary_z": float(z), "below_summary": bool(z > SUMMARY_SIGMA)}
 
 
+def _summary_entries(x: np.ndarray, y: np.ndarray, mi: float, std: float | None,
+                     rng: np.random.Generator) -> tuple[dict, bool]:
+    """:func:`summary_check`'s ``info`` entries and whether to flag ``below_summary``; nothing
+    without a std or with one column a side."""
+    if std is None or not np.isfinite(std) or std <= 0 or x.shape[1] + y.shape[1] <= 2:
+        return {}, False
+    summary = summary_check(x, y, mi, std, rng)
+    return summary, bool(summary.pop("below_summary", False))
+
+
 def knn_checks(point_estimate, x: np.ndarray, y: np.ndarray, mi: float, std: float | None,
                seed: int | None, subsample_bias: float | None = None) -> dict:
     """The checks on continuous data; the ``info`` entries, ``flags`` included.
@@ -198,12 +208,11 @@ def knn_checks(point_estimate, x: np.ndarray, y: np.ndarray, mi: float, std: flo
                     surrogate_z=float((sur - truth) / scale))
         if abs(sur - truth) > SURROGATE_SIGMA * scale:
             flags.append("surrogate_bias")
+    summary, below = _summary_entries(x, y, mi, std, rng)
+    info.update(summary)
+    if below:
+        flags.append("below_summary")
     has_std = std is not None and np.isfinite(std) and std > 0
-    if has_std and x.shape[1] + y.shape[1] > 2:
-        summary = summary_check(x, y, mi, std, rng)
-        if summary.pop("below_summary", False):
-            flags.append("below_summary")
-        info.update(summary)
     if has_std and subsample_bias is not None and abs(subsample_bias) > DRIFT_SIGMA * std:
         flags.append("unconverged")
     info["flags"] = flags
@@ -233,13 +242,11 @@ def with_summary_check(out: Estimate, x: np.ndarray, y: np.ndarray, seed: int | 
     """``out`` plus :func:`summary_check` on (x, y) (any estimator of I(X; Y) with a std: the
     data-processing bound holds whatever the estimator): ``summary_mi``, ``summary_z`` and the
     flag ``below_summary`` in ``info``. Unchanged without a std or with one column a side."""
-    std = out.std
-    if std is None or not np.isfinite(std) or std <= 0 or x.shape[1] + y.shape[1] <= 2:
-        return out
     rng = np.random.default_rng(None if seed is None else
                                 np.random.SeedSequence([int(seed) % 2**63, 0x5B3A]))
-    summary = summary_check(x, y, out.mi, std, rng)
-    flagged = summary.pop("below_summary", False)
+    summary, flagged = _summary_entries(x, y, out.mi, out.std, rng)
+    if not summary:
+        return out
     info = {**out.info, **summary}
     info["flags"] = list(out.info.get("flags") or []) + (["below_summary"] if flagged else [])
     return Estimate(mi=out.mi, std=out.std, info=info)
