@@ -4,8 +4,9 @@ The committed calibration figures come from one run of ``results/figures/calibra
 (every classical estimator, 3960 trials, about an hour of CPU). When one estimator's error bar
 changes, only its cells need re-running (e.g. ``cpu-binning.toml``), and an estimator run on
 the same grid separately (GMM-MI, ``learned-gmm.toml``) can join the figure; this script
-replaces (or adds) those estimators' rows in the committed ``calibration_summary.csv`` and ``calibration_coverage.csv``
-with the new run's (its ``summary.csv`` and ``coverage_vs_nominal.csv``), rewrites
+replaces (or adds) those estimators' rows in the committed ``calibration_summary.csv`` and
+``calibration_coverage.csv`` with the new run's (its ``summary.csv`` and
+``coverage_vs_nominal.csv``), rewrites
 ``calibration_std_ratio.csv`` and ``calibration_goal.csv`` from the merged summary and redraws
 both figures (PNG and PDF) with the report's plotting functions. The other estimators' rows are
 kept as they are. ``--goal-extra`` adds the summaries of other runs (e.g. GMM-MI's and the

@@ -202,7 +202,7 @@ def test_smoothing_bias_quiet_on_smooth_densities(seed):
     assert "smoothing_bias" not in KDE(uncertainty="none").estimate(x, y).info
 
 
-# ------------------------------------------------------------------ classifier, latent-ksg, flow: below_summary
+# ----------------------------------------------------- classifier, latent-ksg, flow: below_summary
 @pytest.mark.parametrize("name", ["classifier", "latent-ksg", "flow"])
 def test_below_summary_on_other_estimators(name):
     # the data-processing bound holds for any estimator: on Student-t 5 + 5 (df 3) at n = 2000
