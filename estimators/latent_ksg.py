@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from estimators._checks import check_int, is_real
-from estimators._knn_checks import with_summary_check
+from estimators._knn_checks import knn_checks, with_summary_check
 from estimators._uncertainty import check_uncertainty
 from estimators.ksg import KSG
 from mibench import Capabilities, Estimate, Estimator, InputError
@@ -85,8 +85,9 @@ class LatentKSG(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
-    #: 2: flag ``below_summary`` (issue 20; mi and std unchanged)
-    version = 2
+    #: 2: flag ``below_summary`` (issue 20; mi and std unchanged); 3: KSG's checks on the
+    #: latents (``heavy_tails``, ``surrogate_bias``, ``unconverged``) and ``below_ksg`` (same)
+    version = 3
 
     def __init__(self, latent_dim=8, compressor="auto", k=3, hidden=128, cross_weight=1.0,
                  learning_rate=1e-3, batch_size=256, max_epochs=100, patience=5,
@@ -157,10 +158,17 @@ class LatentKSG(Estimator):
         if zx.shape[0] < KSG(k=k, uncertainty=self.uncertainty).min_samples():
             raise InputError(f"n={n} leaves {zx.shape[0]} test rows, too few for KSG with k={k} "
                              f"and uncertainty={self.uncertainty!r}")
-        res = KSG(k=k, uncertainty=self.uncertainty, checks=False)._estimate(
-            zx, zy, seed=int(rng.integers(2**31 - 1)))
+        ksg_seed = int(rng.integers(2**31 - 1))
+        res = KSG(k=k, uncertainty=self.uncertainty, checks=False)._estimate(zx, zy, seed=ksg_seed)
         info["uncertainty"] = self.uncertainty
-        # the data-processing check on the original columns (issue 20; estimators._knn_checks)
+        # KSG's own checks on the latents it ran on: heavy tails, the Gaussian surrogate, the
+        # drift with n (issue 20; estimators._knn_checks) ...
+        plain = KSG(k=k, uncertainty="none", checks=False)
+        checks = knn_checks(lambda a, b: plain._estimate(a, b, seed=ksg_seed).mi, zx, zy,
+                            float(res.mi), res.std, seed,
+                            subsample_bias=res.info.get("subsample_bias"), summary=False)
+        info.update(checks)
+        # ... and the data-processing check and the KSG reference on the original columns
         return with_summary_check(Estimate(mi=float(res.mi), std=res.std, info=info), x, y, seed)
 
 
