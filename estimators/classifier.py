@@ -205,7 +205,8 @@ class ClassifierMI(Estimator):
                 "val_bound_best": float(best), "dv": dv, "demi": demi, "saturated": saturated}
         out = Estimate(mi=float(mi), std=float(std) if self.uncertainty == "analytic" else None,
                        info=info)
-        # the data-processing check and the KSG reference on the original columns (issue 20; estimators._knn_checks)
+        # the data-processing check and the KSG reference on the original columns (issue 20;
+        # estimators._knn_checks)
         return with_summary_check(out, x, y, seed)
 
 

@@ -10,8 +10,15 @@ Small n, CI-fast; the measured rates on the bmi v1 tasks are in docs/estimator-d
 import numpy as np
 import pytest
 
-from estimators._knn_checks import (DRIFT_SIGMA, KSG_REFERENCE_SIGMA, drift_flags, gaussian_mi_of_cov,
-                                    knn_checks, tail_index, with_summary_check)
+from estimators._knn_checks import (
+    DRIFT_SIGMA,
+    KSG_REFERENCE_SIGMA,
+    drift_flags,
+    gaussian_mi_of_cov,
+    knn_checks,
+    tail_index,
+    with_summary_check,
+)
 from estimators.gaussian import Gaussian
 from estimators.kde import KDE
 from estimators.ksg import KSG
