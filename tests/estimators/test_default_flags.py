@@ -334,3 +334,14 @@ def test_lnc_unconverged_on_the_spiral():
     x, y, truth = _bmi("spiral-multinormal-sparse-3-3-2-2.0", 10_000, 5)
     est = make_estimator("lnc").estimate(x, y, seed=5)
     assert truth - est.mi > 10 * est.std and "unconverged" in est.info["flags"]
+
+
+def test_gmm_mi_runs_the_data_checks_with_its_fit_check():
+    x, y, truth = gaussian_pair(1000, 0.6, 2, 0)
+    est = make_estimator("gmm-mi", n_bootstrap=5).estimate(x, y, seed=0)
+    assert abs(est.mi - truth) < 0.1 and est.info["ksg_reference_z"] < KSG_REFERENCE_SIGMA
+    assert "summary_z" in est.info and not {"below_ksg", "below_summary"} & set(est.info["flags"])
+    low = with_summary_check(Estimate(mi=est.mi - 0.3, std=est.std, info=est.info), x, y, 0)
+    assert "below_ksg" in low.info["flags"]
+    quiet = make_estimator("gmm-mi", n_bootstrap=5, fit_check=False).estimate(x, y, seed=0)
+    assert "ksg_reference" not in quiet.info and quiet.mi == est.mi
