@@ -14,10 +14,15 @@ never recomputed, so the table can be built up a few tasks at a time::
     nice -n 10 python benchmarks/bench_bmi_goals.py --tasks 1v1-normal-0.75 multinormal-dense-5-5-0.5
     nice -n 10 python benchmarks/bench_bmi_goals.py                      # all 40 tasks, 10 seeds
     python benchmarks/bench_bmi_goals.py --table-only                    # the table from the store
+    python benchmarks/bench_bmi_goals.py --summary results/figures/beyond-normal/beyond_normal_summary.csv
 
-The table lists, per task, the truth, each estimator's mean over the seeds with its relative
-error, and the two verdicts (``flow <= 10 %`` where goal 1 applies; ``halved by`` where goal 2
-applies; "-": not run, or skipped by the estimator's capabilities, e.g. ``lnc`` beyond 5x5).
+The last form runs nothing: it reads the beyond-normal figure's per-cell statistics (the heatmap's
+own trials, at n = 5000).
+
+The table lists, per task, the truth, each estimator's mean over the seeds with its standard
+error and its relative error, and the two verdicts, which compare the means (``flow <= 10 %``
+where goal 1 applies; ``halved by`` where goal 2 applies; "-": not run, or skipped by the
+estimator's capabilities, e.g. ``lnc`` beyond 5x5).
 Estimators run with one thread each (the runner's ``--threads 1``).
 """
 
@@ -71,25 +76,49 @@ def run(tasks, estimators, n, seeds, store, jobs, stored_only=False):
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def table(df: pd.DataFrame, order) -> str:
+def _label(estimator: str, params: str) -> str:
+    return "ksg-10" if estimator == "ksg" and json.loads(params).get("k") == 10 else estimator
+
+
+def cells_from_trials(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (task, label): true MI, mean over the successful seeds, its standard error, seeds."""
     df = df[df["status"] == "ok"].copy()
-    df["label"] = [("ksg-10" if e == "ksg" and json.loads(p).get("k") == 10 else e)
-                   for e, p in zip(df["estimator"], df["estimator_params"], strict=True)]
+    df["label"] = [_label(e, p) for e, p in zip(df["estimator"], df["estimator_params"], strict=True)]
+    g = df.groupby(["task", "label"])
+    return pd.DataFrame({"true_mi": g["true_mi"].first(), "mean": g["mi"].mean(),
+                         "sem": g["mi"].sem(), "count": g["mi"].count()}).reset_index()
+
+
+def cells_from_summary(path: Path, n: int) -> pd.DataFrame:
+    """The same cells from a ``mibench figures beyond-normal`` summary CSV (its ``task``,
+    ``mean``, ``sem`` and ``ok`` columns at sample size ``n``): the heatmap's own numbers."""
+    s = pd.read_csv(path, dtype={"scenario_params": str, "estimator_params": str})
+    s = s[(s["n"] == n) & (s["ok"] > 0)]
+    return pd.DataFrame({
+        "task": s["task"], "true_mi": s["true_mi"], "mean": s["mean"], "sem": s["sem"],
+        "count": s["ok"].astype(int),
+        "label": [_label(e, p) for e, p in zip(s["estimator"], s["estimator_params"], strict=True)],
+    })
+
+
+def table(cells: pd.DataFrame, order) -> str:
+    """Markdown table of :func:`cells_from_trials` / :func:`cells_from_summary` cells; the
+    verdicts compare the means (the standard errors are shown beside them)."""
     rows, goal1, goal2 = [], [], []
-    cols = ["ksg-10"] + [e for e in NEW if e in set(df["label"])]
+    cols = ["ksg-10"] + [e for e in NEW if e in set(cells["label"])]
     for task in order:
-        sub = df[df["task"] == task]
+        sub = cells[cells["task"] == task].set_index("label")
         if sub.empty:
             continue
         truth = float(sub["true_mi"].iloc[0])
-        means = sub.groupby("label")["mi"].agg(["mean", "count"])
-        rel = {lab: (means.loc[lab, "mean"] - truth) / truth for lab in means.index}
-        cells = []
+        rel = {lab: (sub.loc[lab, "mean"] - truth) / truth for lab in sub.index}
+        out = []
         for c in cols:
-            if c in means.index:
-                cells.append(f"{means.loc[c, 'mean']:.3f} ({rel[c]:+.0%}, {int(means.loc[c, 'count'])})")
+            if c in sub.index:
+                m, se, k = sub.loc[c, "mean"], sub.loc[c, "sem"], int(sub.loc[c, "count"])
+                out.append(f"{m:.3f} ± {se:.3f} ({100 * rel[c]:+.1f} ± {100 * se / truth:.1f} %, {k})")
             else:
-                cells.append("-")
+                out.append("-")
         v1 = v2 = ""
         if normal_based(task) and "flow" in rel:
             ok = abs(rel["flow"]) <= 0.10
@@ -99,8 +128,9 @@ def table(df: pd.DataFrame, order) -> str:
             halved = [e for e in NEW if e in rel and abs(rel[e]) <= abs(rel["ksg-10"]) / 2]
             v2 = ", ".join(halved) if halved else "none"
             goal2.append(bool(halved))
-        rows.append(f"| {task} | {truth:.3f} | " + " | ".join(cells) + f" | {v1} | {v2} |")
-    head = ("| task | true MI | " + " | ".join(f"`{c}` mean (rel. error, seeds)" for c in cols)
+        rows.append(f"| {task} | {truth:.3f} | " + " | ".join(out) + f" | {v1} | {v2} |")
+    head = ("| task | true MI | " + " | ".join(f"`{c}` mean ± s.e. (rel. error, seeds)"
+                                             for c in cols)
             + " | flow within 10 % | KSG-10 error > 30 %: halved by |\n|"
             + "---|" * (len(cols) + 4))
     summary = (f"\ngoal 1 (flow within 10 %, normal-based tasks up to 25x25): "
@@ -121,12 +151,19 @@ def main():
     p.add_argument("--store", type=Path, default=STORE)
     p.add_argument("--table-only", action="store_true",
                    help="run nothing new: only the trials the store already holds")
+    p.add_argument("--summary", type=Path, metavar="CSV",
+                   help="run nothing: the table from a beyond_normal_summary.csv (e.g. "
+                        "results/figures/beyond-normal/), its cells at --n")
     args = p.parse_args()
     all_tasks = [t for t, _, _ in bmi_v1_tasks()]
     tasks = args.tasks or all_tasks
     unknown = set(tasks) - set(all_tasks)
     if unknown:
         p.error(f"unknown bmi task(s): {', '.join(sorted(unknown))}")
+    order = [t for t in all_tasks if t in set(tasks)]
+    if args.summary is not None:
+        print(table(cells_from_summary(args.summary, args.n), order))
+        return
     plugins = mibench.registry.estimators()
     ests = [KSG_BMI] + [(e, {}) for e in args.estimators if plugins[e].available]
     args.store.parent.mkdir(parents=True, exist_ok=True)
@@ -134,7 +171,7 @@ def main():
     if df.empty:
         print("no trials in the store for these tasks")
         return
-    print(table(df, [t for t in all_tasks if t in set(tasks)]))
+    print(table(cells_from_trials(df), order))
 
 
 if __name__ == "__main__":

@@ -55,9 +55,11 @@ HIST_BMI = ("binning", {"bins": 5, "strategy": "uniform", "miller_madow": False}
 #: add it with ``--estimator gmm-mi`` for a run restricted to low-dimensional tasks.
 CLASSIC = [KSG_PAPER, KSG_BMI, HIST_BMI, ("gaussian", {}), ("kde", {}),
            ("mine", NEURAL), ("nwj", NEURAL), ("infonce", NEURAL), ("smile", NEURAL)]
-#: the modern families (issue 16) join the heatmap at their defaults; lnc is skipped (with the
-#: reason) on the tasks beyond its 5x5 limit, flow and doe when torch or zuko is missing
-MODERN = [("lnc", {}), ("classifier", {}), ("latent-ksg", {}), ("flow", NEURAL), ("doe", NEURAL)]
+#: the modern families (issue 16) join the heatmap at their defaults, as the bmi-v1 suite names
+#: them (flow and doe take no "test-batches": flow's default error bar is analytic, one training;
+#: doe's is "crossfit", 5 trainings); lnc is skipped (with the reason) on the tasks beyond its 5x5
+#: limit, flow and doe when torch or zuko is missing
+MODERN = [("lnc", {}), ("classifier", {}), ("latent-ksg", {}), ("flow", {}), ("doe", {})]
 ESTIMATORS = CLASSIC + MODERN
 #: the sample-complexity figure (every n of ``ns``, 6x the heatmap's cost) keeps the classic set
 #: unless estimators are named: the trained modern estimators at n = 10 000 on 40 tasks x 10 seeds
@@ -177,6 +179,34 @@ def reused_rows(path: Path, s: dict, tasks, fresh) -> tuple[pd.DataFrame, list]:
     return reused, found
 
 
+def in_figure_order(summary: pd.DataFrame, tasks) -> pd.DataFrame:
+    """Rows ordered by the estimator's place in :data:`ESTIMATORS` (fresh and reused columns
+    mixed as in a from-scratch run; other configurations after, in their order), then by bmi's
+    task order."""
+    from mibench.analysis.reports._labels import ordered
+
+    rank = {_config_key(n, p): i for i, (n, p) in enumerate(ESTIMATORS)}
+    extra = ordered(zip(summary["estimator"], summary["estimator_params"], strict=True))
+    keys = list(zip(summary["estimator"], summary["estimator_params"], strict=True))
+    order = {t: i for i, (t, _, _) in enumerate(tasks)}
+    return summary.assign(
+        _rank=[rank.get(k, len(rank) + extra.index(k)) for k in keys],
+        _order=summary["task"].map(order).fillna(len(order)),
+    ).sort_values(["_rank", "_order"], kind="stable").drop(columns=["_rank", "_order"]) \
+        .reset_index(drop=True)
+
+
+def fewer_seeds(summary: pd.DataFrame, seeds: int) -> str:
+    """'doe: 2 seeds, ...' for the methods with cells of fewer than ``seeds`` trials (a reused
+    summary may hold a costly estimator run on fewer seeds); '' if none."""
+    if "trials" not in summary:
+        return ""
+    short = summary.groupby("method", sort=False)["trials"].agg(["min", "max"])
+    short = short[short["min"] < seeds]
+    return ", ".join(f"{m}: {lo}{'' if lo == hi else f'-{hi}'} seeds"
+                     for m, (lo, hi) in short[["min", "max"]].iterrows())
+
+
 def _complete(summary: pd.DataFrame, ns) -> pd.DataFrame:
     """Only the (task, method) pairs with a cell at every n (the sample complexity needs them
     all; a pair left out is drawn "not run")."""
@@ -222,7 +252,7 @@ def make(out: Path, *, quick: bool = False, options: RunOptions | None = None,
 
             raise UnknownNameError(f"unknown bmi-v1 task(s): {', '.join(sorted(unknown))}")
         tasks = [t for t in tasks if t[0] in set(task_ids)]
-    reused, found, note = None, [], ""
+    reused, found, note, heat_note = None, [], "", ""
     if reuse is not None:  # read before anything is written (it may be the file replaced)
         fresh = list(s["estimators"]) + [e for e in s["complexity_estimators"]
                                          if e not in s["estimators"]]
@@ -235,9 +265,13 @@ def make(out: Path, *, quick: bool = False, options: RunOptions | None = None,
     n = int(s["heatmap_n"])
     cx = labelled_summary(cx_trials, tasks) if len(cx_trials) else None
     if reused is not None and len(reused):
-        heat = pd.concat([heat, reused[reused["n"] == n]], ignore_index=True)
+        heat = in_figure_order(pd.concat([heat, reused[reused["n"] == n]], ignore_index=True),
+                               tasks)
         if len(s["ns"]) > 1:
             cx = pd.concat([cx, reused], ignore_index=True)
+        short = fewer_seeds(heat, s["seeds"])
+        if short:  # a cell is never drawn as if it had every seed
+            heat_note = f"\n[fewer seeds: {short}]"
     both = heat if cx is None else pd.concat([heat, cx]).drop_duplicates(["task", "method", "n"])
     if cx is not None and (reused is not None or stored_only):
         cx = _complete(cx, s["ns"])  # the summary keeps every cell; the figure only full pairs
@@ -246,7 +280,8 @@ def make(out: Path, *, quick: bool = False, options: RunOptions | None = None,
     written.append(write_csv(mean.join(err.add_prefix("log_rel_error: ")).reset_index(),
                              out / "beyond_normal_heatmap.csv"))
     title = label_quick(f"bmi v1 tasks: mean MI estimate over {s['seeds']} seeds, n = {n}", quick,
-                        _reduced(s, list(s["estimators"]) + found, [FULL["heatmap_n"]])) + note
+                        _reduced(s, list(s["estimators"]) + found, [FULL["heatmap_n"]]))
+    title += note + heat_note
     written += rf.save(rf.plot_heatmap(heat, n, title=title), out / "beyond_normal_heatmap")
     if cx is not None:
         table = rf.sample_complexity_data(cx)

@@ -134,6 +134,35 @@ def test_beyond_normal_reuses_an_earlier_summary(results_dir):
     assert not summary.duplicated(["task", "method", "n"]).any()
 
 
+def test_beyond_normal_default_estimators_pass_their_own_checks():
+    # a from-scratch run plans every default configuration; one an estimator refuses (flow and
+    # doe take no uncertainty="test-batches") would stop the whole figure at planning
+    from mibench import registry
+
+    bn = figure_set("beyond-normal")
+    plugins = registry.estimators()
+    assert {"lnc", "classifier", "latent-ksg", "flow", "doe"} <= {e for e, _ in bn.ESTIMATORS}
+    for name, params in bn.ESTIMATORS:
+        if plugins[name].available:
+            registry.make_estimator(name, **params).validate_params()
+
+
+def test_beyond_normal_columns_in_figure_order_and_fewer_seeds_labelled():
+    bn = figure_set("beyond-normal")
+    tasks = [t for t in bn.bmi_v1_tasks() if t[0] in ("1v1-normal-0.75", "1v1-additive-0.1")]
+    rows = [("doe", "{}", "doe", "1v1-additive-0.1", 2), ("doe", "{}", "doe", "1v1-normal-0.75", 3),
+            ("gaussian", "{}", "gaussian", "1v1-additive-0.1", 10),
+            ("gaussian", "{}", "gaussian", "1v1-normal-0.75", 10),
+            ("ksg", '{"k":3}', "ksg (k=3)", "1v1-normal-0.75", 10)]
+    summary = pd.DataFrame(rows, columns=["estimator", "estimator_params", "method", "task", "trials"])
+    ordered = bn.in_figure_order(summary, tasks)
+    # gaussian before doe (the default set's order), a configuration outside it last; bmi's task order
+    assert list(ordered["method"]) == ["gaussian", "gaussian", "doe", "doe", "ksg (k=3)"]
+    assert list(ordered["task"][:2]) == ["1v1-normal-0.75", "1v1-additive-0.1"]
+    assert bn.fewer_seeds(ordered, 10) == "doe: 2-3 seeds"
+    assert bn.fewer_seeds(ordered[ordered["method"] != "doe"], 10) == ""
+
+
 def test_figures_cli_errors(results_dir, capsys):
     with pytest.raises(SystemExit):
         main(["figures", "nope"])
