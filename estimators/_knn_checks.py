@@ -59,7 +59,7 @@ from mibench import Estimate
 __all__ = ["SURROGATE_SIGMA", "TAIL_INDEX_MIN", "SUMMARY_SIGMA", "DRIFT_SIGMA", "tail_index",
            "gaussian_mi_of_cov", "surrogate_check", "summaries", "summary_check",
            "KSG_REFERENCE_SIGMA", "KSG_REFERENCE_MAX_D", "ksg_reference_check", "with_summary_check",
-           "knn_checks", "with_knn_checks", "drift_flags"]
+           "knn_checks", "with_knn_checks", "drift_flags", "with_drift_flag"]
 
 #: ``surrogate_bias`` when the estimate on the Gaussian surrogate misses its known MI by more
 #: than this many standard errors of the estimate
@@ -216,6 +216,12 @@ def drift_flags(out: Estimate) -> list[str]:
     std, bias = out.std, out.info.get("subsample_bias")
     has_std = std is not None and np.isfinite(std) and std > 0
     return ["unconverged"] if has_std and bias is not None and abs(bias) > DRIFT_SIGMA * std else []
+
+
+def with_drift_flag(out: Estimate) -> Estimate:
+    """``out`` with :func:`drift_flags` added to its ``info["flags"]`` (those it has kept)."""
+    flags = list(out.info.get("flags") or []) + drift_flags(out)
+    return Estimate(mi=out.mi, std=out.std, info={**out.info, "flags": flags})
 
 
 def knn_checks(point_estimate, x: np.ndarray, y: np.ndarray, mi: float, std: float | None,

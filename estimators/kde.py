@@ -8,7 +8,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from estimators._checks import check_bool
-from estimators._knn_checks import drift_flags, with_summary_check
+from estimators._knn_checks import with_drift_flag, with_summary_check
 from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
@@ -208,9 +208,7 @@ class KDE(Estimator):
 
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
         if self.uncertainty == "subsample":
-            out = _with_smoothing_check(self, subsample_estimate(self, x, y, seed), x, y)
-            out = Estimate(mi=out.mi, std=out.std, info={
-                **out.info, "flags": list(out.info.get("flags") or []) + drift_flags(out)})
+            out = with_drift_flag(_with_smoothing_check(self, subsample_estimate(self, x, y, seed), x, y))
             # the data-processing check and the KSG reference (estimators._knn_checks)
             return with_summary_check(out, x, y, seed)
         n, dx = x.shape

@@ -38,7 +38,7 @@ from scipy.special import digamma
 
 from estimators._checks import check_bool, check_int, check_nonnegative
 from estimators._knn import count_within
-from estimators._knn_checks import drift_flags
+from estimators._knn_checks import with_drift_flag
 from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from estimators.ksg import _check_radius, ksg_preprocess
 from mibench import Capabilities, Estimate, Estimator, InputError
@@ -253,8 +253,7 @@ class LNC(Estimator):
     def _estimate(self, x, y, *, seed):
         if self.uncertainty == "subsample":
             # the drift of the subsample means with n (free: the error bar's own runs; issue 20)
-            out = subsample_estimate(self, x, y, seed)
-            return Estimate(mi=out.mi, std=out.std, info={**out.info, "flags": drift_flags(out)})
+            return with_drift_flag(subsample_estimate(self, x, y, seed))
         d = x.shape[1] + y.shape[1]
         k = self._k(d)
         if k <= d:
