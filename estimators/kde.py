@@ -169,7 +169,8 @@ class KDE(Estimator):
     still moves with n), and the checks of :func:`estimators._knn_checks.with_summary_check`,
     ``below_summary`` (two columns a side) and ``below_ksg`` (KSG on the same rows above the
     estimate by more than 4 combined std; asinh of Student-t 2x2, df 1, at n = 10 000: 0.30-0.32
-    against KSG 0.38-0.40 and a truth of 0.43).
+    against KSG 0.38-0.40 and a truth of 0.43) and ``below_copula`` (the Gaussian-copula MI of
+    the same rows above it by more than 4 combined std).
 
     ``info``: ``n``, ``h_x``, ``h_y``, ``h_xy`` (entropy estimates, nats), ``bandwidth`` (the
     factor h used), ``flags`` (``["negative"]`` when the estimate is below 0).
@@ -182,8 +183,9 @@ class KDE(Estimator):
     reports_std = True
     #: 1: uncertainty (issue 15); 2: dimension limit (dx, dy <= 2) and the ``negative`` flag
     #: (issue 20); 3: the ``smoothing_bias`` flag (issue 20; mi and std unchanged); 4: flags
-    #: ``unconverged``, ``below_summary`` and ``below_ksg`` (issue 20; mi and std unchanged)
-    version = 4
+    #: ``unconverged``, ``below_summary`` and ``below_ksg`` (issue 20; mi and std unchanged);
+    #: 5: flag ``below_copula`` (same)
+    version = 5
     max_n = 5000  # its cost is O(n^2): calibration leaves it out above
 
     def __init__(self, bandwidth="scott", leave_one_out=True, uncertainty="subsample"):

@@ -236,7 +236,8 @@ class GMMMI(Estimator):
         data: ``below_summary`` (KSG on one- or two-column summaries above the estimate by
         more than 4 combined std) and ``below_ksg`` (KSG on all rows, up to 10 columns, above
         it by more than 4; the mixture misses a curved dependence, as the spiral's, that KSG
-        sees better), 0.2-2 s of CPU at n = 10 000. Method and
+        sees better) and ``below_copula`` (the Gaussian-copula MI of the same rows above it by
+        more than 4), 0.2-2 s of CPU at n = 10 000. Method and
         measured detection and false-alarm rates: ``estimators/gmm_mi/_fitcheck.py`` and
         docs/estimator-defaults.md.
     seed_scheme : {"per-call", "reference"}
@@ -304,8 +305,9 @@ class GMMMI(Estimator):
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
     #: 2: k-means initialisation and restarts of stuck CV fits by default (issue 20); 3: with
-    #: ``fit_check``, also the data checks ``below_summary`` and ``below_ksg`` (mi, std unchanged)
-    version = 3
+    #: ``fit_check``, also the data checks ``below_summary`` and ``below_ksg`` (mi, std unchanged);
+    #: 4: and ``below_copula`` (same)
+    version = 4
     fallbacks = ("gmm-mi-categorical",)
 
     def __init__(self, init_type: str = "kmeans_sklearn", scale: float | None = None,

@@ -122,7 +122,10 @@ class _NeuralEstimator(Estimator):
     summaries of the data, ``summary_mi``, reads more than the bound by > 4 combined std,
     ``summary_z``; see estimators._knn_checks), ``below_ksg`` (with a std, up to 10 columns:
     KSG on the same rows, ``ksg_reference``, reads more than the bound by > 4 combined std,
-    ``ksg_reference_z``; KSG's own error is almost always negative), ``flags``
+    ``ksg_reference_z``; KSG's own error is almost always negative), ``below_copula`` (with a
+    std: the Gaussian-copula MI of the same rows, ``copula_reference``, reads more than the
+    bound by > 4 combined std, ``copula_reference_z``; exact on monotone transforms of a
+    multinormal, where KSG reads low: half_cube 5x5), ``flags``
     (names of the raised flags), split sizes, ``device`` and ``torch_seed``.
 
     Divergence raises :class:`mibench.EstimatorFailure` with the reason (the runner records a
@@ -140,7 +143,8 @@ class _NeuralEstimator(Estimator):
     #: 2: flag ``overfit`` and ``generalisation_gap`` in ``info`` (issue 20; mi and std unchanged)
     #: 3: flag ``below_summary`` (the data-processing check of estimators._knn_checks; issue 20)
     #: 4: flag ``below_ksg`` (the KSG reference of the same check; mi and std unchanged)
-    version = 4
+    #: 5: flag ``below_copula`` (the Gaussian-copula reference of the same check; same)
+    version = 5
     costly = True
     _bound_name = ""
 

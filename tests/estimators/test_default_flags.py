@@ -2,8 +2,8 @@
 
 ``gaussian``: ``non_gaussian``, ``plugin_bias``; ``ksg`` / ``ksg-mixed``: ``surrogate_bias``,
 ``heavy_tails``, ``below_summary``, ``unconverged``; ``kde``: ``smoothing_bias``; every estimator
-with a data check: ``below_ksg``; ``lnc`` and ``kde``: ``unconverged``; ``latent-ksg``: KSG's checks
-on its latents.
+with a data check: ``below_ksg``, ``below_copula``; ``lnc`` and ``kde``: ``unconverged``;
+``latent-ksg``: KSG's checks on its latents.
 Small n, CI-fast; the measured rates on the bmi v1 tasks are in docs/estimator-defaults.md.
 """
 
@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 
 from estimators._knn_checks import (
+    COPULA_SIGMA,
     DRIFT_SIGMA,
     KSG_REFERENCE_SIGMA,
     drift_flags,
     gaussian_mi_of_cov,
     knn_checks,
+    normal_scores,
     tail_index,
     with_summary_check,
 )
@@ -285,6 +287,53 @@ def test_below_ksg_quiet_where_the_classifier_is_right(d):
     assert "below_ksg" not in est.info["flags"] and est.info["ksg_reference_z"] < KSG_REFERENCE_SIGMA
 
 
+# ------------------------------------------------------------ every data check: below_copula
+def test_normal_scores_are_exactly_normal_and_keep_the_order():
+    rng = np.random.default_rng(0)
+    a = np.column_stack((rng.standard_cauchy(999), rng.integers(0, 3, 999).astype(float)))
+    z = normal_scores(a, rng)
+    assert np.allclose(np.sort(z[:, 0]), np.sort(z[:, 1]))  # ties broken: the same 999 scores
+    assert abs(z.mean(0)).max() < 1e-12 and np.all(np.diff(z[np.argsort(a[:, 0]), 0]) > 0)
+    assert np.all(np.diff(a[np.argsort(z[:, 1]), 1]) >= 0)  # ties keep their block
+
+
+def test_below_copula_rule_where_ksg_reads_low():
+    # half_cube of a sparse 5 + 5 Gaussian (truth 1.02), n = 2000: KSG reads about 0.6 there, so
+    # below_ksg cannot see an estimate of 0.85 +- 0.016 (InfoNCE's and MINE's, unflagged
+    # before); the Gaussian copula of the same rows is exact for such data
+    x, y, truth = _bmi("half_cube-multinormal-sparse-5-5-2-2.0", 2000, 0)
+    low = with_summary_check(Estimate(mi=0.85, std=0.016, info={}), x, y, 0)
+    assert "below_copula" in low.info["flags"] and low.info["copula_reference_z"] > COPULA_SIGMA
+    assert "below_ksg" not in low.info["flags"]
+    assert abs(low.info["copula_reference"] - truth) < 0.05
+    right = with_summary_check(Estimate(mi=truth, std=0.016, info={}), x, y, 0)
+    assert "below_copula" not in right.info["flags"]
+
+
+@pytest.mark.parametrize("task", ["1v1-additive-0.1", "student-identity-2-2-1",
+                                  "spiral-multinormal-sparse-3-3-2-2.0"])
+def test_copula_reference_stays_below_the_truth_where_it_is_not_exact(task):
+    # a lower bound with one column a side (uniform band: 1.27 against 1.71); no linear dependence
+    # in the scores of Student-t (about 0 against 0.43); the spiral mixes coordinates (0.25
+    # against 1.02): the flag cannot fire on an estimate at the truth
+    x, y, truth = _bmi(task, 2000, 0)
+    est = with_summary_check(Estimate(mi=truth, std=0.01, info={}), x, y, 0)
+    assert est.info["copula_reference"] < truth - 0.1 and "below_copula" not in est.info["flags"]
+
+
+@pytest.mark.parametrize("task,flags", [("1v1-additive-0.1", {"below_ksg"}),
+                                        ("half_cube-1v1-normal-0.75", {"below_ksg", "below_copula"})])
+def test_binning_flagged_where_its_grid_reads_low(task, flags):
+    # one column a side, n = 10 000 (data seed 0): the default grid reads 1.60 against 1.71 (KSG
+    # 1.68) and 0.35 against 0.41 (KSG 0.42, copula 0.41), 15 and 9 of its std low
+    x, y, truth = _bmi(task, 10_000, 0)
+    est = make_estimator("binning").estimate(x, y, seed=0)
+    assert truth - est.mi > 5 * est.std and flags <= set(est.info["flags"])
+    x, y, truth = _bmi("1v1-normal-0.75", 10_000, 0)
+    est = make_estimator("binning").estimate(x, y, seed=0)
+    assert not {"below_ksg", "below_copula"} & set(est.info["flags"])
+
+
 # ------------------------------------------------------------------- lnc, kde: unconverged
 def test_drift_flags_rule():
     for bias, flagged in ((-1.01 * DRIFT_SIGMA * 0.01, True), (0.5 * 0.01, False), (None, False)):
@@ -316,6 +365,20 @@ def test_latent_ksg_runs_the_knn_checks_on_its_latents(task, flag):
     est = make_estimator("latent-ksg").estimate(x, y, seed=0)
     assert not {"heavy_tails", "surrogate_bias", "unconverged"} & set(est.info["flags"])
     assert "surrogate_z" in est.info and "tail_index" in est.info
+
+
+def test_latent_ksg_unconverged_from_ksg_on_all_rows():
+    # spiral of a 3 + 3 Gaussian at n = 10 000, no compression: latent-ksg is KSG on the held-out
+    # half, 0.72 against 1.02 (data seed 0; no flag before: its own drift check stays under 3
+    # std); KSG on all rows reads 0.79, 9.9 standard errors of the difference above it
+    x, y, truth = _bmi("spiral-multinormal-sparse-3-3-2-2.0", 10_000, 0)
+    est = make_estimator("latent-ksg").estimate(x, y, seed=0)
+    assert est.info["compressor"] == "none" and truth - est.mi > 10 * est.std
+    assert est.info["half_rows_drift_z"] > 4 and "unconverged" in est.info["flags"]
+    for seed in range(2):  # Gaussian 3 + 3: the half and all rows agree (|z| 0.1-2.3 on 6 seeds)
+        x, y, _ = _bmi("multinormal-dense-3-3-0.5", 2000, seed)
+        est = make_estimator("latent-ksg").estimate(x, y, seed=seed)
+        assert abs(est.info["half_rows_drift_z"]) < 4 and "unconverged" not in est.info["flags"]
 
 
 def test_kde_runs_the_data_checks():
