@@ -19,8 +19,11 @@ logger = logging.getLogger(__name__)
 __all__ = ["Binning", "BIN_RULES", "n_bins"]
 
 STRATEGIES = ("uniform", "quantile")
-#: expected points per joint cell kept by the "cellucci" rule (and "auto" in more than 2-D)
+#: expected points per joint cell kept by the "cellucci" rule (and "auto", which it caps)
 MIN_EXPECTED_PER_CELL = 5
+#: the auto rule for a pair of columns (uniform bins): this many times the Hacine-Gharbi-Ravier
+#: count, capped by the "cellucci" rule, never below Hacine-Gharbi-Ravier (see :func:`n_bins`)
+PAIR_HGR_FACTOR = 2
 #: flag ``sparse_cells`` when more than this fraction of the points sit alone in their joint cell
 SPARSE_SINGLETON_FRACTION = 0.5
 #: flag ``concentrated`` (uniform bins) when one bin of a column holds more than this fraction of
@@ -85,9 +88,16 @@ def n_bins(rule, x: np.ndarray, y: np.ndarray, strategy: str) -> list[int]:
       ``xi = (8 + 324 n + 12 sqrt(36 n + 729 n^2))^(1/3)``.
     - ``cellucci`` (2005): at least 5 expected points per joint cell,
       ``B = floor((n / 5)^(1 / (dx + dy)))`` (``sqrt(n/5)`` in 2-D), at least 2.
-    - ``auto``: ``cellucci`` for quantile bins. For uniform bins, ``hacine-gharbi-ravier`` for a
-      pair of columns (dx + dy = 2, the case the rule was derived for) and, in more dimensions,
-      the smaller of ``hacine-gharbi-ravier`` and ``cellucci``: the joint grid has B^(dx+dy)
+    - ``auto``: ``cellucci`` for quantile bins. For uniform bins and a pair of columns
+      (dx + dy = 2): twice the ``hacine-gharbi-ravier`` count, capped by ``cellucci`` (at least
+      :data:`MIN_EXPECTED_PER_CELL` expected points per joint cell) but never below
+      ``hacine-gharbi-ravier`` itself. That rule balances the grid's discretisation bias
+      (down) against the plug-in's finite-sample bias (up); the Miller-Madow correction
+      applied here removes most of the latter, so the balance sits at a finer grid. Measured
+      (docs/estimator-defaults.md; 11 one-column pairs, 6 data sets each, mean RMSE / truth):
+      0.19 / 0.12 / 0.054 at n = 500 / 2000 / 10 000 against 0.20 / 0.14 / 0.10 for
+      ``hacine-gharbi-ravier`` alone (which read 4-7 of its std low on 1v1-normal). In more
+      dimensions, the smaller of ``hacine-gharbi-ravier`` and ``cellucci``: the joint grid has B^(dx+dy)
       cells, so the bins per axis shrink with the dimension to keep at least
       :data:`MIN_EXPECTED_PER_CELL` expected points per joint cell (at n = 2000: 20 bins per
       axis in 2-D, 4 in 4-D, 2 from 6-D on). Without the cap, 6 columns at n = 2000 got about
@@ -100,10 +110,13 @@ def n_bins(rule, x: np.ndarray, y: np.ndarray, strategy: str) -> list[int]:
     if isinstance(rule, Integral):
         return [int(min(rule, n))] * d
     if rule == "auto":
-        if strategy == "uniform" and d > 2:
-            return [min(a, b) for a, b in zip(n_bins("hacine-gharbi-ravier", x, y, strategy),
-                                               n_bins("cellucci", x, y, strategy), strict=True)]
-        rule = "hacine-gharbi-ravier" if strategy == "uniform" else "cellucci"
+        if strategy == "uniform":
+            hgr = n_bins("hacine-gharbi-ravier", x, y, strategy)
+            cap = n_bins("cellucci", x, y, strategy)
+            if d > 2:
+                return [min(a, b) for a, b in zip(hgr, cap, strict=True)]
+            return [int(min(max(h, min(PAIR_HGR_FACTOR * h, c)), n)) for h, c in zip(hgr, cap, strict=True)]
+        rule = "cellucci"
     if rule == "sturges":
         b = np.ceil(np.log2(n)) + 1
     elif rule == "sqrt":
@@ -221,7 +234,8 @@ class Binning(Estimator):
     #: 1: uncertainty (issue 15); 2: the auto rule shrinks the bins per axis in more than 2
     #: dimensions, flags (issue 20); 3: the error bar's grid term (issue 15); 4: the reference
     #: checks of estimators._knn_checks.with_summary_check (flags ``below_summary``,
-    #: ``below_ksg``, ``below_copula``; issue 20; mi and std unchanged)
+    #: ``below_ksg``, ``below_copula``; issue 20) and, for a pair of columns, the auto rule's
+    #: finer grid (twice Hacine-Gharbi-Ravier, capped; issue 20)
     version = 4
     fallbacks = ("plugin-discrete",)
 
@@ -259,7 +273,8 @@ class Binning(Estimator):
         flags = []
         rule = self.bins if isinstance(self.bins, str) else "fixed"
         if rule == "auto":
-            rule = ("cellucci" if self.strategy == "quantile" else "hacine-gharbi-ravier"
+            rule = ("cellucci" if self.strategy == "quantile"
+                    else "clip(2 hacine-gharbi-ravier, hacine-gharbi-ravier, cellucci)"
                     if len(bins) == 2 else "min(hacine-gharbi-ravier, cellucci)")
         singleton_fraction = res.singletons_xy / n
         sparse = singleton_fraction > SPARSE_SINGLETON_FRACTION
@@ -289,8 +304,8 @@ class Binning(Estimator):
     def _part_bins(self, cols: np.ndarray, bounds: np.ndarray, dx: int) -> np.ndarray:
         """Bins per column for every part (rows ``bounds[i]:bounds[i+1]`` of the gathered
         columns ``cols``, shape (d, rows)), shape (parts, d): what :func:`n_bins` gives on each
-        part. A pair of columns with the Hacine-Gharbi–Ravier rule (the default) takes every
-        part's correlation from one pass of sums; other rules call :func:`n_bins` per part."""
+        part. A pair of columns with the Hacine-Gharbi–Ravier rule (or the default, derived
+        from it) takes every part's correlation from one pass of sums; other rules call :func:`n_bins` per part."""
         starts, sizes = bounds[:-1], np.diff(bounds)
         rule = self.bins
         if len(cols) == 2 and (rule == "hacine-gharbi-ravier"
@@ -304,7 +319,11 @@ class Binning(Estimator):
             with np.errstate(divide="ignore", invalid="ignore"):
                 r = np.where((vxx <= 0) | (vyy <= 0), 1.0,
                              np.minimum(1.0, np.abs(vxy) / np.sqrt(vxx * vyy)))
-            b = np.clip(_hgr_bins(sizes, r), 1, sizes).astype(np.int64)
+            b = np.clip(_hgr_bins(sizes, r), 1, sizes)
+            if rule == "auto":  # as n_bins: twice the count, capped by "cellucci", >= the count
+                cap = np.maximum(2.0, np.floor(np.sqrt(sizes / MIN_EXPECTED_PER_CELL)))
+                b = np.minimum(np.maximum(b, np.minimum(PAIR_HGR_FACTOR * b, cap)), sizes)
+            b = b.astype(np.int64)
             return np.column_stack((b, b))
         return np.array([n_bins(rule, cols[:dx, s:e].T, cols[dx:, s:e].T, self.strategy)
                          for s, e in zip(starts, bounds[1:], strict=True)], dtype=np.int64)

@@ -321,15 +321,15 @@ def test_copula_reference_stays_below_the_truth_where_it_is_not_exact(task):
     assert est.info["copula_reference"] < truth - 0.1 and "below_copula" not in est.info["flags"]
 
 
-@pytest.mark.parametrize("task,flags", [("1v1-additive-0.1", {"below_ksg"}),
-                                        ("half_cube-1v1-normal-0.75", {"below_ksg", "below_copula"})])
-def test_binning_flagged_where_its_grid_reads_low(task, flags):
-    # one column a side, n = 10 000 (data seed 0): the default grid reads 1.60 against 1.71 (KSG
-    # 1.68) and 0.35 against 0.41 (KSG 0.42, copula 0.41), 15 and 9 of its std low
-    x, y, truth = _bmi(task, 10_000, 0)
+@pytest.mark.parametrize("n", [2000, 10_000])
+def test_binning_flagged_where_its_grid_reads_low(n):
+    # one column a side, bmi's 1v1-additive-0.1 (a uniform band with hard edges; data seed 0):
+    # the default grid reads 1.57 (n = 2000) and 1.625 (n = 10 000) against 1.71, 7 and 21 of its
+    # std low; KSG on the same rows 1.69 and 1.68
+    x, y, truth = _bmi("1v1-additive-0.1", n, 0)
     est = make_estimator("binning").estimate(x, y, seed=0)
-    assert truth - est.mi > 5 * est.std and flags <= set(est.info["flags"])
-    x, y, truth = _bmi("1v1-normal-0.75", 10_000, 0)
+    assert truth - est.mi > 5 * est.std and "below_ksg" in est.info["flags"]
+    x, y, truth = _bmi("1v1-normal-0.75", n, 0)
     est = make_estimator("binning").estimate(x, y, seed=0)
     assert not {"below_ksg", "below_copula"} & set(est.info["flags"])
 
