@@ -94,8 +94,9 @@ def n_bins(rule, x: np.ndarray, y: np.ndarray, strategy: str) -> list[int]:
       ``hacine-gharbi-ravier`` itself. That rule balances the grid's discretisation bias
       (down) against the plug-in's finite-sample bias (up); the Miller-Madow correction
       applied here removes most of the latter, so the balance sits at a finer grid. Measured
-      (docs/estimator-defaults.md; 11 one-column pairs, 6 data sets each, mean RMSE / truth):
-      0.19 / 0.12 / 0.054 at n = 500 / 2000 / 10 000 against 0.20 / 0.14 / 0.10 for
+      (benchmarks/bench_binning_pair_rule.py; 11 one-column pairs, 6 data sets each, mean
+      RMSE / truth):
+      0.18 / 0.12 / 0.054 at n = 500 / 2000 / 10 000 against 0.20 / 0.14 / 0.10 for
       ``hacine-gharbi-ravier`` alone (which read 4-7 of its std low on 1v1-normal). In more
       dimensions, the smaller of ``hacine-gharbi-ravier`` and ``cellucci``: the joint grid has B^(dx+dy)
       cells, so the bins per axis shrink with the dimension to keep at least
