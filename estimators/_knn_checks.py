@@ -73,7 +73,8 @@ from mibench import Estimate, InputError
 __all__ = ["SURROGATE_SIGMA", "TAIL_INDEX_MIN", "SUMMARY_SIGMA", "DRIFT_SIGMA", "tail_index",
            "gaussian_mi_of_cov", "surrogate_check", "summaries", "summary_check",
            "KSG_REFERENCE_SIGMA", "KSG_REFERENCE_MAX_D", "ksg_reference_check", "COPULA_SIGMA",
-           "normal_scores", "copula_reference_check", "with_summary_check",
+           "normal_scores", "copula_reference_check", "with_summary_check", "heavy_tails_check",
+           "with_tail_flag",
            "knn_checks", "with_knn_checks", "drift_flags", "with_drift_flag"]
 
 #: ``surrogate_bias`` when the estimate on the Gaussian surrogate misses its known MI by more
@@ -284,6 +285,21 @@ def with_drift_flag(out: Estimate) -> Estimate:
     return Estimate(mi=out.mi, std=out.std, info={**out.info, "flags": flags})
 
 
+def heavy_tails_check(x: np.ndarray, y: np.ndarray) -> tuple[float | None, bool]:
+    """(Hill's tail index of the joint radius, whether to flag ``heavy_tails``: below
+    :data:`TAIL_INDEX_MIN`, with at least :data:`TAIL_MIN_N` rows)."""
+    alpha = tail_index(np.hstack((x, y)))
+    return alpha, bool(alpha is not None and x.shape[0] >= TAIL_MIN_N and alpha < TAIL_INDEX_MIN)
+
+
+def with_tail_flag(out: Estimate, x: np.ndarray, y: np.ndarray) -> Estimate:
+    """``out`` with ``tail_index`` in ``info`` and, from :func:`heavy_tails_check`, the flag
+    ``heavy_tails`` (a k-NN estimator's own checks without the others)."""
+    alpha, heavy = heavy_tails_check(x, y)
+    flags = list(out.info.get("flags") or []) + (["heavy_tails"] if heavy else [])
+    return Estimate(mi=out.mi, std=out.std, info={**out.info, "tail_index": alpha, "flags": flags})
+
+
 def knn_checks(point_estimate, x: np.ndarray, y: np.ndarray, mi: float, std: float | None,
                seed: int | None, subsample_bias: float | None = None, summary: bool = True) -> dict:
     """The checks on continuous data; the ``info`` entries, ``flags`` included.
@@ -296,13 +312,10 @@ def knn_checks(point_estimate, x: np.ndarray, y: np.ndarray, mi: float, std: flo
     ``subsample_bias`` and a std (the subsampling error bar). ``summary=False``: no
     ``below_summary`` (a caller that runs it on other columns, :mod:`estimators.latent_ksg`).
     """
-    flags: list[str] = []
-    info: dict = {}
     n = x.shape[0]
-    alpha = tail_index(np.hstack((x, y)))
-    info["tail_index"] = alpha
-    if alpha is not None and n >= TAIL_MIN_N and alpha < TAIL_INDEX_MIN:
-        flags.append("heavy_tails")
+    alpha, heavy = heavy_tails_check(x, y)
+    info: dict = {"tail_index": alpha}
+    flags: list[str] = ["heavy_tails"] if heavy else []
     rng = np.random.default_rng(None if seed is None else
                                 np.random.SeedSequence([int(seed) % 2**63, 0x5A77]))
     res = surrogate_check(point_estimate, x, y, rng)
@@ -346,19 +359,20 @@ def with_knn_checks(est, x: np.ndarray, y: np.ndarray, seed: int | None) -> Esti
 
 
 def with_summary_check(out: Estimate, x: np.ndarray, y: np.ndarray, seed: int | None,
-                       ksg_reference: bool = True) -> Estimate:
+                       ksg_reference: bool = True, summary: bool = True) -> Estimate:
     """``out`` plus the checks against other estimates of I(X; Y) on the same rows (any
     estimator with a std): :func:`summary_check` (``summary_mi``, ``summary_z``, flag
     ``below_summary``; the data-processing bound holds whatever the estimator),
     :func:`ksg_reference_check` (``ksg_reference``, ``ksg_reference_z``, flag ``below_ksg``;
-    ``ksg_reference=False`` leaves it out, for an estimator that is KSG on these rows) and
+    ``ksg_reference=False`` leaves it out, for an estimator that is KSG on these rows, and
+    ``summary=False`` the data-processing check, for one that cannot afford them) and
     :func:`copula_reference_check` (``copula_reference``, ``copula_reference_z``, flag
     ``below_copula``); the last two also run with one column a side. Unchanged without a std."""
     if out.std is None or not np.isfinite(out.std) or out.std <= 0:
         return out
     rng = np.random.default_rng(None if seed is None else
                                 np.random.SeedSequence([int(seed) % 2**63, 0x5B3A]))
-    summary, flagged = _summary_entries(x, y, out.mi, out.std, rng)
+    summary, flagged = _summary_entries(x, y, out.mi, out.std, rng) if summary else ({}, False)
     ref_seed, copula_seed = (None, None) if seed is None else (
         int(v) for v in np.random.SeedSequence([int(seed) % 2**63, 0x5B3B]).generate_state(2))
     reference = ksg_reference_check(x, y, out.mi, out.std, ref_seed) if ksg_reference else {}

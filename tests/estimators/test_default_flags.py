@@ -399,6 +399,21 @@ def test_lnc_unconverged_on_the_spiral():
     assert truth - est.mi > 10 * est.std and "unconverged" in est.info["flags"]
 
 
+def test_lnc_flags_heavy_tails_and_below_copula():
+    # lnc on all 40 bmi v1 tasks read 10-21 SE low without a flag on the sparse 5x5 Gaussians
+    # and their transforms (KSG's bias in 10 dimensions) and on Student-t (df <= 3); data seed 0,
+    # n = 2000: 0.58 against 1.02 (copula MI 1.04), 0.12 against 0.18 (tail index 3.2)
+    x, y, truth = _bmi("multinormal-sparse-5-5-2-2.0", 2000, 0)
+    est = make_estimator("lnc").estimate(x, y, seed=0)
+    assert truth - est.mi > 10 * est.std and "below_copula" in est.info["flags"]
+    x, y, truth = _bmi("student-identity-3-3-3", 2000, 0)
+    est = make_estimator("lnc").estimate(x, y, seed=0)
+    assert "heavy_tails" in est.info["flags"] and est.info["tail_index"] < 4
+    x, y, truth = gaussian_pair(2000, 0.6, 2, 0)
+    est = make_estimator("lnc").estimate(x, y, seed=0)
+    assert not {"heavy_tails", "below_copula"} & set(est.info["flags"])
+
+
 def test_gmm_mi_runs_the_data_checks_with_its_fit_check():
     x, y, truth = gaussian_pair(1000, 0.6, 2, 0)
     est = make_estimator("gmm-mi", n_bootstrap=5).estimate(x, y, seed=0)
