@@ -228,8 +228,8 @@ class LNC(Estimator):
                                 max_dx=MAX_DIM, max_dy=MAX_DIM)
     reports_std = True
     #: 2: flag ``unconverged`` (issue 20; mi and std unchanged); 3: flags ``heavy_tails`` and
-    #: ``below_copula`` (same)
-    version = 3
+    #: ``below_copula`` (same); 4: ``heavy_tails`` only up to a joint dimension of 4 (same)
+    version = 4
 
     def __init__(self, k=None, alpha=None, standardize=True, noise=1e-10, uncertainty="subsample"):
         self.k = k
