@@ -187,7 +187,7 @@ class LatentKSG(Estimator):
         # ... and the data-processing check and the KSG reference on the original columns
         out = with_summary_check(Estimate(mi=float(res.mi), std=res.std, info=info), x, y, seed)
         if kind == "none":
-            out = _with_full_drift(out)
+            out = _with_half_rows_check(out)
         return out
 
 
@@ -196,7 +196,7 @@ class LatentKSG(Estimator):
 HALF_ROWS_DRIFT_SIGMA = 4.0
 
 
-def _with_full_drift(out: Estimate) -> Estimate:
+def _with_half_rows_check(out: Estimate) -> Estimate:
     """Without compression latent-ksg is KSG on the held-out half of the rows, and the KSG
     reference of :func:`estimators._knn_checks.with_summary_check` is the same estimator on all
     rows. Where the two differ by more than :data:`HALF_ROWS_DRIFT_SIGMA` standard errors of
