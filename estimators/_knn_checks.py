@@ -73,7 +73,7 @@ from mibench import Estimate, InputError
 __all__ = ["SURROGATE_SIGMA", "TAIL_INDEX_MIN", "SUMMARY_SIGMA", "DRIFT_SIGMA", "tail_index",
            "gaussian_mi_of_cov", "surrogate_check", "summaries", "summary_check",
            "KSG_REFERENCE_SIGMA", "KSG_REFERENCE_MAX_D", "ksg_reference_check", "COPULA_SIGMA",
-           "normal_scores", "copula_reference_check", "with_summary_check", "heavy_tails_check",
+           "copula_reference_check", "with_summary_check", "heavy_tails_check",
            "with_tail_flag",
            "knn_checks", "with_knn_checks", "drift_flags", "with_drift_flag"]
 
@@ -210,8 +210,8 @@ def ksg_reference_check(x: np.ndarray, y: np.ndarray, mi: float, std: float,
                         seed: int | None) -> dict:
     """:data:`below_ksg`'s reference: ``KSG()`` (k = 3, subsampling std, no checks) on all rows.
     Returns ``ksg_reference`` (its value), ``ksg_reference_std``,
-    ``ksg_reference_subsample_bias`` (its drift, see ``unconverged``), ``ksg_reference_z`` ((KSG - mi) / combined std) and
-    ``below_ksg``; nothing above :data:`KSG_REFERENCE_MAX_D` columns or for too few rows."""
+    ``ksg_reference_subsample_bias`` (its drift, see ``unconverged``), ``ksg_reference_z``
+    ((KSG - mi) / combined std) and ``below_ksg``; nothing above :data:`KSG_REFERENCE_MAX_D` columns or for too few rows."""
     from estimators.ksg import KSG
 
     ksg = KSG(checks=False)
@@ -224,27 +224,15 @@ def ksg_reference_check(x: np.ndarray, y: np.ndarray, mi: float, std: float,
             "ksg_reference_z": z, "below_ksg": bool(z > KSG_REFERENCE_SIGMA)}
 
 
-def normal_scores(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Each column of ``a`` (n, d) replaced by the normal quantiles of its ranks,
-    ``Phi^-1(rank / (n + 1))``; ties are broken at random (the scores stay a function of the
-    column and of independent noise, so they carry no more information than the column)."""
-    from scipy.special import ndtri
-
-    n = a.shape[0]
-    noise = rng.random(n)
-    ranks = np.empty(a.shape, dtype=float)
-    for j in range(a.shape[1]):
-        ranks[np.lexsort((noise, a[:, j])), j] = np.arange(1, n + 1)
-    return ndtri(ranks / (n + 1.0))
-
-
 def copula_reference_check(x: np.ndarray, y: np.ndarray, mi: float, std: float,
                            seed: int | None) -> dict:
     """:data:`below_copula`'s reference: ``Gaussian(bias_correction=True)`` (delta-method std,
-    no normality check) on the :func:`normal_scores` of every column. Returns
+    no normality check) on the normal scores of every column
+    (:func:`estimators._margins.normal_scores`). Returns
     ``copula_reference`` (its value), ``copula_reference_z`` ((copula - mi) / combined std) and
     ``below_copula``; nothing for fewer than :data:`COPULA_ROWS_PER_COLUMN` rows per column or
     collinear scores."""
+    from estimators._margins import normal_scores
     from estimators.gaussian import Gaussian
 
     n, d = x.shape[0], x.shape[1] + y.shape[1]

@@ -17,10 +17,10 @@ from estimators._knn_checks import (
     drift_flags,
     gaussian_mi_of_cov,
     knn_checks,
-    normal_scores,
     tail_index,
     with_summary_check,
 )
+from estimators._margins import normal_scores
 from estimators.gaussian import Gaussian
 from estimators.kde import KDE
 from estimators.ksg import KSG
