@@ -211,7 +211,8 @@ def ksg_reference_check(x: np.ndarray, y: np.ndarray, mi: float, std: float,
     """:data:`below_ksg`'s reference: ``KSG()`` (k = 3, subsampling std, no checks) on all rows.
     Returns ``ksg_reference`` (its value), ``ksg_reference_std``,
     ``ksg_reference_subsample_bias`` (its drift, see ``unconverged``), ``ksg_reference_z``
-    ((KSG - mi) / combined std) and ``below_ksg``; nothing above :data:`KSG_REFERENCE_MAX_D` columns or for too few rows."""
+    ((KSG - mi) / combined std) and ``below_ksg``; nothing above :data:`KSG_REFERENCE_MAX_D`
+    columns or for too few rows."""
     from estimators.ksg import KSG
 
     ksg = KSG(checks=False)

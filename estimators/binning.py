@@ -305,7 +305,8 @@ class Binning(Estimator):
         """Bins per column for every part (rows ``bounds[i]:bounds[i+1]`` of the gathered
         columns ``cols``, shape (d, rows)), shape (parts, d): what :func:`n_bins` gives on each
         part. A pair of columns with the Hacine-Gharbi–Ravier rule (or the default, derived
-        from it) takes every part's correlation from one pass of sums; other rules call :func:`n_bins` per part."""
+        from it) takes every part's correlation from one pass of sums; other rules call
+        :func:`n_bins` per part."""
         starts, sizes = bounds[:-1], np.diff(bounds)
         rule = self.bins
         if len(cols) == 2 and (rule == "hacine-gharbi-ravier"

@@ -93,8 +93,9 @@ class LatentKSG(Estimator):
     ``unconverged`` is then also set when KSG on all rows (the reference, up to 10 columns in
     all) differs from it by more than 4 standard errors of their difference
     (``info["half_rows_drift_z"]``) or drifts itself (spiral of a 3 + 3 Gaussian at
-    n = 10 000: 0.72-0.77 against 1.02, flagged on 7 of 8 data sets, 1 before). Cost: one more plain KSG on the latents, the summaries and KSG with its subsampling std on
-    all rows (about 1.7 s of CPU at 5x5, n = 10 000).
+    n = 10 000: 0.72-0.77 against 1.02, flagged on 7 of 8 data sets, 1 before). Cost: one
+    more plain KSG on the latents, the summaries and KSG with its subsampling std on all rows
+    (about 1.7 s of CPU at 5x5, n = 10 000).
     """
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))

@@ -216,11 +216,12 @@ class LNC(Estimator):
     drift -3.5 and -3.0 std); ``heavy_tails`` (Hill's tail index of the joint radius below 4,
     ``tail_index``: Student-t with df <= 3, where LNC reads low like KSG: 0.22-0.27 against 0.43
     on 2x2 df 1, 0.09 against 0.18 on 3x3 df 3 at n = 10 000; one exception measured, 5x5 df 3,
-    0.30 against 0.30 at n = 5000, flagged all the same) and ``below_copula`` (the Gaussian-copula MI of the same rows, ``copula_reference``,
-    above the estimate by more than 4 combined std: multinormal, normal_cdf and half_cube sparse
-    5x5 at n = 2000 and 10 000, 0.53-0.72 against 1.02), both from
-    :mod:`estimators._knn_checks`, 0.05 s at 5x5 and n = 10 000. The data-processing check and the KSG reference
-    are not run: 0.5-4 s at n = 10 000, past LNC's 3 s at 5x5.
+    0.30 against 0.30 at n = 5000, flagged all the same) and ``below_copula`` (the
+    Gaussian-copula MI of the same rows, ``copula_reference``, above the estimate by more than 4
+    combined std: multinormal, normal_cdf and half_cube sparse 5x5 at n = 2000 and 10 000,
+    0.53-0.72 against 1.02), both from :mod:`estimators._knn_checks`, 0.05 s at 5x5 and
+    n = 10 000. The data-processing check and the KSG reference are not run: 0.5-4 s at
+    n = 10 000, past LNC's 3 s at 5x5.
     """
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}),
