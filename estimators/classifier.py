@@ -98,8 +98,10 @@ class ClassifierMI(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
-    #: 2: flag ``below_summary`` (issue 20; mi and std unchanged)
-    version = 2
+    #: 2: flag ``below_summary`` (issue 20; mi and std unchanged); 3: flag ``below_ksg``
+    #: (the KSG reference of estimators._knn_checks.with_summary_check; mi and std unchanged);
+    #: 4: flag ``below_copula`` (the Gaussian-copula reference of the same check; same)
+    version = 4
 
     def __init__(self, bound="dv", hidden=(64, 64), learning_rate=1e-3, l2=1e-4, max_iter=200,
                  batch_size=128, patience=5, test_fraction=0.4, test_negatives=4, clip=1e-7,
@@ -204,7 +206,8 @@ class ClassifierMI(Estimator):
                 "val_bound_best": float(best), "dv": dv, "demi": demi, "saturated": saturated}
         out = Estimate(mi=float(mi), std=float(std) if self.uncertainty == "analytic" else None,
                        info=info)
-        # the data-processing check on the original columns (issue 20; estimators._knn_checks)
+        # the data-processing check and the KSG reference on the original columns (issue 20;
+        # estimators._knn_checks)
         return with_summary_check(out, x, y, seed)
 
 

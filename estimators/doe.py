@@ -106,8 +106,10 @@ class DoE(Estimator):
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
     #: 2: the default ``uncertainty`` became "crossfit" (was "analytic"; 2026-12)
-    #: 3: flag ``below_summary`` (issue 20; mi and std unchanged)
-    version = 3
+    #: 3: flag ``below_summary`` (issue 20; mi and std unchanged); 4: flag ``below_ksg``
+    #: (the KSG reference of estimators._knn_checks.with_summary_check; mi and std unchanged);
+    #: 5: flag ``below_copula`` (the Gaussian-copula reference of the same check; same)
+    version = 5
     costly = True
     max_n = 5000  # training costs ~10-30 s per estimate at n = 10 000 on CPU: --recommend stops here
 
@@ -188,7 +190,7 @@ class DoE(Estimator):
             info.update({"n_train": int(n_train), "n_val": int(n_val), "n_test": int(n_test)})
         info.update({"h_y": h_y, "h_y_given_x": h_yx, "device": str(device),
                      "uncertainty": str(self.uncertainty)})
-        # the data-processing check on the original columns (issue 20)
+        # the data-processing check and the KSG reference on the original columns (issue 20)
         return with_summary_check(Estimate(mi=mi, std=std, info=info), x, y, seed)
 
     def _fit(self, xs, ys, tr, va, te, rng, device, hidden):

@@ -120,7 +120,12 @@ class _NeuralEstimator(Estimator):
     bound, can be far below MI: MINE on 5 + 5 Student-t columns at n = 2000),
     ``below_summary`` (with a std and more than one column on a side: KSG on one- or two-column
     summaries of the data, ``summary_mi``, reads more than the bound by > 4 combined std,
-    ``summary_z``; see estimators._knn_checks), ``flags``
+    ``summary_z``; see estimators._knn_checks), ``below_ksg`` (with a std, up to 10 columns:
+    KSG on the same rows, ``ksg_reference``, reads more than the bound by > 4 combined std,
+    ``ksg_reference_z``; KSG's own error is almost always negative), ``below_copula`` (with a
+    std: the Gaussian-copula MI of the same rows, ``copula_reference``, reads more than the
+    bound by > 4 combined std, ``copula_reference_z``; exact on monotone transforms of a
+    multinormal, where KSG reads low: half_cube 5x5), ``flags``
     (names of the raised flags), split sizes, ``device`` and ``torch_seed``.
 
     Divergence raises :class:`mibench.EstimatorFailure` with the reason (the runner records a
@@ -137,7 +142,9 @@ class _NeuralEstimator(Estimator):
     #: 1: the default ``uncertainty`` became "crossfit" (was "test-batches"; 2026-12);
     #: 2: flag ``overfit`` and ``generalisation_gap`` in ``info`` (issue 20; mi and std unchanged)
     #: 3: flag ``below_summary`` (the data-processing check of estimators._knn_checks; issue 20)
-    version = 3
+    #: 4: flag ``below_ksg`` (the KSG reference of the same check; mi and std unchanged)
+    #: 5: flag ``below_copula`` (the Gaussian-copula reference of the same check; same)
+    version = 5
     costly = True
     _bound_name = ""
 

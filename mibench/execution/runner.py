@@ -9,7 +9,6 @@ import json
 import logging
 import math
 import os
-import socket
 import tempfile
 import threading
 import time
@@ -22,7 +21,7 @@ import pandas as pd
 from mibench.contracts import InputError
 from mibench.execution.executors import make_executor
 from mibench.execution.options import RunOptions
-from mibench.execution.store import Store
+from mibench.execution.store import Store, lease_owner
 from mibench.planning.trials import Trial, unique_trials
 
 log = logging.getLogger(__name__)
@@ -118,7 +117,7 @@ def _run_claimed(todo: list[Trial], store: Store, runner, jobs: int, rerun_faile
     for more, so the workers never wait for the slowest trial of a chunk (no barrier between
     chunks): one ``runner.run`` call serves every chunk until the rest is held by other runs.
     """
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    owner = lease_owner(uuid.uuid4().hex[:8])
     # local executors take trials as they go, so claim in chunks that concurrent runs can split;
     # a Dask cluster starts once per call, so a dask run claims everything at once
     chunk = len(todo) if runner.name == "dask" else min(64, max(4 * jobs, math.ceil(len(todo) / 8)))
@@ -154,6 +153,7 @@ def _run_claimed(todo: list[Trial], store: Store, runner, jobs: int, rerun_faile
     stop = threading.Event()
     heartbeat = threading.Thread(target=_renew_leases, args=(store.path, owner, stop), daemon=True)
     heartbeat.start()
+    said_waiting = False
     try:
         while pending:
             for row in runner.run(claimed()):
@@ -162,6 +162,8 @@ def _run_claimed(todo: list[Trial], store: Store, runner, jobs: int, rerun_faile
                 if on_result:
                     on_result(row)
             if pending:  # everything left is being computed by another run: wait for it
+                if not said_waiting:
+                    said_waiting = _say_waiting(store, [t.key for t in pending], owner)
                 time.sleep(LEASE_POLL)
     finally:
         runner.close()  # local workers live across the runner's run() calls
@@ -171,6 +173,21 @@ def _run_claimed(todo: list[Trial], store: Store, runner, jobs: int, rerun_faile
             store.release([t.key for t in todo], owner)
     if done_elsewhere:
         log.info("%d trial(s) were computed by another run on the same store", done_elsewhere)
+
+
+def _say_waiting(store: Store, keys: list[str], owner: str) -> bool:
+    """Tell the user, once, that the run waits for trials other runs hold (shown above the
+    progress bar); False when none is held any more (nothing said)."""
+    holders = store.held_by_others(keys, owner)
+    if not holders:
+        return False
+    owners = sorted(set(holders.values()))
+    named = ", ".join(owners[:3]) + (f" and {len(owners) - 3} more" if len(owners) > 3 else "")
+    log.warning("waiting for %d trial(s) that %s (%s) claimed in this store: each is read from the "
+                "store once stored there, or computed here if its claim lapses (within %.0f s of "
+                "its last renewal)", len(holders),
+                "another run" if len(owners) == 1 else f"{len(owners)} other runs", named, LEASE_TTL)
+    return True
 
 
 def _settled(store: Store, keys: list[str], rerun_failed: bool) -> set[str]:

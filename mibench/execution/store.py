@@ -7,6 +7,8 @@ any moment leaves a consistent database without duplicates.
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -127,22 +129,19 @@ class Store:
     # ------------------------------------------------------------------ leases
     # A run claims the trials it is about to compute (a lease with an expiry, renewed while it
     # works), so concurrent runs on one store share the work instead of computing every trial
-    # twice; a run killed at any moment leaves leases that expire, and another run takes over.
+    # twice. A run killed at any moment leaves leases behind: those of a process on this host
+    # that no longer exists lapse at once (see ``owner_is_gone``); any other lapses at its expiry
+    # (another host's run, e.g. a shared store on a network file system, cannot be looked at).
 
     def claim(self, keys: Iterable[str], owner: str, ttl: float, limit: int | None = None) -> list[str]:
-        """Lease those of ``keys`` that no other owner holds (or whose lease has expired) to
+        """Lease those of ``keys`` that no other owner holds (or whose lease has lapsed) to
         ``owner`` for ``ttl`` seconds, atomically, at most ``limit`` of them; returns the keys
         claimed, in order."""
         keys = list(keys)
         now = time.time()
         with self._con:
             self._con.execute("BEGIN IMMEDIATE")
-            held = set()
-            for i in range(0, len(keys), 500):
-                chunk = keys[i:i + 500]
-                q = (f"SELECT key FROM leases WHERE key IN ({', '.join('?' for _ in chunk)}) "
-                     "AND owner != ? AND expires > ?")
-                held.update(k for (k,) in self._con.execute(q, [*chunk, owner, now]))
+            held = self._holders(keys, owner, now)
             got = [k for k in keys if k not in held][:limit]
             self._con.executemany("INSERT OR REPLACE INTO leases (key, owner, expires) VALUES (?, ?, ?)",
                                   [(k, owner, now + ttl) for k in got])
@@ -159,20 +158,51 @@ class Store:
             marks = ", ".join("?" for _ in chunk)
             self._con.execute(f"DELETE FROM leases WHERE owner = ? AND key IN ({marks})", [owner, *chunk])
 
-    def held_by_others(self, keys: Iterable[str], owner: str) -> set[str]:
-        """Those of ``keys`` leased to another owner and not expired."""
-        keys = list(keys)
-        out: set[str] = set()
-        now = time.time()
+    def held_by_others(self, keys: Iterable[str], owner: str) -> dict[str, str]:
+        """Those of ``keys`` leased to another owner and not lapsed, each with its owner."""
+        return self._holders(list(keys), owner, time.time())
+
+    def _holders(self, keys: list[str], owner: str, now: float) -> dict[str, str]:
+        """Key -> owner of the leases on ``keys`` that another owner holds and that have not
+        lapsed: not expired, and not held by a process of this host that is gone."""
+        out: dict[str, str] = {}
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
-            q = (f"SELECT key FROM leases WHERE key IN ({', '.join('?' for _ in chunk)}) "
+            q = (f"SELECT key, owner FROM leases WHERE key IN ({', '.join('?' for _ in chunk)}) "
                  "AND owner != ? AND expires > ?")
-            out.update(k for (k,) in self._con.execute(q, [*chunk, owner, now]))
-        return out
+            out.update(self._con.execute(q, [*chunk, owner, now]).fetchall())
+        # one look per distinct owner (none when no other run holds anything)
+        gone = {o for o in set(out.values()) if owner_is_gone(o)}
+        return {k: o for k, o in out.items() if o not in gone} if gone else out
 
     def count(self) -> int:
         return int(self._con.execute("SELECT COUNT(*) FROM trials").fetchone()[0])
+
+
+def lease_owner(tag: str) -> str:
+    """The lease owner name of this process: ``HOST:PID:TAG`` (``owner_is_gone`` reads it)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{tag}"
+
+
+def owner_is_gone(owner: str) -> bool:
+    """Whether ``owner`` (a :func:`lease_owner` name) is a process of this host that no longer
+    exists, so its leases lapse at once. False for other hosts' owners, names of another form,
+    and on Windows (where ``os.kill`` would end the process): their leases lapse at expiry.
+    A pid reused since by another process counts as alive (the lease then lapses at expiry)."""
+    host, sep, rest = owner.partition(":")
+    pid_text, sep2, _ = rest.partition(":")
+    if not (sep and sep2 and pid_text.isdigit()) or os.name == "nt" or host != socket.gethostname():
+        return False
+    pid = int(pid_text)
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: it exists under another user (or we cannot tell): alive
+        return False
+    return False
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:

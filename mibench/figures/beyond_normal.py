@@ -252,13 +252,18 @@ def make(out: Path, *, quick: bool = False, options: RunOptions | None = None,
 
             raise UnknownNameError(f"unknown bmi-v1 task(s): {', '.join(sorted(unknown))}")
         tasks = [t for t in tasks if t[0] in set(task_ids)]
-    reused, found, note, heat_note = None, [], "", ""
+    reused, found, note, cx_note, heat_note = None, [], "", "", ""
     if reuse is not None:  # read before anything is written (it may be the file replaced)
         fresh = list(s["estimators"]) + [e for e in s["complexity_estimators"]
                                          if e not in s["estimators"]]
         reused, found = reused_rows(Path(reuse), s, tasks, fresh)
-        note = (f"\n[run now: {', '.join(sorted({e for e, _ in fresh}))}; other estimators' cells "
-                f"reused from an earlier {Path(reuse).name}]")
+
+        def reuse_note(run_now) -> str:
+            names = ", ".join(sorted({e for e, _ in run_now})) or "none"
+            return (f"\n[run now: {names}; other estimators' cells reused from an earlier "
+                    f"{Path(reuse).name}]")
+
+        note, cx_note = reuse_note(s["estimators"]), reuse_note(s["complexity_estimators"])
     heat_trials, cx_trials = compute(s, tasks, options=options, progress=progress,
                                      stored_only=stored_only)
     heat = labelled_summary(heat_trials, tasks)
@@ -288,7 +293,7 @@ def make(out: Path, *, quick: bool = False, options: RunOptions | None = None,
         written.append(write_csv(table.reset_index(), out / "beyond_normal_sample_complexity.csv"))
         drawn = [(e, {}) for e in cx["estimator"].unique()]
         title = label_quick(f"bmi v1 sample complexity ({s['seeds']} seeds)", quick,
-                            _reduced(s, drawn, FULL["ns"])) + note
+                            _reduced(s, drawn, FULL["ns"])) + cx_note
         written += rf.save(rf.plot_sample_complexity(cx, title=title),
                            out / "beyond_normal_sample_complexity")
     return written

@@ -249,3 +249,23 @@ def test_recommend_does_not_rank_an_estimator_that_flags_misfit():
     # one flagged run of three does not disqualify
     rows[1]["info"] = json.dumps({"flags": []})
     assert _rank(pd.DataFrame(rows), None).attrs["most_accurate"] == "gmm-mi"
+
+
+@pytest.mark.parametrize("flag", ["below_ksg", "below_copula"])
+def test_recommend_does_not_rank_an_estimator_that_reads_below_ksg(flag):
+    # issue 20: below_ksg (a learned estimate far below plain KSG on the same rows, e.g. the
+    # classifier on bmi's spiral) and below_copula (far below the Gaussian-copula MI, e.g. InfoNCE
+    # on bmi's half_cube 5x5) disqualify like the other goal flags
+    import json
+
+    from mibench.userdata.recommend import _rank
+
+    def trial(est, seed, mi, flags):
+        return dict(estimator=est, estimator_params="{}", scenario="s", status="ok", mi=mi,
+                    true_mi=0.5, wall_s=0.1, seed=seed, info=json.dumps({"flags": flags}))
+
+    rows = ([trial("classifier", s, 0.49, [flag]) for s in range(2)]
+            + [trial("ksg", s, 0.45, []) for s in range(2)])
+    summary = _rank(pd.DataFrame(rows), None)
+    assert summary.at["classifier", "flagged"] and summary.at["classifier", "flags"] == f"{flag} 2"
+    assert summary.attrs["most_accurate"] == "ksg"

@@ -134,6 +134,30 @@ def test_beyond_normal_reuses_an_earlier_summary(results_dir):
     assert not summary.duplicated(["task", "method", "n"]).any()
 
 
+def test_beyond_normal_titles_name_what_each_figure_ran(results_dir, monkeypatch):
+    # a redraw that runs KSG for the heatmap only (complexity_estimators=[]: the sample-complexity
+    # figure from the reused summary) says so in each title; it used to list the heatmap's
+    # estimators as "run now" in the sample-complexity title too
+    bn = figure_set("beyond-normal")
+    tasks = ["1v1-normal-0.75"]
+    first, second = results_dir / "bn-t1", results_dir / "bn-t2"
+    kw = dict(quick=True, ns=[100, 300], seeds=2, task_ids=tasks)
+    bn.make(first, **kw)
+    titles = {}
+    for name in ("plot_heatmap", "plot_sample_complexity"):
+        real = getattr(bn.rf, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            titles[_name] = kwargs["title"]
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(bn.rf, name, spy)
+    bn.make(second, estimators=[bn.KSG_BMI], complexity_estimators=[],
+            reuse=first / "beyond_normal_summary.csv", **kw)
+    assert "[run now: ksg; " in titles["plot_heatmap"]
+    assert "[run now: none; " in titles["plot_sample_complexity"]
+
+
 def test_beyond_normal_default_estimators_pass_their_own_checks():
     # a from-scratch run plans every default configuration; one an estimator refuses (flow and
     # doe take no uncertainty="test-batches") would stop the whole figure at planning

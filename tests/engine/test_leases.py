@@ -1,7 +1,13 @@
 """Concurrent runs on one store share the work through leases (issue 19, item 16)."""
 
+import logging
 import multiprocessing
 import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
 import time
 
 import numpy as np
@@ -56,7 +62,7 @@ def test_claims_exclude_others_until_they_lapse(tmp_path):
     with Store(tmp_path / "s.sqlite") as st:
         assert st.claim(["a", "b", "c"], "run-1", ttl=60) == ["a", "b", "c"]
         assert st.claim(["a", "b", "c", "d"], "run-2", ttl=60, limit=5) == ["d"]
-        assert st.held_by_others(["a", "d"], "run-2") == {"a"}
+        assert st.held_by_others(["a", "d"], "run-2") == {"a": "run-1"}
         st.release(["a"], "run-1")
         assert st.claim(["a", "b"], "run-2", ttl=60) == ["a"]
         st._con.execute("UPDATE leases SET expires = 0 WHERE owner = 'run-1'")  # run-1 was killed
@@ -115,3 +121,144 @@ def test_chunks_are_claimed_as_the_executor_reads_them(tmp_path, monkeypatch):
     cols = ["key", "mi"]
     assert df.sort_values("key")[cols].reset_index(drop=True).equals(
         plain.sort_values("key")[cols].reset_index(drop=True))
+
+
+def _gone_pid() -> int:
+    """The pid of a process of this host that has exited (and been reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _lease(st: Store, key: str, owner: str, expires: float) -> None:
+    st._con.execute("INSERT OR REPLACE INTO leases (key, owner, expires) VALUES (?, ?, ?)",
+                    (key, owner, expires))
+
+
+def test_lease_of_a_gone_process_on_this_host_lapses_at_once(tmp_path):
+    """A run killed with SIGKILL leaves leases that would hold for their whole TTL; its pid being
+    gone from this host, they are claimable at once (and no longer count as held)."""
+    dead = f"{socket.gethostname()}:{_gone_pid()}:deadbeef"
+    with Store(tmp_path / "s.sqlite") as st:
+        _lease(st, "a", dead, time.time() + 3600)
+        _lease(st, "b", dead, time.time() + 3600)
+        assert st.held_by_others(["a", "b"], "me") == {}
+        assert st.claim(["a", "b", "c"], "me", ttl=60, limit=2) == ["a", "b"]
+        owners = dict(st._con.execute("SELECT key, owner FROM leases").fetchall())
+    assert owners == {"a": "me", "b": "me"}
+
+
+def test_lease_of_a_live_process_on_this_host_holds(tmp_path, monkeypatch):
+    """A lease of a process that still runs (another user's too: kill(pid, 0) is refused) holds
+    until it expires."""
+    host = socket.gethostname()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with Store(tmp_path / "s.sqlite") as st:
+            _lease(st, "a", f"{host}:{sleeper.pid}:0000aaaa", time.time() + 3600)
+            _lease(st, "b", f"{host}:{os.getpid()}:0000bbbb", time.time() + 3600)  # this process
+            _lease(st, "c", f"{host}:{os.getppid()}:0000cccc", time.time() + 3600)  # its parent
+            assert st.claim(["a", "b", "c", "d"], "me", ttl=60) == ["d"]
+            assert set(st.held_by_others(["a", "b", "c", "d"], "me")) == {"a", "b", "c"}
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+    def refused(pid, sig):  # what kill(pid, 0) says of another user's process
+        raise PermissionError(1, "Operation not permitted")
+
+    with Store(tmp_path / "s.sqlite") as st:
+        _lease(st, "e", f"{host}:{_gone_pid()}:0000eeee", time.time() + 3600)
+        monkeypatch.setattr(os, "kill", refused)
+        assert st.claim(["e"], "me", ttl=60) == []
+
+
+def test_lease_of_another_host_holds_until_it_expires(tmp_path):
+    """Another host's process cannot be looked at (a shared store on a network file system, Dask
+    workers): its lease holds until it expires, even when its pid is free on this host."""
+    gone = _gone_pid()
+    with Store(tmp_path / "s.sqlite") as st:
+        _lease(st, "a", f"not-{socket.gethostname()}:{gone}:0000aaaa", time.time() + 3600)
+        _lease(st, "b", f"not-{socket.gethostname()}:{gone}:0000bbbb", time.time() - 1)  # expired
+        _lease(st, "c", "run-1", time.time() + 3600)  # a name of another form: expiry only
+        assert st.claim(["a", "b", "c"], "me", ttl=60) == ["b"]
+
+
+def test_waiting_for_a_live_run_is_said_once(tmp_path, caplog):
+    """A run whose remaining trials another live run holds says so once (which trials, whose
+    claim, that it waits), then computes them when the claim lapses."""
+    from mibench.execution import runner
+    from mibench.execution.options import RunOptions
+    from mibench.planning.plan import plan
+
+    trials, _ = plan("gaussian-correlated", {"rho": [0.5]}, ["gaussian"], [100], [0, 1, 2])
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    other = f"{socket.gethostname()}:{sleeper.pid}:0000aaaa"
+    try:
+        with Store(tmp_path / "s.sqlite") as st, caplog.at_level(logging.WARNING, "mibench"):
+            for t in trials[:2]:
+                _lease(st, t.key, other, time.time() + 1.5)  # lapses in 1.5 s, never renewed
+            df = runner.execute(trials, store=st, options=RunOptions(jobs=1))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    said = [r.getMessage() for r in caplog.records if "waiting for" in r.getMessage()]
+    assert len(said) == 1, said
+    assert "waiting for 2 trial(s)" in said[0] and other in said[0] and "60 s" in said[0]
+    assert len(df) == 3 and (df["status"] == "ok").all()
+
+
+_KILLED_RUN = textwrap.dedent("""
+    import sys, time
+    import numpy as np
+    import mibench
+
+    class Slow(mibench.Estimator):
+        def _estimate(self, x, y, *, seed):
+            time.sleep(0.25)
+            r = np.corrcoef(x[:, 0], y[:, 0])[0, 1]
+            return mibench.Estimate(float(-0.5 * np.log1p(-r * r)))
+
+    mibench.register("estimator", "toy-slow-kill", Slow)
+    mibench.run("gaussian-correlated", {"rho": [0.5]}, ["toy-slow-kill"], n=[50], seeds=24,
+                store=sys.argv[1])
+""")
+
+
+def test_run_killed_with_sigkill_resumes_without_waiting_for_its_leases(tmp_path):
+    """The bug: a run killed with SIGKILL, re-run at once on the same store, waited for the
+    killed run's leases to expire (LEASE_TTL = 60 s) before computing the trials they held."""
+    from mibench.execution.runner import LEASE_TTL
+
+    script, store = tmp_path / "run.py", tmp_path / "s.sqlite"
+    script.write_text(_KILLED_RUN)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    killed = subprocess.Popen([sys.executable, str(script), str(store)], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and killed.poll() is None:
+            if store.exists():
+                with Store(store) as st:
+                    if st.count() >= 2:
+                        break
+            time.sleep(0.1)
+        assert killed.poll() is None, "the run to kill finished (or failed) first"
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+    finally:
+        if killed.poll() is None:
+            killed.kill()
+            killed.wait()
+    with Store(store) as st:
+        stored = st.count()
+        left = st._con.execute("SELECT COUNT(*) FROM leases WHERE expires > ?", (time.time(),)).fetchone()[0]
+    assert 2 <= stored < 24 and left > 0  # killed mid-way, holding unexpired claims
+    t0 = time.monotonic()
+    resumed = subprocess.run([sys.executable, str(script), str(store)], env=env, timeout=300)
+    took = time.monotonic() - t0
+    assert resumed.returncode == 0
+    with Store(store) as st:
+        rows = st.load()
+    assert len(rows) == 24 and rows["key"].is_unique and (rows["status"] == "ok").all()
+    # 24 - stored trials of 0.25 s plus a process start; the old code waited LEASE_TTL on top
+    assert took < LEASE_TTL / 3, took

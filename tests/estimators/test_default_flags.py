@@ -1,19 +1,32 @@
 """Issue 20's goal flags: each fires where its estimator is far off and stays quiet where it is right.
 
 ``gaussian``: ``non_gaussian``, ``plugin_bias``; ``ksg`` / ``ksg-mixed``: ``surrogate_bias``,
-``heavy_tails``, ``below_summary``, ``unconverged``; ``kde``: ``smoothing_bias``.
+``heavy_tails``, ``below_summary``, ``unconverged``; ``kde``: ``smoothing_bias``; every estimator
+with a data check: ``below_ksg``, ``below_copula``; ``lnc`` and ``kde``: ``unconverged``;
+``latent-ksg``: KSG's checks on its latents.
 Small n, CI-fast; the measured rates on the bmi v1 tasks are in docs/estimator-defaults.md.
 """
 
 import numpy as np
 import pytest
 
-from estimators._knn_checks import DRIFT_SIGMA, gaussian_mi_of_cov, knn_checks, tail_index
+from estimators._knn_checks import (
+    COPULA_SIGMA,
+    DRIFT_SIGMA,
+    KSG_REFERENCE_SIGMA,
+    drift_flags,
+    gaussian_mi_of_cov,
+    knn_checks,
+    tail_index,
+    with_summary_check,
+)
+from estimators._margins import normal_scores
 from estimators.gaussian import Gaussian
 from estimators.kde import KDE
 from estimators.ksg import KSG
 from estimators.ksg_mixed import MixedKSG
-from mibench.registry import make_scenario
+from mibench import Estimate
+from mibench.registry import make_estimator, make_scenario
 from tests.estimators._data import gaussian_pair
 
 
@@ -234,3 +247,183 @@ def test_below_summary_on_the_neural_bounds():
     x, y, _ = gaussian_pair(2000, 0.5, 1, 0)
     est = make_estimator("infonce", max_steps=20, eval_every=10).estimate(x, y, seed=0)
     assert "summary_z" not in est.info and "below_summary" not in est.info["flags"]
+
+
+def _bmi(task, n, seed):
+    from scenarios.bmi_v1 import BMI_V1_TASKS
+
+    name, params = BMI_V1_TASKS[task]
+    sc = make_scenario(name, **params)
+    x, y = sc.sample(n, np.random.default_rng(seed))
+    return x, y, sc.true_mi.value
+
+
+# --------------------------------------------------------------- every data check: below_ksg
+def test_below_ksg_rule_in_with_summary_check():
+    # one column a side (no summary check): KSG on the same rows reads about the truth, 0.41
+    x, y, truth = gaussian_pair(2000, 0.75, 1, 0)
+    low = with_summary_check(Estimate(mi=truth - 0.2, std=0.02, info={}), x, y, 0)
+    assert "below_ksg" in low.info["flags"] and low.info["ksg_reference_z"] > KSG_REFERENCE_SIGMA
+    assert abs(low.info["ksg_reference"] - truth) < 0.05 and "summary_z" not in low.info
+    right = with_summary_check(Estimate(mi=truth, std=0.02, info={}), x, y, 0)
+    assert "below_ksg" not in right.info["flags"]
+    assert with_summary_check(Estimate(mi=0.0, std=None, info={}), x, y, 0).info == {}
+
+
+def test_below_ksg_on_an_undertrained_neural_bound():
+    # 20 steps of InfoNCE on a Gaussian pair (one column a side, where the summary check does
+    # not run) read far below the truth, 0.41; KSG on the same rows does not
+    pytest.importorskip("torch")
+    x, y, truth = gaussian_pair(2000, 0.75, 1, 0)
+    est = make_estimator("infonce", max_steps=20, eval_every=10).estimate(x, y, seed=0)
+    assert est.mi < truth - 10 * est.std and "below_ksg" in est.info["flags"]
+
+
+@pytest.mark.parametrize("d", [1, 2])
+def test_below_ksg_quiet_where_the_classifier_is_right(d):
+    x, y, truth = gaussian_pair(2000, 0.5, d, 1)
+    est = make_estimator("classifier").estimate(x, y, seed=1)
+    assert abs(est.mi - truth) < 4 * est.std
+    assert "below_ksg" not in est.info["flags"] and est.info["ksg_reference_z"] < KSG_REFERENCE_SIGMA
+
+
+# ------------------------------------------------------------ every data check: below_copula
+def test_normal_scores_are_exactly_normal_and_keep_the_order():
+    rng = np.random.default_rng(0)
+    a = np.column_stack((rng.standard_cauchy(999), rng.integers(0, 3, 999).astype(float)))
+    z = normal_scores(a, rng)
+    assert np.allclose(np.sort(z[:, 0]), np.sort(z[:, 1]))  # ties broken: the same 999 scores
+    assert abs(z.mean(0)).max() < 1e-12 and np.all(np.diff(z[np.argsort(a[:, 0]), 0]) > 0)
+    assert np.all(np.diff(a[np.argsort(z[:, 1]), 1]) >= 0)  # ties keep their block
+
+
+def test_below_copula_rule_where_ksg_reads_low():
+    # half_cube of a sparse 5 + 5 Gaussian (truth 1.02), n = 2000: KSG reads about 0.6 there, so
+    # below_ksg cannot see an estimate of 0.85 +- 0.016 (InfoNCE's and MINE's, unflagged
+    # before); the Gaussian copula of the same rows is exact for such data
+    x, y, truth = _bmi("half_cube-multinormal-sparse-5-5-2-2.0", 2000, 0)
+    low = with_summary_check(Estimate(mi=0.85, std=0.016, info={}), x, y, 0)
+    assert "below_copula" in low.info["flags"] and low.info["copula_reference_z"] > COPULA_SIGMA
+    assert "below_ksg" not in low.info["flags"]
+    assert abs(low.info["copula_reference"] - truth) < 0.05
+    right = with_summary_check(Estimate(mi=truth, std=0.016, info={}), x, y, 0)
+    assert "below_copula" not in right.info["flags"]
+
+
+@pytest.mark.parametrize("task", ["1v1-additive-0.1", "student-identity-2-2-1",
+                                  "spiral-multinormal-sparse-3-3-2-2.0"])
+def test_copula_reference_stays_below_the_truth_where_it_is_not_exact(task):
+    # a lower bound with one column a side (uniform band: 1.27 against 1.71); no linear dependence
+    # in the scores of Student-t (about 0 against 0.43); the spiral mixes coordinates (0.25
+    # against 1.02): the flag cannot fire on an estimate at the truth
+    x, y, truth = _bmi(task, 2000, 0)
+    est = with_summary_check(Estimate(mi=truth, std=0.01, info={}), x, y, 0)
+    assert est.info["copula_reference"] < truth - 0.1 and "below_copula" not in est.info["flags"]
+
+
+def test_binning_flagged_where_its_grid_reads_low():
+    # one column a side, bmi's 1v1-additive-0.1 (a uniform band with hard edges) at n = 10 000,
+    # data seed 2: the default grid reads 1.655 +- 0.003 against 1.71 (18 of its std low), KSG on
+    # the same rows 1.695 (data seeds 0-2: 1.654-1.658, below_ksg on seeds 1 and 2)
+    x, y, truth = _bmi("1v1-additive-0.1", 10_000, 2)
+    est = make_estimator("binning").estimate(x, y, seed=2)
+    assert truth - est.mi > 10 * est.std and "below_ksg" in est.info["flags"]
+    for n in (2000, 10_000):  # quiet where the grid reads the truth
+        x, y, truth = _bmi("1v1-normal-0.75", n, 0)
+        est = make_estimator("binning").estimate(x, y, seed=0)
+        assert not {"below_ksg", "below_copula"} & set(est.info["flags"])
+
+
+# ------------------------------------------------------------------- lnc, kde: unconverged
+def test_drift_flags_rule():
+    for bias, flagged in ((-1.01 * DRIFT_SIGMA * 0.01, True), (0.5 * 0.01, False), (None, False)):
+        info = {} if bias is None else {"subsample_bias": bias}
+        assert (drift_flags(Estimate(mi=0.5, std=0.01, info=info)) == ["unconverged"]) is flagged
+    assert drift_flags(Estimate(mi=0.5, std=None, info={"subsample_bias": -1.0})) == []
+
+
+@pytest.mark.parametrize("name", ["lnc", "kde"])
+def test_lnc_and_kde_report_the_drift_flag(name):
+    x, y, _ = gaussian_pair(2000, 0.6, 1, 0)
+    est = make_estimator(name).estimate(x, y, seed=0)
+    assert "subsample_bias" in est.info
+    assert ("unconverged" in est.info["flags"]) == (abs(est.info["subsample_bias"]) > DRIFT_SIGMA * est.std)
+    assert "unconverged" not in est.info["flags"]
+
+
+# --------------------------------------------------- latent-ksg: KSG's checks on its latents
+@pytest.mark.parametrize("task,flag", [("student-identity-2-2-1", "heavy_tails"),
+                                       ("half_cube-multinormal-sparse-5-5-2-2.0", "surrogate_bias")])
+def test_latent_ksg_runs_the_knn_checks_on_its_latents(task, flag):
+    # with at most 8 columns a side latent-ksg is KSG on the held-out half of the rows, and
+    # misses as KSG does: Student-t 2x2 df 1 about 0.2 against 0.43, half_cube 5x5 about 0.55
+    # against 1.02 at n = 2000
+    x, y, truth = _bmi(task, 2000, 0)
+    est = make_estimator("latent-ksg").estimate(x, y, seed=0)
+    assert truth - est.mi > 5 * est.std and flag in est.info["flags"]
+    x, y, _ = gaussian_pair(2000, 0.5, 2, 0)
+    est = make_estimator("latent-ksg").estimate(x, y, seed=0)
+    assert not {"heavy_tails", "surrogate_bias", "unconverged"} & set(est.info["flags"])
+    assert "surrogate_z" in est.info and "tail_index" in est.info
+
+
+def test_latent_ksg_unconverged_from_ksg_on_all_rows():
+    # spiral of a 3 + 3 Gaussian at n = 10 000, no compression: latent-ksg is KSG on the held-out
+    # half, 0.72 against 1.02 (data seed 0; no flag before: its own drift check stays under 3
+    # std); KSG on all rows reads 0.79, 9.9 standard errors of the difference above it
+    x, y, truth = _bmi("spiral-multinormal-sparse-3-3-2-2.0", 10_000, 0)
+    est = make_estimator("latent-ksg").estimate(x, y, seed=0)
+    assert est.info["compressor"] == "none" and truth - est.mi > 10 * est.std
+    assert est.info["half_rows_drift_z"] > 4 and "unconverged" in est.info["flags"]
+    for seed in range(2):  # Gaussian 3 + 3: the half and all rows agree (|z| 0.1-2.3 on 6 seeds)
+        x, y, _ = _bmi("multinormal-dense-3-3-0.5", 2000, seed)
+        est = make_estimator("latent-ksg").estimate(x, y, seed=seed)
+        assert abs(est.info["half_rows_drift_z"]) < 4 and "unconverged" not in est.info["flags"]
+
+
+def test_kde_runs_the_data_checks():
+    # asinh of Student-t 2x2 (df 1) at n = 10 000: KDE reads 0.31-0.33 against 0.43 (5-9 std);
+    # below_summary fired on data seeds 0 and 1 of 0-2, below_ksg on seed 1 (KSG 0.41)
+    x, y, truth = _bmi("asinh-student-identity-2-2-1", 10_000, 1)
+    est = KDE().estimate(x, y, seed=1)
+    assert truth - est.mi > 5 * est.std
+    assert {"below_summary", "below_ksg"} <= set(est.info["flags"])
+
+
+def test_lnc_unconverged_on_the_spiral():
+    # LNC on the 3 + 3 spiral at n = 10 000 reads 0.73-0.80 against 1.02 (15-40 std); its
+    # subsampling drift passes 3 std on only some data sets (3 of 12 measured, data seed 5 among
+    # them: -5.6 std; docs/estimator-defaults.md)
+    x, y, truth = _bmi("spiral-multinormal-sparse-3-3-2-2.0", 10_000, 5)
+    est = make_estimator("lnc").estimate(x, y, seed=5)
+    assert truth - est.mi > 10 * est.std and "unconverged" in est.info["flags"]
+
+
+def test_lnc_flags_heavy_tails_and_below_copula():
+    # lnc on all 40 bmi v1 tasks read 10-21 SE low without a flag on the sparse 5x5 Gaussians
+    # and their transforms (KSG's bias in 10 dimensions) and on Student-t up to 3x3 (df <= 3);
+    # data seed 0, n = 2000: 0.58 against 1.02 (copula MI 1.04), 0.127 +- 0.020 against 0.193 (2x2
+    # df 2, tail index 2.1); Student-t 3x3 df 3 (the surrogate alpha beyond a joint dimension of 4)
+    # 0.09 against 0.18 at n = 10 000 in the goal table, so the flag is set in every dimension
+    x, y, truth = _bmi("multinormal-sparse-5-5-2-2.0", 2000, 0)
+    est = make_estimator("lnc").estimate(x, y, seed=0)
+    assert truth - est.mi > 10 * est.std and "below_copula" in est.info["flags"]
+    x, y, truth = _bmi("student-identity-2-2-2", 2000, 0)
+    est = make_estimator("lnc").estimate(x, y, seed=0)
+    assert est.mi < 0.75 * truth and "heavy_tails" in est.info["flags"] and est.info["tail_index"] < 4
+    x, y, truth = _bmi("student-identity-3-3-3", 2000, 0)
+    assert "heavy_tails" in make_estimator("lnc").estimate(x, y, seed=0).info["flags"]
+    x, y, truth = gaussian_pair(2000, 0.6, 2, 0)
+    est = make_estimator("lnc").estimate(x, y, seed=0)
+    assert not {"heavy_tails", "below_copula"} & set(est.info["flags"])
+
+
+def test_gmm_mi_runs_the_data_checks_with_its_fit_check():
+    x, y, truth = gaussian_pair(1000, 0.6, 2, 0)
+    est = make_estimator("gmm-mi", n_bootstrap=5).estimate(x, y, seed=0)
+    assert abs(est.mi - truth) < 0.1 and est.info["ksg_reference_z"] < KSG_REFERENCE_SIGMA
+    assert "summary_z" in est.info and not {"below_ksg", "below_summary"} & set(est.info["flags"])
+    low = with_summary_check(Estimate(mi=est.mi - 0.3, std=est.std, info=est.info), x, y, 0)
+    assert "below_ksg" in low.info["flags"]
+    quiet = make_estimator("gmm-mi", n_bootstrap=5, fit_check=False).estimate(x, y, seed=0)
+    assert "ksg_reference" not in quiet.info and quiet.mi == est.mi

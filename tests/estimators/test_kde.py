@@ -128,7 +128,7 @@ def test_negative_estimate_is_flagged():
     for seed in range(5):
         x, y = sc.sample(500, np.random.default_rng(seed))
         est = KDE().estimate(x, y)
-        assert est.mi < 0 and est.info["flags"] == ["negative"]
+        assert est.mi < 0 and "negative" in est.info["flags"]  # with below_summary / below_ksg
     g = np.random.default_rng(1).standard_normal((500, 2))
     est = KDE().estimate(g[:, :1], 0.8 * g[:, :1] + 0.6 * g[:, 1:])  # truth 0.51
     assert est.mi > 0 and est.info["flags"] == []
