@@ -362,16 +362,16 @@ def with_summary_check(out: Estimate, x: np.ndarray, y: np.ndarray, seed: int | 
         return out
     rng = np.random.default_rng(None if seed is None else
                                 np.random.SeedSequence([int(seed) % 2**63, 0x5B3A]))
-    summary, flagged = _summary_entries(x, y, out.mi, out.std, rng) if summary else ({}, False)
+    entries, flagged = _summary_entries(x, y, out.mi, out.std, rng) if summary else ({}, False)
     ref_seed, copula_seed = (None, None) if seed is None else (
         int(v) for v in np.random.SeedSequence([int(seed) % 2**63, 0x5B3B]).generate_state(2))
     reference = ksg_reference_check(x, y, out.mi, out.std, ref_seed) if ksg_reference else {}
     copula = copula_reference_check(x, y, out.mi, out.std, copula_seed)
     below_ksg = reference.pop("below_ksg", False)
     below_copula = copula.pop("below_copula", False)
-    if not summary and not reference and not copula:
+    if not entries and not reference and not copula:
         return out
-    info = {**out.info, **summary, **reference, **copula}
+    info = {**out.info, **entries, **reference, **copula}
     info["flags"] = (list(out.info.get("flags") or []) + (["below_summary"] if flagged else [])
                      + (["below_ksg"] if below_ksg else [])
                      + (["below_copula"] if below_copula else []))

@@ -57,6 +57,14 @@ def _hgr_bins(n, r):
     return np.round(np.sqrt(1 + np.sqrt(1 + 24 * np.asarray(n) / one_m_r2)) / np.sqrt(2))
 
 
+def _pair_bins(n, r, auto: bool):
+    """Bins per column for a pair of columns, n rows of correlation r (scalars or arrays):
+    Hacine-Gharbi–Ravier's count in [1, n]; with ``auto`` (the default rule, uniform bins)
+    (1 + r^2) times it, at most n (see :func:`n_bins`)."""
+    b = np.clip(_hgr_bins(n, r), 1, n)
+    return np.minimum(np.round((1.0 + np.asarray(r, dtype=float) ** 2) * b), n) if auto else b
+
+
 def n_bins(rule, x: np.ndarray, y: np.ndarray, strategy: str) -> list[int]:
     """Number of bins for every column of x then y.
 
@@ -110,11 +118,10 @@ def n_bins(rule, x: np.ndarray, y: np.ndarray, strategy: str) -> list[int]:
         return [int(min(rule, n))] * d
     if rule == "auto":
         if strategy == "uniform":
-            hgr = n_bins("hacine-gharbi-ravier", x, y, strategy)
-            if d > 2:
-                return [min(a, b) for a, b in zip(hgr, n_bins("cellucci", x, y, strategy), strict=True)]
-            r = _max_canonical_correlation(x, y)
-            return [int(min(np.round((1.0 + r * r) * h), n)) for h in hgr]
+            if d == 2:
+                return [int(_pair_bins(n, _max_canonical_correlation(x, y), auto=True))] * 2
+            return [min(a, b) for a, b in zip(n_bins("hacine-gharbi-ravier", x, y, strategy),
+                                               n_bins("cellucci", x, y, strategy), strict=True)]
         rule = "cellucci"
     if rule == "sturges":
         b = np.ceil(np.log2(n)) + 1
@@ -320,10 +327,7 @@ class Binning(Estimator):
             with np.errstate(divide="ignore", invalid="ignore"):
                 r = np.where((vxx <= 0) | (vyy <= 0), 1.0,
                              np.minimum(1.0, np.abs(vxy) / np.sqrt(vxx * vyy)))
-            b = np.clip(_hgr_bins(sizes, r), 1, sizes)
-            if rule == "auto":  # as n_bins: (1 + r^2) times the count
-                b = np.minimum(np.round((1.0 + r * r) * b), sizes)
-            b = b.astype(np.int64)
+            b = _pair_bins(sizes, r, auto=rule == "auto").astype(np.int64)
             return np.column_stack((b, b))
         return np.array([n_bins(rule, cols[:dx, s:e].T, cols[dx:, s:e].T, self.strategy)
                          for s, e in zip(starts, bounds[1:], strict=True)], dtype=np.int64)
