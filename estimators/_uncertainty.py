@@ -113,9 +113,19 @@ def _mean_var(values) -> tuple[float, float]:
     return mean, sum((a - mean) ** 2 for a in v) / (len(v) - 1)
 
 
+def _pooled_var(splits, per_split) -> tuple[float, int]:
+    """(variance at n, dof): the part variances at each split extrapolated to n and pooled,
+    ``sum_a (a - 1) s_a^2 / a  /  sum_a (a - 1)``, and ``sum_a (a - 1)``."""
+    weighted, dof = 0.0, 0
+    for a, vals in zip(splits, per_split, strict=True):
+        weighted += (a - 1) * _mean_var(vals)[1] / a
+        dof += a - 1
+    return weighted / dof, dof
+
+
 def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
                        splits: tuple[int, ...] = SUBSAMPLE_SPLITS, part_values=None,
-                       crossed: bool = False) -> Estimate:
+                       crossed: bool = False, info_std: tuple[str, ...] = ()) -> Estimate:
     """The plain estimate on all rows, with a standard error from disjoint subsamples.
 
     Method (Holmes & Nemenman 2019, for KSG; it needs only that the estimator's variance scales
@@ -171,6 +181,10 @@ def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
     its n/a size. ``info`` then also has ``subsample_grid_var`` (the added variance) and
     ``subsample_std_counting`` (the std without it).
 
+    ``info_std``: names of other scalars the plain estimate reports in ``info`` (a second
+    estimate computed alongside, e.g. LNC's KSG ensemble); each gets the same pooled std from
+    the parts' values, as ``info[name + "_std"]`` (not with ``part_values``).
+
     Cost: the full estimate plus one estimate on each part: about ``1 + len(splits)`` plain
     estimates for O(n log n) estimators (kNN), fewer for O(n^2) ones (KDE), measured by
     ``benchmarks/bench_uncertainty.py``. Known limit: where the variance does not scale as 1/n
@@ -198,25 +212,26 @@ def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
             flat = flat[0]
         per_split = np.split(flat, cuts)
     else:
-        per_split = [np.array([plain._estimate(np.ascontiguousarray(x[p]), np.ascontiguousarray(y[p]),
-                                               seed=_seed_for(seed, a, i)).mi
-                               for i, p in enumerate(parts)], dtype=float)
-                     for a, parts in zip(splits, split_parts, strict=True)]
-    weighted, dof, means = 0.0, 0, []
-    for a, vals in zip(splits, per_split, strict=True):
-        mean, var = _mean_var(vals)
-        weighted += (a - 1) * var / a
-        dof += a - 1
-        means.append(mean)
+        part_est = [[plain._estimate(np.ascontiguousarray(x[p]), np.ascontiguousarray(y[p]),
+                                     seed=_seed_for(seed, a, i)) for i, p in enumerate(parts)]
+                    for a, parts in zip(splits, split_parts, strict=True)]
+        per_split = [np.array([e.mi for e in ests], dtype=float) for ests in part_est]
     extra = {}
+    for name in info_std:
+        if part_values is not None:
+            raise ValueError("info_std needs the parts' own estimates (no part_values)")
+        extra[name + "_std"] = float(np.sqrt(_pooled_var(
+            splits, [[e.info[name] for e in ests] for ests in part_est])[0]))
+    var, dof = _pooled_var(splits, per_split)
+    means = [_mean_var(vals)[0] for vals in per_split]
     if per_split_fixed is not None:
         # grid noise: own-grid minus fixed-grid part variance (same rows), not extrapolated
         grid = sum((a - 1) * (1 - 1 / a) * (_mean_var(own)[1] - _mean_var(fix)[1])
                    for a, own, fix in zip(splits, per_split, per_split_fixed, strict=True)) / dof
-        extra = {"subsample_grid_var": float(max(grid, 0.0)),
-                 "subsample_std_counting": float(np.sqrt(weighted / dof))}
-        weighted += dof * max(grid, 0.0)
-    std = float(np.sqrt(weighted / dof))
+        extra.update(subsample_grid_var=float(max(grid, 0.0)),
+                     subsample_std_counting=float(np.sqrt(var)))
+        var += max(grid, 0.0)
+    std = float(np.sqrt(var))
     # bias ~ 1/n: I(n/a) = I_inf + b a, least squares over a = 1 and the splits
     alphas, values = np.array([1.0, *splits]), np.array([full.mi, *means])
     da = alphas - alphas.mean()

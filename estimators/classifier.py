@@ -101,7 +101,9 @@ class ClassifierMI(Estimator):
     #: 2: flag ``below_summary`` (issue 20; mi and std unchanged); 3: flag ``below_ksg``
     #: (the KSG reference of estimators._knn_checks.with_summary_check; mi and std unchanged);
     #: 4: flag ``below_copula`` (the Gaussian-copula reference of the same check; same)
-    version = 4
+    #: 5: flag ``below_ensemble`` (the KSG-ensemble reference of the same check; mi and
+    #: std unchanged)
+    version = 5
 
     def __init__(self, bound="dv", hidden=(64, 64), learning_rate=1e-3, l2=1e-4, max_iter=200,
                  batch_size=128, patience=5, test_fraction=0.4, test_negatives=4, clip=1e-7,

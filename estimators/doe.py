@@ -109,7 +109,9 @@ class DoE(Estimator):
     #: 3: flag ``below_summary`` (issue 20; mi and std unchanged); 4: flag ``below_ksg``
     #: (the KSG reference of estimators._knn_checks.with_summary_check; mi and std unchanged);
     #: 5: flag ``below_copula`` (the Gaussian-copula reference of the same check; same)
-    version = 5
+    #: 6: flag ``below_ensemble`` (the KSG-ensemble reference of the same check; mi and
+    #: std unchanged)
+    version = 6
     costly = True
     max_n = 5000  # training costs ~10-30 s per estimate at n = 10 000 on CPU: --recommend stops here
 

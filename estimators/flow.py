@@ -193,7 +193,9 @@ class FlowMI(Estimator):
     #: (the KSG reference of estimators._knn_checks.with_summary_check, also with one column a
     #: side; mi and std unchanged); 4: flag ``below_copula`` (the Gaussian-copula reference of
     #: the same check; same)
-    version = 4
+    #: 5: flag ``below_ensemble`` (the KSG-ensemble reference of the same check; mi and
+    #: std unchanged)
+    version = 5
     max_n = 5000  # training costs ~10-30 s per estimate at n = 10 000 on CPU: --recommend stops here
 
     def __init__(self, transforms=3, hidden=(64, 64), bins=8, learning_rate=1e-3, batch_size=256,

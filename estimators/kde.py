@@ -185,7 +185,9 @@ class KDE(Estimator):
     #: (issue 20); 3: the ``smoothing_bias`` flag (issue 20; mi and std unchanged); 4: flags
     #: ``unconverged``, ``below_summary`` and ``below_ksg`` (issue 20; mi and std unchanged);
     #: 5: flag ``below_copula`` (same)
-    version = 5
+    #: 6: flag ``below_ensemble`` (the KSG-ensemble reference of the same check; mi and
+    #: std unchanged)
+    version = 6
     max_n = 5000  # its cost is O(n^2): calibration leaves it out above
 
     def __init__(self, bandwidth="scott", leave_one_out=True, uncertainty="subsample"):

@@ -19,7 +19,7 @@ from mibench import Capabilities, Estimate, Estimator, InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KSG", "ksg_preprocess"]
+__all__ = ["KSG", "ksg_preprocess", "ksg1_value"]
 
 METRICS = ("chebyshev", "euclidean")
 
@@ -52,6 +52,14 @@ def ksg_preprocess(x: np.ndarray, y: np.ndarray, *, standardize: bool, noise: fl
             a += scale * rng.standard_normal(a.shape)
         out.append(a)
     return out[0], out[1]
+
+
+def ksg1_value(k: int, n: int, cx: np.ndarray, cy: np.ndarray) -> float:
+    """KSG algorithm 1 from the strict marginal counts ``cx = n_x(i) + 1``, ``cy = n_y(i) + 1``
+    in each point's joint k-NN radius: ``psi(k) + psi(n) - <psi(cx) + psi(cy)>``."""
+    from scipy.special import digamma
+
+    return float(digamma(k) + digamma(n) - np.mean(digamma(cx) + digamma(cy)))
 
 
 class KSG(Estimator):
@@ -196,7 +204,7 @@ class KSG(Estimator):
             eps, cx, cy = counts[k]
             _check_radius(eps, k)
             if variant == 1:  # cx = n_x(i) + 1
-                mi = digamma(k) + digamma(n) - np.mean(digamma(cx) + digamma(cy))
+                mi = ksg1_value(k, n, cx, cy)
             else:  # cx - 1 = n_x(i)
                 mi = digamma(k) - 1.0 / k + digamma(n) - np.mean(digamma(cx - 1) + digamma(cy - 1))
             per_k.append(float(mi))

@@ -104,7 +104,9 @@ class LatentKSG(Estimator):
     #: latents (``heavy_tails``, ``surrogate_bias``, ``unconverged``) and ``below_ksg`` (same);
     #: 4: ``below_copula``, and without compression ``unconverged`` also from KSG on all rows
     #: (same)
-    version = 4
+    #: 5: flag ``below_ensemble`` (the KSG-ensemble reference of the same check; mi and
+    #: std unchanged)
+    version = 5
 
     def __init__(self, latent_dim=8, compressor="auto", k=3, hidden=128, cross_weight=1.0,
                  learning_rate=1e-3, batch_size=256, max_epochs=100, patience=5,

@@ -34,19 +34,19 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.spatial import cKDTree
-from scipy.special import digamma
 
 from estimators._checks import check_bool, check_int, check_nonnegative
-from estimators._knn import count_within
-from estimators._knn_checks import with_drift_flag, with_summary_check, with_tail_flag
+from estimators._knn import joint_neighbors
+from estimators._knn_checks import ensemble_z, with_drift_flag, with_summary_check, with_tail_flag
 from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
-from estimators.ksg import _check_radius, ksg_preprocess
+from estimators.ksg import ksg_preprocess
+from estimators.ksg_ensemble import KSGEnsemble, ensemble_weight, ksg1_at_radii
 from mibench import Capabilities, Estimate, Estimator, InputError
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["LNC", "lnc_alpha", "uniform_alpha", "surrogate_alpha", "lnc_log_volume_ratio",
-           "joint_neighbors", "ALPHA_TABLE", "MAX_DIM"]
+           "ALPHA_TABLE", "MAX_DIM"]
 
 #: alpha_{k,d} tabulated by the authors (NPEET_LNC's alpha.xlsx), keyed (d, k)
 ALPHA_TABLE = {(2, 5): 0.372, (2, 10): 0.631, (3, 5): 0.167, (3, 10): 0.490, (5, 10): 0.239,
@@ -100,29 +100,6 @@ def lnc_log_volume_ratio(z: np.ndarray, idx: np.ndarray, chunk: int = 4096) -> n
             log_box = np.log(np.abs(pts).max(axis=1)).sum(axis=1)
         out[sl] = log_pca - log_box
     return out
-
-
-def joint_neighbors(z: np.ndarray, k: int, queries: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Max-norm distances to, and indices of, the k + 1 nearest rows of ``z`` (the query point
-    itself first) for every row, or for the rows ``queries``.
-
-    The same neighbours and distances as :func:`estimators._knn.kth_neighbor` (a scipy
-    ``cKDTree``) but through scikit-learn's ``KDTree(metric="chebyshev", leaf_size=10)``, which
-    answers these joint queries ~1.8x faster at d = 10 (n = 10 000, k = 12: 0.18 s against 0.33 s
-    CPU) and as fast at d <= 4; every point is queried in the tree's order (locality) and the
-    results are scattered back.
-    """
-    from sklearn.neighbors import KDTree  # imported here: importing the estimators stays cheap
-
-    tree = KDTree(z, leaf_size=10, metric="chebyshev")
-    if queries is not None:
-        return tree.query(z[queries], k + 1)
-    order = np.asarray(tree.get_arrays()[1])
-    dist, ind = tree.query(z[order], k + 1)
-    eps, idx = np.empty_like(dist), np.empty_like(ind)
-    eps[order], idx[order] = dist, ind
-    return eps, idx
 
 
 @functools.lru_cache(maxsize=64)
@@ -230,7 +207,9 @@ class LNC(Estimator):
     #: 2: flag ``unconverged`` (issue 20; mi and std unchanged); 3: flags ``heavy_tails`` and
     #: ``below_copula`` (same); 4: ``heavy_tails`` only up to a joint dimension of 4 (same);
     #: 5: ``heavy_tails`` in every dimension again (version 4 left Student-t 3x3 unflagged)
-    version = 5
+    #: 6: flag ``below_ensemble`` from the KSG ensemble of its own joint query, with its
+    #: subsampling std (mi and std unchanged; at least 13 rows per part)
+    version = 6
 
     def __init__(self, k=None, alpha=None, standardize=True, noise=1e-10, uncertainty="subsample"):
         self.k = k
@@ -256,15 +235,23 @@ class LNC(Estimator):
         return max(5, 2 * d) if d <= UNIFORM_MAX_D else d + 2
 
     def min_samples(self) -> int:
+        # the joint query also serves the KSG ensemble's 12 neighbours
         k = self.k if isinstance(self.k, Integral) and not isinstance(self.k, bool) else 5
-        return subsample_min_samples(self, max(int(k), 5) + 1)
+        return subsample_min_samples(self, max(int(k), KSGEnsemble().k[1]) + 1)
 
     def _estimate(self, x, y, *, seed):
         if self.uncertainty == "subsample":
-            # the drift of the subsample means with n (free: the error bar's own runs), the
-            # Gaussian-copula reference and the tail index (0.05 s at 5x5; issue 20)
-            out = with_drift_flag(subsample_estimate(self, x, y, seed))
-            out = with_summary_check(out, x, y, seed, ksg_reference=False, summary=False)
+            # the drift of the subsample means with n and the KSG ensemble with its std (free:
+            # the error bar's own runs), the Gaussian-copula reference and the tail index
+            # (0.05 s at 5x5; issue 20)
+            out = with_drift_flag(subsample_estimate(self, x, y, seed,
+                                                     info_std=("ensemble_reference",)))
+            z, below = ensemble_z(out.info["ensemble_reference"],
+                                  out.info["ensemble_reference_std"], out.mi, out.std)
+            out.info.update(ensemble_reference_z=z,
+                            flags=list(out.info.get("flags") or []) + (["below_ensemble"] if below else []))
+            out = with_summary_check(out, x, y, seed, ksg_reference=False, summary=False,
+                                     ensemble_reference=False)
             return with_tail_flag(out, x, y)
         d = x.shape[1] + y.shape[1]
         k = self._k(d)
@@ -272,8 +259,10 @@ class LNC(Estimator):
             raise InputError(f"k={k} must exceed the joint dimension dx + dy = {d} (LNC's local "
                              f"PCA needs more neighbours than dimensions); pass k >= {d + 1}")
         n = x.shape[0]
-        if n < k + 1:
-            raise InputError(f"n={n} is too small for k={k}: need at least {k + 1} samples")
+        need = max(k, KSGEnsemble().k[1]) + 1
+        if n < need:
+            raise InputError(f"n={n} is too small for k={k}: LNC needs at least {need} samples "
+                             "(its joint query also serves the KSG ensemble's 12 neighbours)")
         rng = np.random.default_rng(seed)
         x, y = ksg_preprocess(x, y, standardize=bool(self.standardize), noise=float(self.noise),
                               rng=rng)
@@ -282,25 +271,27 @@ class LNC(Estimator):
         else:
             alpha = lnc_alpha(d, k) if self.alpha is None else float(self.alpha)
             spurious = 0.0
-        mi, ksg, corr, frac = _lnc(x, y, k, alpha)
+        mi, ksg, corr, frac, ensemble = _lnc(x, y, k, alpha)
         mi -= spurious
         info = {"k": k, "alpha": alpha, "n": int(n), "ksg": ksg, "correction": corr - spurious,
                 "surrogate_correction": spurious, "corrected_fraction": frac,
-                "uncertainty": "none"}
+                "ensemble_reference": ensemble, "uncertainty": "none"}
         return Estimate(mi=mi, std=None, info=info)
 
 
-def _lnc(x: np.ndarray, y: np.ndarray, k: int, alpha: float) -> tuple[float, float, float, float]:
-    """(I_LNC, I_KSG1, correction, fraction corrected) on preprocessed data."""
+def _lnc(x: np.ndarray, y: np.ndarray, k: int, alpha: float
+         ) -> tuple[float, float, float, float, float]:
+    """(I_LNC, I_KSG1, correction, fraction corrected, KSG ensemble) on preprocessed data; the
+    ensemble (:class:`estimators.ksg_ensemble.KSGEnsemble`'s default pair, from the same joint
+    query) is that estimator's value on these rows."""
     n = x.shape[0]
     z = np.hstack((x, y))
-    dist, idx = joint_neighbors(z, k)
-    eps = dist[:, -1]
-    _check_radius(eps, k)
-    nx = count_within(x, eps, strict=True)  # n_x(i) + 1
-    ny = count_within(y, eps, strict=True)
-    ksg = float(digamma(k) + digamma(n) - np.mean(digamma(nx) + digamma(ny)))
-    ratio = lnc_log_volume_ratio(z, idx)
+    k1, k2 = KSGEnsemble().k
+    dist, idx = joint_neighbors(z, max(k, k2))
+    ks = sorted({k, k1, k2})
+    ksg_at = dict(zip(ks, ksg1_at_radii(x, y, dist, ks), strict=True))
+    ensemble = ((1 + (g := ensemble_weight(k1, k2, z.shape[1]))) * ksg_at[k1] - g * ksg_at[k2])
+    ratio = lnc_log_volume_ratio(z, idx[:, :k + 1])
     hit = np.isfinite(ratio) & (ratio < np.log(alpha))
     corr = float(-np.sum(ratio[hit]) / n)
-    return ksg + corr, ksg, corr, float(hit.mean())
+    return ksg_at[k] + corr, ksg_at[k], corr, float(hit.mean()), float(ensemble)

@@ -307,7 +307,9 @@ class GMMMI(Estimator):
     #: 2: k-means initialisation and restarts of stuck CV fits by default (issue 20); 3: with
     #: ``fit_check``, also the data checks ``below_summary`` and ``below_ksg`` (mi, std unchanged);
     #: 4: and ``below_copula`` (same)
-    version = 4
+    #: 5: flag ``below_ensemble`` (the KSG-ensemble reference of the same check; mi and
+    #: std unchanged)
+    version = 5
     fallbacks = ("gmm-mi-categorical",)
 
     def __init__(self, init_type: str = "kmeans_sklearn", scale: float | None = None,

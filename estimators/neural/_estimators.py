@@ -144,7 +144,9 @@ class _NeuralEstimator(Estimator):
     #: 3: flag ``below_summary`` (the data-processing check of estimators._knn_checks; issue 20)
     #: 4: flag ``below_ksg`` (the KSG reference of the same check; mi and std unchanged)
     #: 5: flag ``below_copula`` (the Gaussian-copula reference of the same check; same)
-    version = 5
+    #: 6: flag ``below_ensemble`` (the KSG-ensemble reference of the same check; mi and
+    #: std unchanged)
+    version = 6
     costly = True
     _bound_name = ""
 

@@ -271,14 +271,14 @@ def calibrate(datasets: Sequence[tuple[np.ndarray, np.ndarray]], estimators=None
 #: beyond 3 std), ``surrogate_bias`` and ``heavy_tails`` (the k-NN estimators' bias regime and
 #: heavy tails; ``below_summary``: below the MI of a summary of the data, ``unconverged``: still
 #: moving with n), ``smoothing_bias`` (KDE), ``coarse_bins`` and ``concentrated`` (binning) and
-#: ``overfit`` (a neural critic that fits noise in its training rows), ``below_ksg`` and
-#: ``below_copula`` (an estimate well below plain KSG, or the Gaussian-copula MI, on the same
-#: rows) are issue 20's goal flags
+#: ``overfit`` (a neural critic that fits noise in its training rows), ``below_ksg``,
+#: ``below_copula`` and ``below_ensemble`` (an estimate well below plain KSG, the
+#: Gaussian-copula MI or the two-point KSG ensemble, on the same rows) are issue 20's goal flags
 #: (docs/estimator-defaults.md)
 DISQUALIFYING_FLAGS = ("misfit", "sparse_cells", "negative", "unstable", "non_gaussian",
                        "plugin_bias", "surrogate_bias", "heavy_tails", "below_summary",
                        "unconverged", "smoothing_bias", "coarse_bins", "concentrated", "overfit",
-                       "below_ksg", "below_copula")
+                       "below_ksg", "below_copula", "below_ensemble")
 
 
 def _disqualifying(ok: pd.DataFrame) -> dict[str, int]:
