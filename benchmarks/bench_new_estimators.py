@@ -8,7 +8,8 @@ Three parts, each printing a Markdown table (paste into docs/benchmarks.md):
     ``set_num_threads(1)`` and the estimators' ``threads=1``), on a correlated Gaussian
     (rho = 0.9 per coordinate pair) and on bmi v1 tasks where training has work to do (a flow
     on Gaussian data stops after a few epochs): lnc at 2x2 and 5x5 (with its default subsample
-    std and with ``uncertainty="none"``), classifier and flow (CPU) at 1x1, 5x5 and on bmi's
+    std and with ``uncertainty="none"``) and on bmi's spiral 5x5, ksg-ensemble at 2x2, 5x5 and
+    on the spiral 5x5, classifier and flow (CPU) at 1x1, 5x5 and on bmi's
     spiral 5x5 and dense 25x25, latent-ksg on a 256x256 embedding; KSG beside them. Goals:
     classifier < 5 s, lnc < 3 s at 5x5, flow < 30 s (CPU). On a busy machine read the CPU
     column: wall time there measures the other processes.
@@ -115,6 +116,8 @@ def cmd_timings(args):
     cases = [
         ("ksg", {}, "gaussian", 2), ("lnc", {}, "gaussian", 2), ("lnc", none, "gaussian", 2),
         ("ksg", {}, "gaussian", 5), ("lnc", {}, "gaussian", 5), ("lnc", none, "gaussian", 5),
+        ("lnc", {}, SPIRAL5, 5), ("ksg-ensemble", {}, "gaussian", 2),
+        ("ksg-ensemble", {}, "gaussian", 5), ("ksg-ensemble", {}, SPIRAL5, 5),
         ("classifier", {}, "gaussian", 1), ("classifier", {}, "gaussian", 5),
         ("classifier", {}, SPIRAL5, 5), ("classifier", {}, DENSE25, 25),
         ("flow", cpu, "gaussian", 1), ("flow", cpu, "gaussian", 5),

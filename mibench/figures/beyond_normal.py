@@ -57,9 +57,10 @@ CLASSIC = [KSG_PAPER, KSG_BMI, HIST_BMI, ("gaussian", {}), ("kde", {}),
            ("mine", NEURAL), ("nwj", NEURAL), ("infonce", NEURAL), ("smile", NEURAL)]
 #: the modern families (issue 16) join the heatmap at their defaults, as the bmi-v1 suite names
 #: them (flow and doe take no "test-batches": flow's default error bar is analytic, one training;
-#: doe's is "crossfit", 5 trainings); lnc is skipped (with the reason) on the tasks beyond its 5x5
-#: limit, flow and doe when torch or zuko is missing
-MODERN = [("lnc", {}), ("classifier", {}), ("latent-ksg", {}), ("flow", {}), ("doe", {})]
+#: doe's is "crossfit", 5 trainings); lnc and ksg-ensemble are skipped (with the reason) on the
+#: tasks beyond their 5x5 limit, flow and doe when torch or zuko is missing
+MODERN = [("lnc", {}), ("ksg-ensemble", {}), ("classifier", {}), ("latent-ksg", {}), ("flow", {}),
+          ("doe", {})]
 ESTIMATORS = CLASSIC + MODERN
 #: the sample-complexity figure (every n of ``ns``, 6x the heatmap's cost) keeps the classic set
 #: unless estimators are named: the trained modern estimators at n = 10 000 on 40 tasks x 10 seeds
