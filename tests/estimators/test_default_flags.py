@@ -27,7 +27,7 @@ from estimators.ksg import KSG
 from estimators.ksg_mixed import MixedKSG
 from mibench import Estimate
 from mibench.registry import make_estimator, make_scenario
-from tests.estimators._data import gaussian_pair
+from tests.estimators._data import bmi_task, gaussian_pair
 
 
 def _student(n, seed, dim=2, df=1, asinh=False):
@@ -249,13 +249,7 @@ def test_below_summary_on_the_neural_bounds():
     assert "summary_z" not in est.info and "below_summary" not in est.info["flags"]
 
 
-def _bmi(task, n, seed):
-    from scenarios.bmi_v1 import BMI_V1_TASKS
 
-    name, params = BMI_V1_TASKS[task]
-    sc = make_scenario(name, **params)
-    x, y = sc.sample(n, np.random.default_rng(seed))
-    return x, y, sc.true_mi.value
 
 
 # --------------------------------------------------------------- every data check: below_ksg
@@ -301,7 +295,7 @@ def test_below_copula_rule_where_ksg_reads_low():
     # half_cube of a sparse 5 + 5 Gaussian (truth 1.02), n = 2000: KSG reads about 0.6 there, so
     # below_ksg cannot see an estimate of 0.85 +- 0.016 (InfoNCE's and MINE's, unflagged
     # before); the Gaussian copula of the same rows is exact for such data
-    x, y, truth = _bmi("half_cube-multinormal-sparse-5-5-2-2.0", 2000, 0)
+    x, y, truth = bmi_task("half_cube-multinormal-sparse-5-5-2-2.0", 2000, 0)
     low = with_summary_check(Estimate(mi=0.85, std=0.016, info={}), x, y, 0)
     assert "below_copula" in low.info["flags"] and low.info["copula_reference_z"] > COPULA_SIGMA
     assert "below_ksg" not in low.info["flags"]
@@ -316,7 +310,7 @@ def test_copula_reference_stays_below_the_truth_where_it_is_not_exact(task):
     # a lower bound with one column a side (uniform band: 1.27 against 1.71); no linear dependence
     # in the scores of Student-t (about 0 against 0.43); the spiral mixes coordinates (0.25
     # against 1.02): the flag cannot fire on an estimate at the truth
-    x, y, truth = _bmi(task, 2000, 0)
+    x, y, truth = bmi_task(task, 2000, 0)
     est = with_summary_check(Estimate(mi=truth, std=0.01, info={}), x, y, 0)
     assert est.info["copula_reference"] < truth - 0.1 and "below_copula" not in est.info["flags"]
 
@@ -325,11 +319,11 @@ def test_binning_flagged_where_its_grid_reads_low():
     # one column a side, bmi's 1v1-additive-0.1 (a uniform band with hard edges) at n = 10 000,
     # data seed 2: the default grid reads 1.655 +- 0.003 against 1.71 (18 of its std low), KSG on
     # the same rows 1.695 (data seeds 0-2: 1.654-1.658, below_ksg on seeds 1 and 2)
-    x, y, truth = _bmi("1v1-additive-0.1", 10_000, 2)
+    x, y, truth = bmi_task("1v1-additive-0.1", 10_000, 2)
     est = make_estimator("binning").estimate(x, y, seed=2)
     assert truth - est.mi > 10 * est.std and "below_ksg" in est.info["flags"]
     for n in (2000, 10_000):  # quiet where the grid reads the truth
-        x, y, truth = _bmi("1v1-normal-0.75", n, 0)
+        x, y, truth = bmi_task("1v1-normal-0.75", n, 0)
         est = make_estimator("binning").estimate(x, y, seed=0)
         assert not {"below_ksg", "below_copula"} & set(est.info["flags"])
 
@@ -358,7 +352,7 @@ def test_latent_ksg_runs_the_knn_checks_on_its_latents(task, flag):
     # with at most 8 columns a side latent-ksg is KSG on the held-out half of the rows, and
     # misses as KSG does: Student-t 2x2 df 1 about 0.2 against 0.43, half_cube 5x5 about 0.55
     # against 1.02 at n = 2000
-    x, y, truth = _bmi(task, 2000, 0)
+    x, y, truth = bmi_task(task, 2000, 0)
     est = make_estimator("latent-ksg").estimate(x, y, seed=0)
     assert truth - est.mi > 5 * est.std and flag in est.info["flags"]
     x, y, _ = gaussian_pair(2000, 0.5, 2, 0)
@@ -371,12 +365,12 @@ def test_latent_ksg_unconverged_from_ksg_on_all_rows():
     # spiral of a 3 + 3 Gaussian at n = 10 000, no compression: latent-ksg is KSG on the held-out
     # half, 0.72 against 1.02 (data seed 0; no flag before: its own drift check stays under 3
     # std); KSG on all rows reads 0.79, 9.9 standard errors of the difference above it
-    x, y, truth = _bmi("spiral-multinormal-sparse-3-3-2-2.0", 10_000, 0)
+    x, y, truth = bmi_task("spiral-multinormal-sparse-3-3-2-2.0", 10_000, 0)
     est = make_estimator("latent-ksg").estimate(x, y, seed=0)
     assert est.info["compressor"] == "none" and truth - est.mi > 10 * est.std
     assert est.info["half_rows_drift_z"] > 4 and "unconverged" in est.info["flags"]
     for seed in range(2):  # Gaussian 3 + 3: the half and all rows agree (|z| 0.1-2.3 on 6 seeds)
-        x, y, _ = _bmi("multinormal-dense-3-3-0.5", 2000, seed)
+        x, y, _ = bmi_task("multinormal-dense-3-3-0.5", 2000, seed)
         est = make_estimator("latent-ksg").estimate(x, y, seed=seed)
         assert abs(est.info["half_rows_drift_z"]) < 4 and "unconverged" not in est.info["flags"]
 
@@ -384,7 +378,7 @@ def test_latent_ksg_unconverged_from_ksg_on_all_rows():
 def test_kde_runs_the_data_checks():
     # asinh of Student-t 2x2 (df 1) at n = 10 000: KDE reads 0.31-0.33 against 0.43 (5-9 std);
     # below_summary fired on data seeds 0 and 1 of 0-2, below_ksg on seed 1 (KSG 0.41)
-    x, y, truth = _bmi("asinh-student-identity-2-2-1", 10_000, 1)
+    x, y, truth = bmi_task("asinh-student-identity-2-2-1", 10_000, 1)
     est = KDE().estimate(x, y, seed=1)
     assert truth - est.mi > 5 * est.std
     assert {"below_summary", "below_ksg"} <= set(est.info["flags"])
@@ -394,7 +388,7 @@ def test_lnc_unconverged_on_the_spiral():
     # LNC on the 3 + 3 spiral at n = 10 000 reads 0.73-0.80 against 1.02 (15-40 std); its
     # subsampling drift passes 3 std on only some data sets (3 of 12 measured, data seed 5 among
     # them: -5.6 std; docs/estimator-defaults.md)
-    x, y, truth = _bmi("spiral-multinormal-sparse-3-3-2-2.0", 10_000, 5)
+    x, y, truth = bmi_task("spiral-multinormal-sparse-3-3-2-2.0", 10_000, 5)
     est = make_estimator("lnc").estimate(x, y, seed=5)
     assert truth - est.mi > 10 * est.std and "unconverged" in est.info["flags"]
 
@@ -405,13 +399,13 @@ def test_lnc_flags_heavy_tails_and_below_copula():
     # data seed 0, n = 2000: 0.58 against 1.02 (copula MI 1.04), 0.127 +- 0.020 against 0.193 (2x2
     # df 2, tail index 2.1); Student-t 3x3 df 3 (the surrogate alpha beyond a joint dimension of 4)
     # 0.09 against 0.18 at n = 10 000 in the goal table, so the flag is set in every dimension
-    x, y, truth = _bmi("multinormal-sparse-5-5-2-2.0", 2000, 0)
+    x, y, truth = bmi_task("multinormal-sparse-5-5-2-2.0", 2000, 0)
     est = make_estimator("lnc").estimate(x, y, seed=0)
     assert truth - est.mi > 10 * est.std and "below_copula" in est.info["flags"]
-    x, y, truth = _bmi("student-identity-2-2-2", 2000, 0)
+    x, y, truth = bmi_task("student-identity-2-2-2", 2000, 0)
     est = make_estimator("lnc").estimate(x, y, seed=0)
     assert est.mi < 0.75 * truth and "heavy_tails" in est.info["flags"] and est.info["tail_index"] < 4
-    x, y, truth = _bmi("student-identity-3-3-3", 2000, 0)
+    x, y, truth = bmi_task("student-identity-3-3-3", 2000, 0)
     assert "heavy_tails" in make_estimator("lnc").estimate(x, y, seed=0).info["flags"]
     x, y, truth = gaussian_pair(2000, 0.6, 2, 0)
     est = make_estimator("lnc").estimate(x, y, seed=0)

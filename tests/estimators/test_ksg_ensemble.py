@@ -7,17 +7,9 @@ from estimators._knn_checks import ENSEMBLE_MARGIN, ENSEMBLE_SIGMA, with_summary
 from estimators.ksg import KSG
 from estimators.ksg_ensemble import KSGEnsemble, ensemble_weight
 from mibench import Estimate, InputError
-from mibench.registry import make_estimator, make_scenario
+from mibench.registry import make_estimator
 from mibench.testing import check_estimator
-from scenarios.bmi_v1 import BMI_V1_TASKS
-from tests.estimators._data import gaussian_pair
-
-
-def _bmi(task, n, seed):
-    name, params = BMI_V1_TASKS[task]
-    sc = make_scenario(name, **params)
-    x, y = sc.sample(n, np.random.default_rng(seed))
-    return x, y, sc.true_mi.value
+from tests.estimators._data import bmi_task, gaussian_pair
 
 
 def test_contract():
@@ -55,14 +47,14 @@ def test_removes_most_of_ksgs_bias_in_ten_dimensions():
 def test_spiral_much_closer_than_ksg():
     # spiral of a sparse 3 + 3 Gaussian (truth 1.02) at n = 5000: KSG-3 reads about 0.72, the
     # ensemble 0.88 +- 0.03 on this data set (0.90-1.02 on others, docs/estimator-defaults.md)
-    x, y, truth = _bmi("spiral-multinormal-sparse-3-3-2-2.0", 5000, 0)
+    x, y, truth = bmi_task("spiral-multinormal-sparse-3-3-2-2.0", 5000, 0)
     ens = KSGEnsemble().estimate(x, y, seed=0)
     ksg = KSG(checks=False).estimate(x, y, seed=0)
     assert ens.mi - ksg.mi > 4 * ens.std and truth - ens.mi < 0.6 * (truth - ksg.mi)
 
 
 def test_flags_heavy_tails():
-    x, y, truth = _bmi("student-identity-3-3-2", 2000, 0)
+    x, y, truth = bmi_task("student-identity-3-3-2", 2000, 0)
     ens = KSGEnsemble().estimate(x, y, seed=0)
     assert ens.mi < 0.5 * truth and "heavy_tails" in ens.info["flags"]
 
@@ -81,7 +73,7 @@ def test_below_ensemble_where_every_other_reference_reads_low():
     # below the truth (1.02), so an estimate of 0.6 +- 0.02 (LNC's, the classifier's) passed
     # every other check; the ensemble reads 0.80-0.98 (data seeds 0-3; the flag fires on seeds
     # 1-3, z = 5.7-8.8, and not on seed 0, z = 3.8)
-    x, y, truth = _bmi("spiral-multinormal-sparse-3-3-2-2.0", 2000, 1)
+    x, y, truth = bmi_task("spiral-multinormal-sparse-3-3-2-2.0", 2000, 1)
     low = with_summary_check(Estimate(mi=0.6, std=0.02, info={}), x, y, 1)
     assert low.info["flags"] == ["below_ensemble"]
     assert low.info["ensemble_reference_z"] > ENSEMBLE_SIGMA
@@ -102,7 +94,7 @@ def test_below_ensemble_needs_the_margin_and_the_error_bars():
 
 def test_lnc_reads_the_ensemble_from_its_own_neighbours():
     # same rows and seed: the value and the subsampling std of KSGEnsemble, at no new query
-    x, y, truth = _bmi("spiral-multinormal-sparse-3-3-2-2.0", 2000, 0)
+    x, y, truth = bmi_task("spiral-multinormal-sparse-3-3-2-2.0", 2000, 0)
     lnc = make_estimator("lnc").estimate(x, y, seed=3)
     ens = KSGEnsemble(checks=False).estimate(x, y, seed=3)
     assert lnc.info["ensemble_reference"] == pytest.approx(ens.mi, abs=1e-12)
