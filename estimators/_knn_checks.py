@@ -285,9 +285,9 @@ def ensemble_reference_check(x: np.ndarray, y: np.ndarray, mi: float, std: float
                              seed: int | None, std_floor: float | None = None) -> dict:
     """:data:`below_ensemble`'s reference: ``KSGEnsemble`` (k = 3 and 12, no checks) on all
     rows. Its plain value first (``ensemble_reference``); only when that is above the estimate
-    by more than the flag's limits, with the estimate's std and ``std_floor`` (a lower bound of
-    the ensemble's std: KSG-3's on the same rows, since the ensemble's weights only add to the
-    noise of the less noisy KSG-12) combined, does its subsampling std follow
+    by more than the flag's limits, with the estimate's std and ``std_floor`` (KSG-3's std on
+    the same rows: a lower bound of the ensemble's, (1 + g) I(3) - g I(12), whenever KSG-12 is
+    no noisier than KSG-3, as a larger k is) combined, does its subsampling std follow
     (``ensemble_reference_std``, ``ensemble_reference_z``; 4 times the cost: 0.8 s plain at 5x5,
     n = 10 000). Also returns ``below_ensemble``; nothing beyond its dimension limit (5 columns
     a side) or for too few rows."""
