@@ -42,6 +42,7 @@ except ImportError as exc:  # torch or zuko missing
     raise UnavailableError("doe needs PyTorch and zuko: pip install 'mibench[neural]' (torch and "
                            f"zuko; CPU build: pip install torch==2.13.0 first) ({exc})") from exc
 
+from estimators._checks import check_bool  # noqa: E402
 from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
 from estimators._knn_checks import with_summary_check  # noqa: E402
 from estimators._margins import normal_scores_map  # noqa: E402
@@ -85,8 +86,9 @@ class DoE(Estimator):
         ``std`` the standard deviation of the 5 fold means / sqrt(5): it includes training
         randomness (initialisation, batch order, which rows trained the flows).
         ``test_fraction`` is then unused. Each fold is also scored by flows trained on a random
-        half of its training rows (the learning curve, :func:`learning_curve`: about 1.5x the
-        CPU time of the five full trainings, which keep the random streams they had without it):
+        half of its training rows (the learning curve, :func:`learning_curve`: 1.2-1.7x the CPU
+        time without it on bmi's 1v1 and dense 5x5 Gaussians at n = 5000, two side-by-side runs,
+        ``benchmarks/bench_doe_learning_curve.py``; the full trainings keep their random streams):
         ``info`` gets ``half_data_estimate``, ``subsample_bias`` (full - half: the error left at
         n if it falls as 1/n) and ``subsample_bias_std``, and the flag ``unconverged`` when that
         drift is above 3 times the larger of its std and ``std``. "analytic" (one training, the default before
@@ -95,6 +97,9 @@ class DoE(Estimator):
         costs 5 trainings, ``doe`` is ``costly``: ``mibench run`` without ``--estimator`` leaves
         it out (``--estimator all`` or ``--estimator doe`` runs it).
     threads : int, default 1
+    learning_curve : bool, default True
+        With "crossfit": also score each fold by flows trained on half its training rows (see
+        ``uncertainty``); False skips that (and the ``unconverged`` check) to save its cost.
 
     Notes
     -----
@@ -119,11 +124,11 @@ class DoE(Estimator):
     #: unchanged)
     version = 7
     costly = True
-    max_n = 5000  # training costs ~10-30 s per estimate at n = 10 000 on CPU: --recommend stops here
+    max_n = 5000  # 20-40 s per estimate at n = 5000 on CPU (60-120 s at 10 000): --recommend stops here
 
     def __init__(self, transforms=3, hidden=(64, 64), learning_rate=1e-3, batch_size=256,
                  max_epochs=200, patience=10, val_fraction=0.2, test_fraction=0.2, device="auto",
-                 threads=1, uncertainty="crossfit"):
+                 threads=1, uncertainty="crossfit", learning_curve=True):
         self.transforms = transforms
         self.hidden = hidden
         self.learning_rate = learning_rate
@@ -135,6 +140,7 @@ class DoE(Estimator):
         self.device = device
         self.threads = threads
         self.uncertainty = uncertainty
+        self.learning_curve = learning_curve
 
     #: the parameters shared with FlowMI have its meaning and constraints
     _parameter_constraints = {k: v for k, v in FlowMI._parameter_constraints.items()
@@ -144,6 +150,7 @@ class DoE(Estimator):
 
     def validate_params(self) -> None:
         check_uncertainty(self, UNCERTAINTY)
+        check_bool(self, "learning_curve")
         super().validate_params()  # _parameter_constraints
         check_split_fractions(self)
 
@@ -179,7 +186,8 @@ class DoE(Estimator):
                     xs, ys = normal_scores_map(x[tr], x), normal_scores_map(y[tr], y)
                     fits.append(self._fit(xs, ys, tr, va, te, rng, device,
                                           _hidden_tuple(self.hidden)))
-                for tr, va, te in splits if crossfit else []:  # the learning curve (after the
+                curve = splits if crossfit and self.learning_curve else []
+                for tr, va, te in curve:  # the learning curve (after the
                     # full fits, whose random streams stay those of a run without it)
                     xs, ys = normal_scores_map(x[tr], x), normal_scores_map(y[tr], y)
                     half = tr[:tr.size // 2]  # tr is in random order
@@ -199,7 +207,8 @@ class DoE(Estimator):
             info.update({"crossfit_fold_estimates": fold_mi,
                          "epochs_per_fold": [int(f[3]["epochs"]) for f in fits],
                          "n_train": int(splits[0][0].size), "n_val": int(n_val), "n_test": int(n)})
-            info.update(learning_curve(fold_mi, halves, std))
+            if halves:
+                info.update(learning_curve(fold_mi, halves, std))
         else:
             std = float(diff.std(ddof=1) / math.sqrt(diff.size)) if self.uncertainty == "analytic" else None
             info.update({"n_train": int(n_train), "n_val": int(n_val), "n_test": int(n_test)})

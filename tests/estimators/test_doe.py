@@ -77,3 +77,17 @@ def test_gaussian_truth_at_n_2000(rho, d):
     x, y, truth = _gauss(2000, rho, d, seed=1)
     est = DoE(uncertainty="analytic").estimate(x, y, seed=0)
     assert abs(est.mi - truth) < 3 * est.std + 0.05, (est.mi, est.std, truth)
+
+
+def test_learning_curve_off_leaves_the_estimate_and_skips_the_check():
+    """``learning_curve=False``: the same mi and std (the full trainings keep their random
+    streams), no half-data entries; a non-boolean value is refused."""
+    from mibench import InputError
+
+    x, y, _ = _gauss(200, 0.8, 1, seed=4)
+    kw = {"transforms": 1, "hidden": (16,), "batch_size": 32, "max_epochs": 10}
+    on, off = DoE(**kw).estimate(x, y, seed=0), DoE(learning_curve=False, **kw).estimate(x, y, seed=0)
+    assert (on.mi, on.std) == (off.mi, off.std) and "half_data_estimate" in on.info
+    assert "half_data_estimate" not in off.info and "subsample_bias" not in off.info
+    with pytest.raises(InputError, match="learning_curve"):
+        DoE(learning_curve="yes").estimate(x, y, seed=0)
