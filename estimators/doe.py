@@ -86,16 +86,18 @@ class DoE(Estimator):
         ``std`` the standard deviation of the 5 fold means / sqrt(5): it includes training
         randomness (initialisation, batch order, which rows trained the flows).
         ``test_fraction`` is then unused. Each fold is also scored by flows trained on a random
-        half of its training rows (the learning curve, :func:`learning_curve`: 1.2-1.7x the CPU
-        time without it on bmi's 1v1 and dense 5x5 Gaussians at n = 5000, two side-by-side runs,
-        ``benchmarks/bench_doe_learning_curve.py``; the full trainings keep their random streams):
-        ``info`` gets ``half_data_estimate``, ``subsample_bias`` (full - half: the error left at
-        n if it falls as 1/n) and ``subsample_bias_std``, and the flag ``unconverged`` when that
-        drift is above 3 times the larger of its std and ``std``. "analytic" (one training, the default before
-        2026-12): the held-out standard error of the Notes, test-sampling noise only (too small:
-        training randomness left out). "none": one training, std=None. Because the default
-        costs 5 trainings, ``doe`` is ``costly``: ``mibench run`` without ``--estimator`` leaves
-        it out (``--estimator all`` or ``--estimator doe`` runs it).
+        half of its training rows (the learning curve, :func:`learning_curve`): ``info`` gets
+        ``half_data_estimate``, ``subsample_bias`` (full - half: the error left at n if it falls
+        as 1/n) and ``subsample_bias_std``, and the flag ``unconverged`` when that drift is above
+        3 times the larger of its std and ``std``. Its cost: 1.2-1.7x the CPU time without it
+        (bmi's 1v1 and dense 5x5 Gaussians at n = 5000, two side-by-side runs,
+        ``benchmarks/bench_doe_learning_curve.py``); the full trainings keep their random
+        streams, so ``mi`` and ``std`` do not depend on it. "analytic" (one training, the
+        default before 2026-12): the held-out standard error of the Notes, test-sampling noise
+        only (too small: training randomness left out). "none": one training, std=None.
+        Because the default costs 5 full and 5 half-size trainings, ``doe`` is ``costly``:
+        ``mibench run`` without ``--estimator`` leaves it out (``--estimator all`` or
+        ``--estimator doe`` runs it).
     threads : int, default 1
     learning_curve : bool, default True
         With "crossfit": also score each fold by flows trained on half its training rows (see
@@ -186,9 +188,8 @@ class DoE(Estimator):
                     xs, ys = normal_scores_map(x[tr], x), normal_scores_map(y[tr], y)
                     fits.append(self._fit(xs, ys, tr, va, te, rng, device,
                                           _hidden_tuple(self.hidden)))
-                curve = splits if crossfit and self.learning_curve else []
-                for tr, va, te in curve:  # the learning curve (after the
-                    # full fits, whose random streams stay those of a run without it)
+                # the learning curve, after the full fits (their random streams stay the same)
+                for tr, va, te in splits if crossfit and self.learning_curve else []:
                     xs, ys = normal_scores_map(x[tr], x), normal_scores_map(y[tr], y)
                     half = tr[:tr.size // 2]  # tr is in random order
                     halves.append(self._fit(xs, ys, half, va, te, rng, device,
