@@ -38,7 +38,7 @@ leave that std small while the value is far off the truth (issue 20, bmi v1 task
     -3.6 std).
 ``below_ksg``
     The estimate is below plain KSG (k = 3, its subsampling std) on the same rows by more than
-    :data:`KSG_REFERENCE_SIGMA` combined standard errors (:func:`ksg_reference_check`, run by
+    :data:`KSG_REFERENCE_SIGMA` combined standard errors (:func:`knn_reference_check`, run by
     :func:`with_summary_check` for the other estimators, up to :data:`KSG_REFERENCE_MAX_D`
     columns). Not a bound: KSG's error at these n is almost always negative (on the 40 bmi v1
     tasks at n = 2000 and 10 000, 3 seeds, it is above the truth by more than 2.5 of its std on
@@ -65,7 +65,7 @@ leave that std small while the value is far off the truth (issue 20, bmi v1 task
 ``below_ensemble``
     The estimate is below the two-point KSG ensemble of the same rows by more than
     :data:`ENSEMBLE_SIGMA` combined standard errors and by more than :data:`ENSEMBLE_MARGIN`
-    (15 %) of the ensemble (:func:`ensemble_reference_check`, run by
+    (15 %) of the ensemble (:func:`knn_reference_check`, run by
     :func:`with_summary_check` up to 5 columns a side; LNC computes it from its own neighbours):
     KSG at k = 3 and 12 weighted to cancel the leading k-NN bias, c (k/n)^(2/d)
     (:mod:`estimators.ksg_ensemble`), with its subsampling std. Not a bound either, and noisy
@@ -84,9 +84,9 @@ from mibench import Estimate, InputError
 
 __all__ = ["SURROGATE_SIGMA", "TAIL_INDEX_MIN", "SUMMARY_SIGMA", "DRIFT_SIGMA", "tail_index",
            "gaussian_mi_of_cov", "surrogate_check", "summaries", "summary_check",
-           "KSG_REFERENCE_SIGMA", "KSG_REFERENCE_MAX_D", "ksg_reference_check", "COPULA_SIGMA",
+           "KSG_REFERENCE_SIGMA", "KSG_REFERENCE_MAX_D", "knn_reference_check", "COPULA_SIGMA",
            "copula_reference_check", "ENSEMBLE_SIGMA", "ENSEMBLE_MARGIN", "ensemble_z",
-           "ensemble_reference_check", "with_summary_check", "heavy_tails_check", "with_tail_flag",
+           "with_summary_check", "heavy_tails_check", "with_tail_flag",
            "knn_checks", "with_knn_checks", "drift_flags", "with_drift_flag"]
 
 #: ``surrogate_bias`` when the estimate on the Gaussian surrogate misses its known MI by more
@@ -226,25 +226,6 @@ def summary_check(x: np.ndarray, y: np.ndarray, mi: float, std: float,
     return {"summary_mi": values, "summary_z": float(z), "below_summary": bool(z > SUMMARY_SIGMA)}
 
 
-def ksg_reference_check(x: np.ndarray, y: np.ndarray, mi: float, std: float,
-                        seed: int | None) -> dict:
-    """:data:`below_ksg`'s reference: ``KSG()`` (k = 3, subsampling std, no checks) on all rows.
-    Returns ``ksg_reference`` (its value), ``ksg_reference_std``,
-    ``ksg_reference_subsample_bias`` (its drift, see ``unconverged``), ``ksg_reference_z``
-    ((KSG - mi) / combined std) and ``below_ksg``; nothing above :data:`KSG_REFERENCE_MAX_D`
-    columns or for too few rows."""
-    from estimators.ksg import KSG
-
-    ksg = KSG(checks=False)
-    if x.shape[1] + y.shape[1] > KSG_REFERENCE_MAX_D or x.shape[0] < ksg.min_samples():
-        return {}
-    est = ksg.estimate(x, y, seed=seed)
-    z = float((est.mi - mi) / np.hypot(est.std, std))
-    return {"ksg_reference": float(est.mi), "ksg_reference_std": float(est.std),
-            "ksg_reference_subsample_bias": est.info.get("subsample_bias"),
-            "ksg_reference_z": z, "below_ksg": bool(z > KSG_REFERENCE_SIGMA)}
-
-
 def copula_reference_check(x: np.ndarray, y: np.ndarray, mi: float, std: float,
                            seed: int | None) -> dict:
     """:data:`below_copula`'s reference: ``Gaussian(bias_correction=True)`` (delta-method std,
@@ -281,28 +262,86 @@ def ensemble_z(ref: float, ref_std: float, mi: float, std: float) -> tuple[float
     return float((ref - mi) / scale), _ensemble_far(ref, mi, scale)
 
 
-def ensemble_reference_check(x: np.ndarray, y: np.ndarray, mi: float, std: float,
-                             seed: int | None, std_floor: float | None = None) -> dict:
-    """:data:`below_ensemble`'s reference: ``KSGEnsemble`` (k = 3 and 12, no checks) on all
-    rows. Its plain value first (``ensemble_reference``); only when that is above the estimate
-    by more than the flag's limits, with the estimate's std and ``std_floor`` (KSG-3's std on
-    the same rows: a lower bound of the ensemble's, (1 + g) I(3) - g I(12), whenever KSG-12 is
-    no noisier than KSG-3, as a larger k is) combined, does its subsampling std follow
-    (``ensemble_reference_std``, ``ensemble_reference_z``; 4 times the cost: 0.8 s plain at 5x5,
-    n = 10 000). Also returns ``below_ensemble``; nothing beyond its dimension limit (5 columns
-    a side) or for too few rows."""
-    from estimators.ksg_ensemble import MAX_DIM, KSGEnsemble
+def knn_reference_check(x: np.ndarray, y: np.ndarray, mi: float, std: float, seed: int | None,
+                        ensemble: bool = True) -> tuple[dict, dict]:
+    """The references of :data:`below_ksg` and :data:`below_ensemble` from one set of neighbour
+    queries, as ``(ksg entries, ensemble entries)``.
 
+    KSG reference: ``KSG()`` (k = 3, subsampling std, no checks) on all rows, exactly (same
+    jitter, parts and part seeds): ``ksg_reference``, ``ksg_reference_std``,
+    ``ksg_reference_subsample_bias`` (its drift, see ``unconverged``), ``ksg_reference_z``
+    ((KSG - mi) / combined std) and ``below_ksg``; nothing above :data:`KSG_REFERENCE_MAX_D`
+    columns or for too few rows.
+
+    Ensemble reference (``ensemble=True``, up to 5 columns a side): the two-point ensemble of
+    :class:`estimators.ksg_ensemble.KSGEnsemble` (k = 3 and 12) on the same preprocessed rows;
+    its k = 3 term is the KSG reference's, its k = 12 term comes from the same joint query
+    (12 neighbours instead of 3). Its plain value first (``ensemble_reference``); only when that
+    is above the estimate by more than the flag's limits, with the estimate's std and KSG-3's
+    (a lower bound of the ensemble's, (1 + g) I(3) - g I(12), whenever KSG-12 is no noisier
+    than KSG-3, as a larger k is) combined, is the k = 12 term counted on the KSG reference's
+    subsample parts too, for the ensemble's subsampling std (``ensemble_reference_std``,
+    ``ensemble_reference_z``). Also ``below_ensemble``.
+
+    Cost at 5x5, n = 10 000 (``benchmarks/bench_reference_checks.py``): one joint 12-NN query
+    and four marginal counts on all rows, a 12-NN query and two counts on each part, and two
+    more counts on each part when the ensemble's std is needed; the two references computed
+    apart cost 1.7-1.9 times that.
+    """
+    from estimators._knn import count_within, joint_neighbors
+    from estimators._uncertainty import SUBSAMPLE_SPLITS, part_seeds, pooled_std, subsample_estimate
+    from estimators.ksg import KSG, _check_radius, ksg1_value, ksg_preprocess
+    from estimators.ksg_ensemble import MAX_DIM, KSGEnsemble, ensemble_weight
+
+    ksg = KSG(checks=False)
+    n, dx, dy = x.shape[0], x.shape[1], y.shape[1]
+    if dx + dy > KSG_REFERENCE_MAX_D or n < ksg.min_samples():
+        return {}, {}
     ens = KSGEnsemble(checks=False)
-    if x.shape[1] > MAX_DIM or y.shape[1] > MAX_DIM or x.shape[0] < ens.min_samples():
-        return {}
-    plain = ens.set_params(uncertainty="none").estimate(x, y, seed=seed)
-    if not _ensemble_far(plain.mi, mi, float(np.hypot(std, std_floor or 0.0))):
-        return {"ensemble_reference": float(plain.mi), "below_ensemble": False}
-    est = ens.set_params(uncertainty="subsample").estimate(x, y, seed=seed)
-    z, below = ensemble_z(est.mi, est.std, mi, std)
-    return {"ensemble_reference": float(est.mi), "ensemble_reference_std": float(est.std),
-            "ensemble_reference_z": z, "below_ensemble": below}
+    k1, k2 = (int(v) for v in ens.k)
+    ensemble = ensemble and dx <= MAX_DIM and dy <= MAX_DIM and n >= ens.min_samples()
+    kept = []  # per call: (preprocessed x, y, joint neighbour distances, KSG-3 value)
+
+    def ksg3(xp, yp, s):
+        xp, yp = ksg_preprocess(xp, yp, standardize=bool(ksg.standardize),
+                                noise=float(ksg.noise), rng=np.random.default_rng(s))
+        dist, _ = joint_neighbors(np.hstack((xp, yp)), k2 if ensemble else k1)
+        eps = dist[:, k1]
+        _check_radius(eps, k1)
+        value = ksg1_value(k1, xp.shape[0], count_within(xp, eps, strict=True),
+                           count_within(yp, eps, strict=True))
+        kept.append((xp, yp, dist, value))
+        return value
+
+    def ensemble_value(xp, yp, dist, i1):
+        eps = dist[:, k2]
+        _check_radius(eps, k2)
+        i2 = ksg1_value(k2, xp.shape[0], count_within(xp, eps, strict=True),
+                        count_within(yp, eps, strict=True))
+        return (1 + g) * i1 - g * i2
+
+    def parts_ksg3(xs, ys, parts, full):
+        return [ksg3(np.ascontiguousarray(xs[p]), np.ascontiguousarray(ys[p]), s)
+                for p, s in zip(parts, part_seeds(seed), strict=True)]
+
+    full = Estimate(mi=ksg3(x, y, seed), std=None,
+                    info={"k": k1, "variant": 1, "metric": "chebyshev", "n": int(n)})
+    est = subsample_estimate(ksg, x, y, seed, part_values=parts_ksg3, full=full)
+    z = float((est.mi - mi) / np.hypot(est.std, std))
+    reference = {"ksg_reference": float(est.mi), "ksg_reference_std": float(est.std),
+                 "ksg_reference_subsample_bias": est.info.get("subsample_bias"),
+                 "ksg_reference_z": z, "below_ksg": bool(z > KSG_REFERENCE_SIGMA)}
+    if not ensemble:
+        return reference, {}
+    g = ensemble_weight(k1, k2, dx + dy)
+    plain = ensemble_value(*kept[0])
+    if not _ensemble_far(plain, mi, float(np.hypot(std, est.std))):
+        return reference, {"ensemble_reference": float(plain), "below_ensemble": False}
+    values = iter([ensemble_value(*part) for part in kept[1:]])
+    ens_std = pooled_std([[next(values) for _ in range(a)] for a in SUBSAMPLE_SPLITS])
+    z, below = ensemble_z(plain, ens_std, mi, std)
+    return reference, {"ensemble_reference": float(plain), "ensemble_reference_std": ens_std,
+                       "ensemble_reference_z": z, "below_ensemble": below}
 
 
 def _summary_entries(x: np.ndarray, y: np.ndarray, mi: float, std: float | None,
@@ -408,26 +447,26 @@ def with_summary_check(out: Estimate, x: np.ndarray, y: np.ndarray, seed: int | 
     """``out`` plus the checks against other estimates of I(X; Y) on the same rows (any
     estimator with a std): :func:`summary_check` (``summary_mi``, ``summary_z``, flag
     ``below_summary``; the data-processing bound holds whatever the estimator),
-    :func:`ksg_reference_check` (``ksg_reference``, ``ksg_reference_z``, flag ``below_ksg``;
-    ``ksg_reference=False`` leaves it out, for an estimator that is KSG on these rows, and
-    ``summary=False`` the data-processing check, for one that cannot afford them) and
+    :func:`knn_reference_check` (``ksg_reference``, ``ksg_reference_z``, flag ``below_ksg``,
+    and from the same neighbour queries ``ensemble_reference``, ``ensemble_reference_std``,
+    ``ensemble_reference_z``, flag ``below_ensemble``; ``ensemble_reference=False`` leaves the
+    ensemble out, for an estimator that computes it itself or cannot afford it, and
+    ``ksg_reference=False`` both, for an estimator that is KSG on these rows;
+    ``summary=False`` leaves out the data-processing check) and
     :func:`copula_reference_check` (``copula_reference``, ``copula_reference_z``, flag
-    ``below_copula``) and :func:`ensemble_reference_check` (``ensemble_reference``,
-    ``ensemble_reference_std``, ``ensemble_reference_z``, flag ``below_ensemble``;
-    ``ensemble_reference=False`` leaves it out, for an estimator that computes it itself); the
-    last three also run with one column a side. Unchanged without a std."""
+    ``below_copula``); the references also run with one column a side. Unchanged without a
+    std."""
     if out.std is None or not np.isfinite(out.std) or out.std <= 0:
         return out
     rng = np.random.default_rng(None if seed is None else
                                 np.random.SeedSequence([int(seed) % 2**63, 0x5B3A]))
     entries, flagged = _summary_entries(x, y, out.mi, out.std, rng) if summary else ({}, False)
-    ref_seed, copula_seed, ensemble_seed = (None, None, None) if seed is None else (
-        int(v) for v in np.random.SeedSequence([int(seed) % 2**63, 0x5B3B]).generate_state(3))
-    reference = ksg_reference_check(x, y, out.mi, out.std, ref_seed) if ksg_reference else {}
+    ref_seed, copula_seed = (None, None) if seed is None else (
+        int(v) for v in np.random.SeedSequence([int(seed) % 2**63, 0x5B3B]).generate_state(3)[:2])
+    reference, ensemble = (knn_reference_check(x, y, out.mi, out.std, ref_seed,
+                                               ensemble=ensemble_reference)
+                           if ksg_reference else ({}, {}))
     copula = copula_reference_check(x, y, out.mi, out.std, copula_seed)
-    ensemble = (ensemble_reference_check(x, y, out.mi, out.std, ensemble_seed,
-                                         std_floor=reference.get("ksg_reference_std"))
-                if ensemble_reference else {})
     below = [flag for flag, found in (("below_summary", flagged),
                                       ("below_ksg", reference.pop("below_ksg", False)),
                                       ("below_copula", copula.pop("below_copula", False)),

@@ -33,7 +33,7 @@ from mibench import Estimate, InputError
 
 __all__ = ["METHODS", "SUBSAMPLE_SPLITS", "check_uncertainty", "check_crossfit_size",
            "check_subsample_size",
-           "subsample_estimate", "subsample_min_samples"]
+           "part_seeds", "pooled_std", "subsample_estimate", "subsample_min_samples"]
 
 #: every spelling of ``uncertainty`` used by the built-in estimators, with one line each
 METHODS = {
@@ -105,6 +105,13 @@ def _seed_for(seed: int | None, *path: int) -> int | None:
     return int(np.random.SeedSequence([int(seed) % 2**63, 0x5B5, *path]).generate_state(1)[0])
 
 
+def part_seeds(seed: int | None, splits: tuple[int, ...] = SUBSAMPLE_SPLITS) -> list[int | None]:
+    """The seeds :func:`subsample_estimate` gives its parts' plain estimates, in the order of
+    its parts (split ``a`` by split, part ``i`` by part): for a ``part_values`` that runs a
+    seeded estimator on each part exactly as the default path would."""
+    return [_seed_for(seed, a, i) for a in splits for i in range(a)]
+
+
 def _mean_var(values) -> tuple[float, float]:
     """Mean and sample variance (ddof=1) of a few part estimates, in plain Python (numpy's
     per-call overhead was a tenth of a binning error bar at n = 1e3)."""
@@ -123,9 +130,16 @@ def _pooled_var(splits, per_split) -> tuple[float, int]:
     return weighted / dof, dof
 
 
+def pooled_std(per_split, splits: tuple[int, ...] = SUBSAMPLE_SPLITS) -> float:
+    """The std at n of :func:`subsample_estimate`, from the parts' values of another quantity
+    computed on the same parts (one array per split, in its order)."""
+    return float(np.sqrt(_pooled_var(splits, per_split)[0]))
+
+
 def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
                        splits: tuple[int, ...] = SUBSAMPLE_SPLITS, part_values=None,
-                       crossed: bool = False, info_std: tuple[str, ...] = ()) -> Estimate:
+                       crossed: bool = False, info_std: tuple[str, ...] = (),
+                       full: Estimate | None = None) -> Estimate:
     """The plain estimate on all rows, with a standard error from disjoint subsamples.
 
     Method (Holmes & Nemenman 2019, for KSG; it needs only that the estimator's variance scales
@@ -181,6 +195,9 @@ def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
     its n/a size. ``info`` then also has ``subsample_grid_var`` (the added variance) and
     ``subsample_std_counting`` (the std without it).
 
+    ``full``: the plain estimate on all rows (with ``seed``) when the caller already has it;
+    it is not computed again.
+
     ``info_std``: names of other scalars the plain estimate reports in ``info`` (a second
     estimate computed alongside, e.g. LNC's KSG ensemble); each gets the same pooled std from
     the parts' values, as ``info[name + "_std"]`` (not with ``part_values``).
@@ -194,7 +211,8 @@ def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
     n = x.shape[0]
     check_subsample_size(est, n, splits)
     plain = _plain(est)
-    full = plain._estimate(x, y, seed=seed)
+    if full is None:
+        full = plain._estimate(x, y, seed=seed)
     rng = np.random.default_rng(_seed_for(seed, 0))
     if crossed:  # one permutation: interleaved parts, the largest split in blocks
         perm = rng.permutation(n)
@@ -212,16 +230,16 @@ def subsample_estimate(est, x: np.ndarray, y: np.ndarray, seed: int | None,
             flat = flat[0]
         per_split = np.split(flat, cuts)
     else:
+        seeds = iter(part_seeds(seed, splits))
         part_est = [[plain._estimate(np.ascontiguousarray(x[p]), np.ascontiguousarray(y[p]),
-                                     seed=_seed_for(seed, a, i)) for i, p in enumerate(parts)]
-                    for a, parts in zip(splits, split_parts, strict=True)]
+                                     seed=next(seeds)) for p in parts] for parts in split_parts]
         per_split = [np.array([e.mi for e in ests], dtype=float) for ests in part_est]
     extra = {}
     for name in info_std:
         if part_values is not None:
             raise ValueError("info_std needs the parts' own estimates (no part_values)")
-        extra[name + "_std"] = float(np.sqrt(_pooled_var(
-            splits, [[e.info[name] for e in ests] for ests in part_est])[0]))
+        extra[name + "_std"] = pooled_std([[e.info[name] for e in ests] for ests in part_est],
+                                          splits)
     var, dof = _pooled_var(splits, per_split)
     means = [_mean_var(vals)[0] for vals in per_split]
     if per_split_fixed is not None:

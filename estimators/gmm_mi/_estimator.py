@@ -309,7 +309,10 @@ class GMMMI(Estimator):
     #: 4: and ``below_copula`` (same)
     #: 5: flag ``below_ensemble`` (the KSG-ensemble reference of the same check; mi and
     #: std unchanged)
-    version = 5
+    #: 6: the ensemble reference's std from the KSG reference's subsample parts (one set of
+    #: neighbour queries for both; values of both references unchanged, the ensemble's std a
+    #: new draw, so ``below_ensemble`` can change near its limit; mi and std unchanged)
+    version = 6
     fallbacks = ("gmm-mi-categorical",)
 
     def __init__(self, init_type: str = "kmeans_sklearn", scale: float | None = None,
