@@ -288,37 +288,31 @@ def knn_reference_check(x: np.ndarray, y: np.ndarray, mi: float, std: float, see
     more counts on each part when the ensemble's std is needed; the two references computed
     apart cost 1.7-1.9 times that.
     """
-    from estimators._knn import count_within, joint_neighbors
+    from estimators._knn import joint_neighbors
     from estimators._uncertainty import SUBSAMPLE_SPLITS, part_seeds, pooled_std, subsample_estimate
-    from estimators.ksg import KSG, _check_radius, ksg1_value, ksg_preprocess
-    from estimators.ksg_ensemble import MAX_DIM, KSGEnsemble, ensemble_weight
+    from estimators.ksg import KSG, ksg_preprocess
+    from estimators.ksg_ensemble import MAX_DIM, KSGEnsemble, ensemble_weight, ksg1_at_radii
 
     ksg = KSG(checks=False)
     n, dx, dy = x.shape[0], x.shape[1], y.shape[1]
     if dx + dy > KSG_REFERENCE_MAX_D or n < ksg.min_samples():
         return {}, {}
     ens = KSGEnsemble(checks=False)
-    k1, k2 = (int(v) for v in ens.k)
+    k1, k2 = int(ksg.k), int(ens.k[1])  # ens.k[0] is KSG's k (3)
     ensemble = ensemble and dx <= MAX_DIM and dy <= MAX_DIM and n >= ens.min_samples()
-    kept = []  # per call: (preprocessed x, y, joint neighbour distances, KSG-3 value)
+    kept = []  # per call, for the ensemble: (preprocessed x, y, joint distances, KSG-3 value)
 
     def ksg3(xp, yp, s):
         xp, yp = ksg_preprocess(xp, yp, standardize=bool(ksg.standardize),
                                 noise=float(ksg.noise), rng=np.random.default_rng(s))
         dist, _ = joint_neighbors(np.hstack((xp, yp)), k2 if ensemble else k1)
-        eps = dist[:, k1]
-        _check_radius(eps, k1)
-        value = ksg1_value(k1, xp.shape[0], count_within(xp, eps, strict=True),
-                           count_within(yp, eps, strict=True))
-        kept.append((xp, yp, dist, value))
+        value = ksg1_at_radii(xp, yp, dist, (k1,))[0]
+        if ensemble:
+            kept.append((xp, yp, dist, value))
         return value
 
     def ensemble_value(xp, yp, dist, i1):
-        eps = dist[:, k2]
-        _check_radius(eps, k2)
-        i2 = ksg1_value(k2, xp.shape[0], count_within(xp, eps, strict=True),
-                        count_within(yp, eps, strict=True))
-        return (1 + g) * i1 - g * i2
+        return (1 + g) * i1 - g * ksg1_at_radii(xp, yp, dist, (k2,))[0]
 
     def parts_ksg3(xs, ys, parts, full):
         return [ksg3(np.ascontiguousarray(xs[p]), np.ascontiguousarray(ys[p]), s)
