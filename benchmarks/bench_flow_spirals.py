@@ -4,7 +4,8 @@ For each bmi v1 task (scenarios/bmi_v1.py) and each flow configuration (a spec
 ``flow:key=value;key=value`` as in bench_new_estimators.py; ``flow`` alone is the default), the
 estimate on ``--seeds`` draws at ``--n`` rows (data seed 1000 + s, estimator seed s, as
 bench_new_estimators.bmi_task), its relative error (estimate / truth - 1), the CPU seconds of
-the estimate (``time.process_time``, one BLAS/torch thread) and the epochs trained. The table
+the estimate (``time.process_time``, one BLAS/torch thread) and the epochs trained (for any
+registered estimator's spec, e.g. ``doe:hidden=32/32``; epochs where it reports them). The table
 gives per task and configuration the mean relative error +- its standard error over seeds (the
 seeds' spread / sqrt(seeds)) and the mean CPU seconds.
 
@@ -49,7 +50,7 @@ def main():
                 rel = est.mi / truth - 1
                 res.setdefault((task, spec), []).append((rel, cpu))
                 print(f"{task} seed {seed} {spec}: truth {truth:.3f} mi {est.mi:.3f} rel {rel:+.3f} "
-                      f"CPU {cpu:.1f} s epochs {est.info['epochs']} (best {est.info['best_epoch']})",
+                      f"CPU {cpu:.1f} s epochs {est.info.get('epochs')} (best {est.info.get('best_epoch')})",
                       flush=True)
     print(f"\nn = {args.n}, seeds {args.seeds}: mean relative error +- se over seeds; mean CPU s "
           "per estimate (one thread)\n")
