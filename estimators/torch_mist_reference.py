@@ -67,6 +67,8 @@ class TorchMistReference(Estimator):
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = False
+    #: a training of up to 2000 steps per estimate: a run without ``--estimator`` leaves it out
+    costly = True
 
     def __init__(self, estimator="infonce", hidden=(64, 32), critic=None, learning_rate=1e-3,
                  batch_size=64, max_iterations=2000, val_fraction=0.2, test_fraction=0.2):

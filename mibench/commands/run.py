@@ -86,8 +86,8 @@ def handle(args) -> int:
             for reason, names in unavailable_estimators().items():
                 print(f"left out (unavailable): {', '.join(names)}: {reason}", file=sys.stderr)
             if costly := costly_estimators():
-                print(f"left out (costly: several trainings per estimate; --estimator all runs "
-                      f"them): {', '.join(costly)}", file=sys.stderr)
+                print(f"left out (costly: seconds to minutes of training per estimate; --estimator "
+                      f"all runs them): {', '.join(costly)}", file=sys.stderr)
     trials, skipped = suite.plan()
     label = suite.name
     progress = Progress(len(trials), label=f"{label} ", enabled=None if not args.quiet else False)

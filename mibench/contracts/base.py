@@ -157,7 +157,8 @@ class Estimator(_Params):
     #: ``--recommend`` leaves it out above (None: no limit)
     max_n: ClassVar[int | None] = None
     #: True when the default configuration costs seconds per estimate (several trainings:
-    #: the neural bounds' cross-fitted error bar): ``mibench run`` without ``--estimator``
+    #: the neural bounds' cross-fitted error bar; a reference package's full training):
+    #: ``mibench run`` without ``--estimator``
     #: (and ``benchmark(estimators=None)``) leaves it out, naming it; ``--estimator all`` or
     #: its name runs it
     costly: ClassVar[bool] = False
