@@ -6,6 +6,7 @@ import math
 import sys
 
 from mibench.commands._args import run_options, run_options_parser, split_list
+from mibench.userdata.defaults import defaults
 
 
 def add_data_options(p) -> None:
@@ -23,10 +24,12 @@ def add_data_options(p) -> None:
     p.add_argument("--resamples", type=int, default=20, metavar="B",
                    help="half-samples for the std of estimators without their own (default 20; 0: none)")
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    candidates = ", ".join(defaults()["recommend"]["candidates"])
     p.add_argument("--recommend", action="store_true",
-                   help="also calibrate estimators (the defaults gaussian, ksg, kde, binning, gmm-mi "
-                        "plus those named by --estimator) on a Gaussian-copula scenario matched to "
-                        "the data, and report the most accurate (RMSE) and the fastest")
+                   help=f"also calibrate estimators (those of {candidates} that are available and "
+                        "take the data, plus those named by --estimator) on a Gaussian-copula "
+                        "scenario matched to the data, and report the most accurate (RMSE) and the "
+                        "fastest")
     p.add_argument("--calibration-seeds", type=int, default=5, metavar="S",
                    help="data sets per matched scenario for --recommend (default 5)")
 
