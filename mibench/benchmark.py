@@ -30,7 +30,8 @@ def run(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | No
         out: str | Path | None = None, fresh: bool | None = None, rerun_failed: bool | None = None,
         timeout: float | None = None, threads: int | None = None, scheduler: str | None = None,
         on_cached: Callable[[int], None] | None = None,
-        on_result: Callable[[dict], None] | None = None) -> pd.DataFrame:
+        on_result: Callable[[dict], None] | None = None,
+        on_plan: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Run a benchmark and return one row per trial as a DataFrame.
 
     Parameters
@@ -55,7 +56,8 @@ def run(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | No
     threads : BLAS/OpenMP threads per trial (default 1, whatever the executor).
     scheduler : address of a running Dask scheduler (``tcp://host:8786``).
     out : if given, write trials.csv, summary.csv, a figure and run.json there.
-    on_cached, on_result : progress callbacks (count of stored trials; each new row).
+    on_cached, on_result, on_plan : progress callbacks (count of stored trials; each new row;
+        the number of planned trials, once, before the first).
     """
     options = options_from(options, jobs=jobs, executor=executor, store=store, fresh=fresh,
                            rerun_failed=rerun_failed, timeout=timeout, threads=threads,
@@ -67,6 +69,8 @@ def run(scenario: str | Sequence[tuple[str, dict]], params: dict[str, list] | No
         raise InputError("a suite names its own scenarios, estimators, n and seeds; "
                          "do not pass params, estimators, n or seeds with it")
     trials, skipped = suite.plan()
+    if on_plan is not None:
+        on_plan(len(trials))
     return run_trials(trials, skipped, options, out=out, on_cached=on_cached, on_result=on_result,
                       suite=suite)
 

@@ -141,7 +141,12 @@ def handle(args) -> int:
                   + "\n")
     if args.recommend:
         cands = candidates_with(estimators, table.n, xv.shape[1], yv.shape[1])
-        summary = calibrate([(xv, yv)], cands, seeds=args.calibration_seeds, options=options)
+        progress = Progress(1, label="calibrate ", enabled=False if args.quiet else None)
+        try:
+            summary = calibrate([(xv, yv)], cands, seeds=args.calibration_seeds, options=options,
+                                callbacks=progress.callbacks())
+        finally:
+            progress.close()
         out.write(f"\ncalibration ({args.calibration_seeds} seeds):\n")
         out.write(format_recommendation(summary) + "\n")
     return 0

@@ -86,7 +86,12 @@ def handle(args) -> int:
         else:
             datasets = [(table.column(r)[:, None], table.column(c)[:, None]) for r, c in picks]
             cands = candidates_with(estimators, table.n, 1, 1)
-            summary = calibrate(datasets, cands, seeds=args.calibration_seeds, options=options)
+            progress = Progress(1, label="calibrate ", enabled=None if not args.quiet else False)
+            try:
+                summary = calibrate(datasets, cands, seeds=args.calibration_seeds, options=options,
+                                    callbacks=progress.callbacks())
+            finally:
+                progress.close()
             m.meta["calibration"] = {
                 "pairs": [list(p) for p in picks],
                 "most_accurate": summary.attrs["most_accurate"], "fastest": summary.attrs["fastest"],

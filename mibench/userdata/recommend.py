@@ -36,7 +36,7 @@ from scipy import special, stats
 from mibench import registry as _registry
 from mibench.contracts import CONTINUOUS, InputError, Scenario, TrueMI
 from mibench.contracts.canonical import spec_label
-from mibench.execution.options import RunOptions, options_from
+from mibench.execution.options import Callbacks, RunOptions, options_from
 from mibench.userdata.defaults import defaults
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,8 @@ def candidates_with(named, n: int, dx: int, dy: int) -> list[tuple[str, dict]]:
 
 def calibrate(datasets: Sequence[tuple[np.ndarray, np.ndarray]], estimators=None, *,
               seeds: int = DEFAULT_SEEDS, jobs: int | None = None,
-              options: RunOptions | None = None) -> pd.DataFrame:
+              options: RunOptions | None = None,
+              callbacks: Callbacks | None = None) -> pd.DataFrame:
     """Run estimators on scenarios matched to each (x, y) data set and rank them.
 
     Parameters
@@ -213,6 +214,8 @@ def calibrate(datasets: Sequence[tuple[np.ndarray, np.ndarray]], estimators=None
     seeds : data sets sampled per scenario (and estimator seeds), ``0..seeds-1``.
     options : how the trials run (a :class:`mibench.RunOptions`; ``jobs`` overrides its field);
         they always go to a temporary store.
+    callbacks : progress hooks of the calibration run (a :class:`mibench.execution.progress.Progress`'s
+        ``callbacks()``; it can take minutes: 11 estimators x 5 seeds).
 
     Returns
     -------
@@ -247,8 +250,10 @@ def calibrate(datasets: Sequence[tuple[np.ndarray, np.ndarray]], estimators=None
             names.append(cls.name)
     try:
         with tempfile.TemporaryDirectory(prefix="mibench-calibrate-") as tmp:
+            cb = callbacks or Callbacks()
             trials = run([(name, {}) for name in names], estimators=specs, n=[n], seeds=int(seeds),
-                         options=options_from(options, jobs=jobs, store=Path(tmp) / "calibration.sqlite"))
+                         options=options_from(options, jobs=jobs, store=Path(tmp) / "calibration.sqlite"),
+                         on_plan=cb.on_plan, on_cached=cb.on_cached, on_result=cb.on_result)
         scenarios = []
         for name in names:
             s = _registry.make_scenario(name)

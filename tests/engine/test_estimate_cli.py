@@ -205,16 +205,20 @@ def test_recommend_cli(toy_plugins, data_file, capsys, monkeypatch):
     monkeypatch.setattr("mibench.userdata.recommend.DEFAULT_CANDIDATES", ["ksg"])
     assert main(["estimate", str(data_file), "--x", "z0", "--y", "mass", "--estimator", "toy-pearson",
                  "--recommend", "--calibration-seeds", "2"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "matched scenario: Gaussian copula, n=400" in out
+    # the calibration (minutes with the 11 default candidates) has its own progress bar
+    n_cal = 2 * (1 + ("ksg" in mibench.registry.estimators()))
+    assert "calibrate [" in err and f"{n_cal}/{n_cal} done" in err
     table = out.split("calibration (2 seeds):")[1]
     assert "toy-pearson" in table and ("\nksg " in table) == ("ksg" in mibench.registry.estimators())
     assert "most accurate: " in out and "fastest:" in out
     assert main(["matrix", str(data_file), "--rows", "z0,z1,mass", "--estimator", "toy-pearson",
                  "--recommend", "--calibration-seeds", "2", "--quiet", "--out",
                  str(data_file.parent / "m")]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert out.count("matched scenario:") == 3 and "most accurate: " in out
+    assert "calibrate [" not in err  # --quiet
     _one_line_error(capsys, ["estimate", str(data_file), "--x", "z0", "--y", "label", "--estimator",
                              "ksg-mixed", "--recommend"], "continuous variables only")
 
