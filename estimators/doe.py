@@ -45,7 +45,7 @@ except ImportError as exc:  # torch or zuko missing
 from estimators._checks import check_bool  # noqa: E402
 from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
 from estimators._knn_checks import with_summary_check  # noqa: E402
-from estimators._margins import normal_scores_map  # noqa: E402
+from estimators._margins import normal_scores_map, on_support  # noqa: E402
 from estimators._uncertainty import check_crossfit_size, check_uncertainty  # noqa: E402
 from estimators.flow import INSTALL_HINT, FlowMI, _identity_init  # noqa: E402
 from estimators.neural._training import check_split_fractions, resolve_device, split_sizes  # noqa: E402
@@ -64,6 +64,11 @@ MIN_TEST_ROWS = 5
 class DoE(Estimator):
     """Difference of entropies (McAllester & Stratos 2020) with zuko flows: mean held-out
     ``log q(y|x) - log q(y)``.
+
+    Linearly dependent columns of x or y are replaced by the coordinates of their span first,
+    as in :class:`estimators.flow.FlowMI` (``info["support_dims"]``): on a 4 + 4 dimensional
+    Gaussian pair embedded linearly in 32 + 32 columns (truth 1.00 nat, n = 3000) DoE read
+    -7.85 (flagged, 507 s CPU) and now 1.01 ± 0.03 and 0.94 ± 0.04 on two draws (17-19 s).
 
     Parameters
     ----------
@@ -127,7 +132,9 @@ class DoE(Estimator):
     #: 8: the ensemble reference's std from the KSG reference's subsample parts (one set of
     #: neighbour queries for both; values of both references unchanged, the ensemble's std a
     #: new draw, so ``below_ensemble`` can change near its limit; mi and std unchanged)
-    version = 8
+    #: 9: linearly dependent columns are read on the coordinates of their span, as ``flow``
+    #: (``info["support_dims"]``; estimates on full-rank data unchanged)
+    version = 9
     costly = True
     max_n = 5000  # 20-40 s per estimate at n = 5000 on CPU (60-120 s at 10 000): --recommend stops here
 
@@ -163,6 +170,8 @@ class DoE(Estimator):
         return 50
 
     def _estimate(self, x, y, *, seed):
+        x_in, y_in = x, y
+        x, y, support = on_support(x, y, "doe")
         n = x.shape[0]
         n_train, n_val, n_test = split_sizes(n, float(self.val_fraction), float(self.test_fraction))
         crossfit = self.uncertainty == "crossfit"
@@ -217,7 +226,7 @@ class DoE(Estimator):
             std = float(diff.std(ddof=1) / math.sqrt(diff.size)) if self.uncertainty == "analytic" else None
             info.update({"n_train": int(n_train), "n_val": int(n_val), "n_test": int(n_test)})
         info.update({"h_y": h_y, "h_y_given_x": h_yx, "device": str(device),
-                     "uncertainty": str(self.uncertainty)})
+                     "uncertainty": str(self.uncertainty), **support})
         if info.pop("unconverged", False):
             info["flags"] = ["unconverged"]
             log.warning("DoE: the estimate still moves with the training rows (%.3f with half of "
@@ -225,7 +234,7 @@ class DoE(Estimator):
                         "likely off by about the difference (info['flags']: 'unconverged')",
                         mi - info["subsample_bias"], mi, info["subsample_bias_std"])
         # the data-processing check and the KSG reference on the original columns (issue 20)
-        return with_summary_check(Estimate(mi=mi, std=std, info=info), x, y, seed)
+        return with_summary_check(Estimate(mi=mi, std=std, info=info), x_in, y_in, seed)
 
     def _fit(self, xs, ys, tr, va, te, rng, device, hidden):
         """Both flows trained on rows ``tr`` (early stopping on ``va``); (pointwise held-out

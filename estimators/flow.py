@@ -53,7 +53,7 @@ except ImportError as exc:  # torch or zuko missing
 
 from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
 from estimators._knn_checks import with_summary_check  # noqa: E402
-from estimators._margins import normal_scores_map  # noqa: E402
+from estimators._margins import normal_scores_map, on_support  # noqa: E402
 from estimators._uncertainty import check_uncertainty  # noqa: E402
 from estimators.gaussian import logdet_bias  # noqa: E402
 from estimators.neural._training import check_split_fractions, resolve_device, split_sizes  # noqa: E402
@@ -195,6 +195,14 @@ class FlowMI(Estimator):
     log-ratio over the test rows divided by sqrt(n_test) (:func:`gaussian_pointwise_mi`). It
     covers the test-sample noise given the trained flows, not training randomness.
 
+    Columns that are linear combinations of others (a linear bottleneck, duplicated or summed
+    features; to working precision, float32 rounding included) leave x or y without a density,
+    and the flows then chase an unbounded likelihood: such a side is replaced by the coordinates
+    of its span first (:func:`estimators._margins.support_coordinates`, MI unchanged;
+    ``info["support_dims"]``). On a 4 + 4 dimensional Gaussian pair embedded linearly in 32 + 32
+    columns (scenario ``embedded``, truth 1.00 nat, n = 3000, two draws) the estimate went from
+    1.92 and 1.47 to 1.00 and 1.06, and the CPU time from 41-56 s to 1.4-2.8 s.
+
     ``info``: ``epochs``, ``best_epoch``, ``val_nll_best``, ``mi_plugin`` (before the bias
     correction), ``canonical_correlations`` of the test latents, ``n_train``, ``n_val``,
     ``n_test``, ``device``, ``still_improving`` (the budget ran out while the validation
@@ -212,7 +220,9 @@ class FlowMI(Estimator):
     #: 6: the ensemble reference's std from the KSG reference's subsample parts (one set of
     #: neighbour queries for both; values of both references unchanged, the ensemble's std a
     #: new draw, so ``below_ensemble`` can change near its limit; mi and std unchanged)
-    version = 6
+    #: 7: linearly dependent columns (to working precision) are read on the coordinates of their
+    #: span (``info["support_dims"]``; estimates on full-rank data unchanged)
+    version = 7
     max_n = 5000  # training costs ~10-30 s per estimate at n = 10 000 on CPU: --recommend stops here
 
     def __init__(self, transforms=3, hidden=(64, 64), bins=8, learning_rate=1e-3, batch_size=256,
@@ -259,6 +269,8 @@ class FlowMI(Estimator):
         return 50
 
     def _estimate(self, x, y, *, seed):
+        x_in, y_in = x, y
+        x, y, support = on_support(x, y, "flow")
         n, dx = x.shape
         dy = y.shape[1]
         n_train, n_val, n_test = split_sizes(n, float(self.val_fraction), float(self.test_fraction))
@@ -289,14 +301,14 @@ class FlowMI(Estimator):
         cc = np.clip(np.linalg.svd(m, compute_uv=False), 0.0, 1.0)
         info.update({"mi_plugin": mi_plugin, "canonical_correlations": [float(c) for c in cc],
                      "n_train": int(n_train), "n_val": int(n_val), "n_test": int(n_test),
-                     "device": str(device)})
+                     "device": str(device), **support})
         out = Estimate(mi=float(mi), std=std if self.uncertainty == "analytic" else None,
                        info=info)
         # the data-processing check on the original columns (issue 20: a flow whose latent
         # Gaussian misses the dependence, as on Student-t pairs, reads ~0 with a small std), and
         # the KSG reference, also with one column a side (uniform additive noise at n = 10 000:
         # 1.53 against KSG 1.70, truth 1.71)
-        return with_summary_check(out, x, y, seed)
+        return with_summary_check(out, x_in, y_in, seed)
 
     def _train(self, x, y, rng, device, n_train, n_val, hidden):
         n = x.shape[0]

@@ -95,7 +95,12 @@ def handle(args) -> int:
     from mibench.execution.runner import default_store_path
     from mibench.userdata.columns import variable
     from mibench.userdata.estimate import estimate_table
-    from mibench.userdata.recommend import calibrate, candidates_with, format_recommendation
+    from mibench.userdata.recommend import (
+        calibrate,
+        candidates_with,
+        costly_candidates,
+        format_recommendation,
+    )
 
     check_common(args)
     options = run_options(args, store=default_store_path())
@@ -141,6 +146,9 @@ def handle(args) -> int:
                   + "\n")
     if args.recommend:
         cands = candidates_with(estimators, table.n, xv.shape[1], yv.shape[1])
+        if costly := costly_candidates(estimators):
+            print(f"calibration leaves out the costly {', '.join(costly)} (several trainings per "
+                  "estimate; name it with --estimator to calibrate it)", file=sys.stderr)
         progress = Progress(1, label="calibrate ", enabled=False if args.quiet else None)
         try:
             summary = calibrate([(xv, yv)], cands, seeds=args.calibration_seeds, options=options,

@@ -76,6 +76,7 @@ def handle(args) -> int:
         from mibench.userdata.recommend import (
             calibrate,
             candidates_with,
+            costly_candidates,
             format_recommendation,
             representative_pairs,
         )
@@ -86,6 +87,9 @@ def handle(args) -> int:
         else:
             datasets = [(table.column(r)[:, None], table.column(c)[:, None]) for r, c in picks]
             cands = candidates_with(estimators, table.n, 1, 1)
+            if costly := costly_candidates(estimators):
+                print(f"calibration leaves out the costly {', '.join(costly)} (several trainings "
+                      "per estimate; name it with --estimator to calibrate it)", file=sys.stderr)
             progress = Progress(1, label="calibrate ", enabled=None if not args.quiet else False)
             try:
                 summary = calibrate(datasets, cands, seeds=args.calibration_seeds, options=options,

@@ -173,11 +173,13 @@ def matched_scenario(x, y) -> type[GaussianCopulaMatched]:
 
 
 def default_candidates(n: int, dx: int, dy: int) -> list[tuple[str, dict]]:
-    """The available default candidates that accept continuous data of these dimensions."""
+    """The available default candidates that accept continuous data of these dimensions, but
+    the ``costly`` ones (:func:`costly_candidates`: calibrated when named, as ``mibench run``
+    runs them when named)."""
     out = []
     for name in DEFAULT_CANDIDATES:
         plugin = _registry.estimators().get(name)
-        if plugin is None or not plugin.available:
+        if plugin is None or not plugin.available or getattr(plugin.cls, "costly", False):
             continue
         max_n = getattr(plugin.cls, "max_n", None)
         if max_n is not None and n > max_n:
@@ -187,6 +189,19 @@ def default_candidates(n: int, dx: int, dy: int) -> list[tuple[str, dict]]:
         if ok:
             out.append((name, {}))
     return out
+
+
+def costly_candidates(named=None) -> list[str]:
+    """Available default candidates left out of the calibration unless named (``costly``:
+    ``doe``'s 5 cross-fitted trainings and 5 for its learning curve took 194 s per estimate at
+    32 + 32 columns and n = 3000, 16 of the 19 minutes of a default calibration on such data);
+    ``named``: the user's estimators, which are not left out."""
+    from mibench.userdata.choose import normalise_specs
+
+    given = {name for name, _ in normalise_specs(named)}
+    plugins = _registry.estimators()
+    return [name for name in DEFAULT_CANDIDATES if name in plugins and plugins[name].available
+            and getattr(plugins[name].cls, "costly", False) and name not in given]
 
 
 def candidates_with(named, n: int, dx: int, dy: int) -> list[tuple[str, dict]]:

@@ -201,17 +201,20 @@ def test_calibrate_ranks_by_rmse_and_unregisters(toy_plugins):
 
 
 def test_recommend_cli(toy_plugins, data_file, capsys, monkeypatch):
-    # calibration set: the defaults (cut to ksg here, for speed) plus the named estimators
-    monkeypatch.setattr("mibench.userdata.recommend.DEFAULT_CANDIDATES", ["ksg"])
+    # calibration set: the defaults (cut to ksg and the costly doe here, which is left out unless
+    # named) plus the named estimators
+    monkeypatch.setattr("mibench.userdata.recommend.DEFAULT_CANDIDATES", ["ksg", "doe"])
     assert main(["estimate", str(data_file), "--x", "z0", "--y", "mass", "--estimator", "toy-pearson",
                  "--recommend", "--calibration-seeds", "2"]) == 0
     out, err = capsys.readouterr()
     assert "matched scenario: Gaussian copula, n=400" in out
+    assert ("calibration leaves out the costly doe" in err) == mibench.registry.estimators()["doe"].available
     # the calibration (minutes with the 11 default candidates) has its own progress bar
     n_cal = 2 * (1 + ("ksg" in mibench.registry.estimators()))
     assert "calibrate [" in err and f"{n_cal}/{n_cal} done" in err
     table = out.split("calibration (2 seeds):")[1]
     assert "toy-pearson" in table and ("\nksg " in table) == ("ksg" in mibench.registry.estimators())
+    assert "\ndoe " not in table
     assert "most accurate: " in out and "fastest:" in out
     assert main(["matrix", str(data_file), "--rows", "z0,z1,mass", "--estimator", "toy-pearson",
                  "--recommend", "--calibration-seeds", "2", "--quiet", "--out",
@@ -229,6 +232,17 @@ def test_estimate_failed_estimator_is_reported_in_its_row(toy_plugins, data_file
     lines = capsys.readouterr().out.splitlines()
     assert any("fail_above=0.1" in ln and "failed: RuntimeError: toy failure" in ln for ln in lines)
     assert any(ln.startswith("toy-pearson ") and "failed" not in ln for ln in lines)
+
+
+def test_costly_candidates_are_calibrated_only_when_named(capsys, monkeypatch):
+    from mibench.userdata.recommend import candidates_with, costly_candidates, default_candidates
+
+    plugins = mibench.registry.estimators()
+    if not plugins["doe"].available:
+        pytest.skip("doe needs torch and zuko")
+    assert ("doe", {}) not in default_candidates(1000, 2, 2)
+    assert costly_candidates() == ["doe"] and costly_candidates(["doe:max_epochs=5"]) == []
+    assert ("doe", {}) in candidates_with(["doe"], 1000, 2, 2)
 
 
 def test_recommend_does_not_rank_an_estimator_that_flags_misfit():
