@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from numbers import Integral
 
 import numpy as np
@@ -288,10 +289,11 @@ class Binning(Estimator):
         singleton_fraction = res.singletons_xy / n
         sparse = singleton_fraction > SPARSE_SINGLETON_FRACTION
         if sparse:
-            logger.warning("binning: %.0f%% of the points are alone in their joint cell (%d cells "
+            cells = math.prod(int(b) for b in bins)  # exact: 2 bins on 2048 columns is 2^2048
+            logger.warning("binning: %.0f%% of the points are alone in their joint cell (%s cells "
                            "for n=%d): the estimate is dominated by bias (about ln n); use fewer "
                            "bins or another estimator", 100 * singleton_fraction,
-                           int(np.prod(np.asarray(bins, dtype=float))), n)
+                           cells if cells < 10**12 else f"about 10^{len(str(cells)) - 1}", n)
         if sparse:
             flags.append("sparse_cells")
         # the dimension cap gave fewer bins per axis than the rule for a pair asks for

@@ -6,6 +6,7 @@ import numpy as np
 from scipy.special import digamma
 
 from estimators._checks import check_bool
+from estimators._margins import on_support
 from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
@@ -75,7 +76,11 @@ class Gaussian(Estimator):
     -----
     Cost O(n (dx+dy)^2). Columns are standardised before the Cholesky factorisations (the MI
     is invariant to per-column scaling, and this keeps the factorisations well conditioned).
-    Requires n > dx + dy and a non-singular covariance (no collinear columns).
+    Requires n > dx + dy. Columns of x (or of y) that are linear combinations of each other
+    (a linear bottleneck, to working precision) are replaced by the coordinates of their span
+    first (:func:`estimators._margins.support_coordinates`, MI unchanged; ``info["support_dims"]``):
+    the Gaussian MI of a pair embedded linearly in more columns is that of the pair. Columns of
+    x that are linear combinations of columns of y make the MI infinite: an ``InputError``.
 
     ``info``: ``n``, ``mi_plugin``, ``canonical_correlations`` (descending list), ``flags``
     (``non_gaussian``, ``plugin_bias``), ``plugin_bias`` (without the correction) and with
@@ -85,8 +90,9 @@ class Gaussian(Estimator):
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
     reports_std = True
     #: 2 (unreleased: bias correction on by default); 3: ``check_normality`` (flag
-    #: ``non_gaussian``) and the flag ``plugin_bias`` added, plug-in value unchanged
-    version = 3
+    #: ``non_gaussian``) and the flag ``plugin_bias`` added, plug-in value unchanged; 4: linearly
+    #: dependent columns of one side read on their span (an InputError before; full rank unchanged)
+    version = 4
 
     def __init__(self, bias_correction=False, uncertainty="analytic", check_normality=True):
         self.bias_correction = bias_correction
@@ -107,6 +113,7 @@ class Gaussian(Estimator):
     def _estimate(self, x: np.ndarray, y: np.ndarray, *, seed: int | None) -> Estimate:
         if self.uncertainty == "subsample":
             return subsample_estimate(self, x, y, seed)
+        x, y, support = on_support(x, y, "gaussian")
         n, dx = x.shape
         dy = y.shape[1]
         d = dx + dy
@@ -124,9 +131,8 @@ class Gaussian(Estimator):
         # s has unit diagonal, so the squared pivots are 1 - R^2 of each column regressed on
         # the previous ones; below 1e-14 the columns are collinear to working precision
         if lxy is None or np.diag(lxy).min() < 1e-7:
-            raise InputError("the covariance of (x, y) is singular: some columns are (near) linear "
-                             "combinations of others, so the Gaussian MI is infinite; drop "
-                             "redundant columns")
+            raise InputError("the covariance of (x, y) is singular: columns of x are (near) linear "
+                             "combinations of columns of y, so the Gaussian MI is infinite")
         lx = lxy[:dx, :dx]  # the Cholesky factor of the leading block is the leading block
         ly = np.linalg.cholesky(s[dx:, dx:])
         ld_xy, ld_x, ld_y = (float(2.0 * np.log(np.diag(a)).sum()) for a in (lxy, lx, ly))
@@ -138,7 +144,7 @@ class Gaussian(Estimator):
         u_mat, cc, vt = np.linalg.svd(m)
         cc = np.clip(cc, 0.0, 1.0)
         info = {"n": int(n), "mi_plugin": float(mi_plugin),
-                "canonical_correlations": [float(c) for c in cc]}
+                "canonical_correlations": [float(c) for c in cc], **support}
         # rows whitened by the Cholesky factors (times sqrt(n): identity sample covariance)
         w = np.linalg.solve(lxy, z.T)  # (d, n); its first dx rows whiten the x block
         wy = np.linalg.solve(ly, z[:, dx:].T)

@@ -9,6 +9,7 @@ from scipy.special import logsumexp
 
 from estimators._checks import check_bool
 from estimators._knn_checks import with_drift_flag, with_summary_check
+from estimators._margins import on_support
 from estimators._uncertainty import check_uncertainty, subsample_estimate, subsample_min_samples
 from mibench import Capabilities, Estimate, Estimator, InputError
 
@@ -190,7 +191,9 @@ class KDE(Estimator):
     #: 7: the ensemble reference's std from the KSG reference's subsample parts (one set of
     #: neighbour queries for both; values of both references unchanged, the ensemble's std a
     #: new draw, so ``below_ensemble`` can change near its limit; mi and std unchanged)
-    version = 7
+    #: 8: linearly dependent columns of one side read on their span (``info["support_dims"]``;
+    #: an InputError before; full-rank data unchanged)
+    version = 8
     max_n = 5000  # its cost is O(n^2): calibration leaves it out above
 
     def __init__(self, bandwidth="scott", leave_one_out=True, uncertainty="subsample"):
@@ -218,6 +221,7 @@ class KDE(Estimator):
             out = with_drift_flag(_with_smoothing_check(self, subsample_estimate(self, x, y, seed), x, y))
             # the data-processing check and the KSG reference (estimators._knn_checks)
             return with_summary_check(out, x, y, seed)
+        x, y, support = on_support(x, y, "kde")  # a density needs full-rank columns
         n, dx = x.shape
         dy = y.shape[1]
         if n <= dx + dy:
@@ -230,7 +234,7 @@ class KDE(Estimator):
         mi = float(np.mean(lxy - lx - ly))
         info = {"n": int(n), "h_x": float(-lx.mean()), "h_y": float(-ly.mean()),
                 "h_xy": float(-lxy.mean()),
-                "bandwidth": h, "flags": ["negative"] if mi < 0 else []}
+                "bandwidth": h, "flags": ["negative"] if mi < 0 else [], **support}
         return Estimate(mi=mi, std=None, info=info)
 
 

@@ -323,3 +323,13 @@ def test_grouped_plugin_mi_equals_per_group_plugin_mi(labels, m):
     for mm in (True, False):
         want = [plugin_mi(a[g == k], b[g == k], miller_madow=mm).mi for k in range(9)]
         assert plugin_mi_groups(a, b, g, miller_madow=mm) == pytest.approx(want, abs=1e-12)
+
+
+def test_more_cells_than_a_float_holds_is_flagged_not_a_crash(caplog):
+    # 2 bins on 1200 columns: 2^1200 cells (a float overflows at 2^1024; the high-dimension
+    # figure's 1024 + 1024 column cells raised OverflowError in the warning's cell count)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 600))
+    est = Binning().estimate(x, x + rng.standard_normal((200, 600)), seed=0)
+    assert "sparse_cells" in est.info["flags"] and est.mi >= np.log(200)  # bias: every row alone
+    assert "about 10^361 cells for n=200" in caplog.text

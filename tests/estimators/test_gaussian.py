@@ -6,6 +6,7 @@ from scipy.special import digamma
 
 import mibench
 from estimators.gaussian import Gaussian
+from tests.estimators._data import gaussian_pair
 
 
 def _block(n, d, rho, rng):
@@ -80,14 +81,25 @@ def test_block_gaussian_closed_form():
     assert np.allclose(est.info["canonical_correlations"], rho, atol=0.03)
 
 
+def test_dependent_columns_of_one_side_are_read_on_their_span():
+    # x's third column is x0 - x1 and y is x's span in 5 columns: the Gaussian MI of the pair
+    # in its own coordinates (log-determinants are invariant under invertible linear maps)
+    x, y, _ = gaussian_pair(400, 0.6, 2, seed=5)
+    rng = np.random.default_rng(0)
+    wide_x, wide_y = np.column_stack([x, x[:, 0] - x[:, 1]]), y @ rng.standard_normal((2, 5))
+    for kw in ({}, {"bias_correction": True}):
+        plain, wide = Gaussian(**kw).estimate(x, y), Gaussian(**kw).estimate(wide_x, wide_y)
+        assert wide.mi == pytest.approx(plain.mi, abs=1e-9) and wide.std == pytest.approx(plain.std)
+        assert wide.info["support_dims"] == [2, 2] and "support_dims" not in plain.info
+
+
 def test_bad_input():
     rng = np.random.default_rng(4)
     with pytest.raises(mibench.InputError, match="must exceed dx"):
         Gaussian().estimate(rng.standard_normal((10, 6)), rng.standard_normal((10, 5)))
     x = rng.standard_normal((50, 2))
-    with pytest.raises(mibench.InputError, match="singular"):
-        Gaussian().estimate(np.column_stack([x, x[:, 0] - x[:, 1]]), rng.standard_normal(50))
-    with pytest.raises(mibench.InputError, match="singular"):
+    # y a linear combination of x's columns: the Gaussian MI is infinite
+    with pytest.raises(mibench.InputError, match="singular.*infinite"):
         Gaussian().estimate(x, 3 * x[:, 0] + x[:, 1])
     with pytest.raises(mibench.InputError, match="too small"):
         Gaussian().estimate(x[:2, :1], x[:2, 1:])

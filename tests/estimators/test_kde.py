@@ -107,8 +107,12 @@ def test_bad_input():
     with pytest.raises(mibench.InputError, match="dim_x<=2 dim_y<=2"):
         KDE().estimate(rng.standard_normal((30, 3)), rng.standard_normal((30, 1)))
     x = rng.standard_normal((30, 2))
-    with pytest.raises(mibench.InputError, match="singular"):
-        KDE().estimate(np.column_stack([x[:, 0], 2 * x[:, 0]]), rng.standard_normal(30))
+    # x's two columns on one line: read on it (the estimate of the 1-D pair: an affine map of a
+    # side leaves this KDE's estimate unchanged); y a combination of x's columns: no density
+    y1 = x[:, :1] + rng.standard_normal((30, 1))
+    line = KDE(uncertainty="none").estimate(np.column_stack([x[:, 0], 2 * x[:, 0]]), y1)
+    assert line.mi == pytest.approx(KDE(uncertainty="none").estimate(x[:, :1], y1).mi, abs=1e-9)
+    assert line.info["support_dims"] == [1, 1]
     with pytest.raises(mibench.InputError, match="singular"):
         KDE().estimate(x, x[:, :1] - 2 * x[:, 1:])
     with pytest.raises(mibench.InputError, match="constant"):
