@@ -184,9 +184,10 @@ def _server_main() -> None:
     sys.stdout = sys.stderr  # plugins that print must not corrupt the frames
     path, threads, plugins = pickle.loads(_read_exact(stdin.fileno(), int.from_bytes(
         _read_exact(stdin.fileno(), 8, None), "little"), None))
-    for p in path:
-        if p not in sys.path:
-            sys.path.append(p)
+    # the parent's import path first, in its order: a site-packages entry must not shadow a
+    # module the parent found in its own folders (infomeasure's wheel installs a top-level
+    # `tests` package, which hid the parent's `tests.engine` plugins from the child)
+    sys.path[:] = list(path) + [p for p in sys.path if p not in path]
     _dask_setup(threads, pickle.loads(plugins))
     _registry.estimators(), _registry.scenarios()  # import the plugins before saying ready
     _send_frame(stdout, "ready")
