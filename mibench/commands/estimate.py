@@ -95,12 +95,7 @@ def handle(args) -> int:
     from mibench.execution.runner import default_store_path
     from mibench.userdata.columns import variable
     from mibench.userdata.estimate import estimate_table
-    from mibench.userdata.recommend import (
-        calibrate,
-        candidates_with,
-        costly_candidates,
-        format_recommendation,
-    )
+    from mibench.userdata.recommend import format_recommendation
 
     check_common(args)
     options = run_options(args, store=default_store_path())
@@ -145,19 +140,30 @@ def handle(args) -> int:
         out.write(line + f"{r['wall_s']:>10.3g}" + (f"  flags: {', '.join(flags)}" if flags else "")
                   + "\n")
     if args.recommend:
-        cands = candidates_with(estimators, table.n, xv.shape[1], yv.shape[1])
-        if costly := costly_candidates(estimators):
-            print(f"calibration leaves out the costly {', '.join(costly)} (several trainings per "
-                  "estimate; name it with --estimator to calibrate it)", file=sys.stderr)
-        progress = Progress(1, label="calibrate ", enabled=False if args.quiet else None)
-        try:
-            summary = calibrate([(xv, yv)], cands, seeds=args.calibration_seeds, options=options,
-                                callbacks=progress.callbacks())
-        finally:
-            progress.close()
+        summary = calibrate_for_cli(args, [(xv, yv)], estimators, options)
         out.write(f"\ncalibration ({args.calibration_seeds} seeds):\n")
         out.write(format_recommendation(summary) + "\n")
     return 0
+
+
+def calibrate_for_cli(args, datasets, estimators, options):
+    """``--recommend`` of `estimate` and `matrix`: the default candidates that take the data
+    plus the named estimators, calibrated with a progress bar; the costly candidates left out
+    are named on stderr."""
+    from mibench.execution.progress import Progress
+    from mibench.userdata.recommend import calibrate, candidates_with, costly_candidates
+
+    x, y = datasets[0]
+    cands = candidates_with(estimators, x.shape[0], x.shape[1], y.shape[1])
+    if costly := costly_candidates(estimators):
+        print(f"calibration leaves out the costly {', '.join(costly)} (several trainings per "
+              "estimate; name it with --estimator to calibrate it)", file=sys.stderr)
+    progress = Progress(1, label="calibrate ", enabled=False if args.quiet else None)
+    try:
+        return calibrate(datasets, cands, seeds=args.calibration_seeds, options=options,
+                         callbacks=progress.callbacks())
+    finally:
+        progress.close()
 
 
 def _cols(cols, kinds) -> str:

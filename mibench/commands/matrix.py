@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from mibench.commands._args import run_options, run_options_parser, split_list
-from mibench.commands.estimate import add_data_options, check_common, describe_table
+from mibench.commands.estimate import add_data_options, calibrate_for_cli, check_common, describe_table
 
 
 def register(sub) -> None:
@@ -73,29 +73,14 @@ def handle(args) -> int:
     summary = None
     if args.recommend:
         # imported only here: it loads scipy.stats (~0.6 s), serial start-up time for every matrix
-        from mibench.userdata.recommend import (
-            calibrate,
-            candidates_with,
-            costly_candidates,
-            format_recommendation,
-            representative_pairs,
-        )
+        from mibench.userdata.recommend import format_recommendation, representative_pairs
 
         picks = representative_pairs(table, pairs)
         if not picks:
             print("--recommend: no continuous pair to calibrate on", file=sys.stderr)
         else:
             datasets = [(table.column(r)[:, None], table.column(c)[:, None]) for r, c in picks]
-            cands = candidates_with(estimators, table.n, 1, 1)
-            if costly := costly_candidates(estimators):
-                print(f"calibration leaves out the costly {', '.join(costly)} (several trainings "
-                      "per estimate; name it with --estimator to calibrate it)", file=sys.stderr)
-            progress = Progress(1, label="calibrate ", enabled=None if not args.quiet else False)
-            try:
-                summary = calibrate(datasets, cands, seeds=args.calibration_seeds, options=options,
-                                    callbacks=progress.callbacks())
-            finally:
-                progress.close()
+            summary = calibrate_for_cli(args, datasets, estimators, options)
             m.meta["calibration"] = {
                 "pairs": [list(p) for p in picks],
                 "most_accurate": summary.attrs["most_accurate"], "fastest": summary.attrs["fastest"],
