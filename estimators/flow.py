@@ -205,8 +205,8 @@ class FlowMI(Estimator):
 
     ``info``: ``epochs``, ``best_epoch``, ``val_nll_best``, ``mi_plugin`` (before the bias
     correction), ``canonical_correlations`` of the test latents, ``n_train``, ``n_val``,
-    ``n_test``, ``device``, ``still_improving`` (the budget ran out while the validation
-    likelihood was still improving).
+    ``n_test``, ``device``, ``still_improving`` (the epoch budget ran out while the validation
+    likelihood was still improving: it improved within the last ``patience`` epochs).
     """
 
     capabilities = Capabilities(kinds=frozenset({("continuous", "continuous")}))
@@ -221,7 +221,8 @@ class FlowMI(Estimator):
     #: neighbour queries for both; values of both references unchanged, the ensemble's std a
     #: new draw, so ``below_ensemble`` can change near its limit; mi and std unchanged)
     #: 7: linearly dependent columns (to working precision) are read on the coordinates of their
-    #: span (``info["support_dims"]``; estimates on full-rank data unchanged)
+    #: span (``info["support_dims"]``; estimates on full-rank data unchanged); ``still_improving``
+    #: whenever the epoch budget ended training (it needed the best epoch to be the last)
     version = 7
     max_n = 5000  # training costs ~10-30 s per estimate at n = 10 000 on CPU: --recommend stops here
 
@@ -363,6 +364,8 @@ class FlowMI(Estimator):
         if not (np.isfinite(zx).all() and np.isfinite(zy).all()):
             raise EstimatorFailure("the flows map test rows to non-finite latents; training diverged")
         info = {"epochs": int(epoch), "best_epoch": int(best_epoch), "val_nll_best": float(best),
-                "still_improving": bool(best_epoch == epoch and bad == 0
-                                        and epoch == int(self.max_epochs))}
+                # the epoch budget, not the patience, ended training: the validation likelihood
+                # improved within the last `patience` epochs (on a 32 + 32 column MLP embedding
+                # the best epoch was 199 of 200, which the old test "best is last" missed)
+                "still_improving": bool(bad < int(self.patience))}
         return zx, zy, info

@@ -67,6 +67,14 @@ def test_linearly_dependent_columns_are_read_on_their_span():
     assert "support_dims" not in FlowMI(max_epochs=2).estimate(x, y, seed=0).info
 
 
+def test_still_improving_when_the_epoch_budget_ends_training():
+    x, y, _ = _gauss(400, 0.8, 1, seed=1)
+    short = FlowMI(max_epochs=2).estimate(x, y, seed=0).info
+    assert short["epochs"] == 2 and short["still_improving"]
+    stopped = FlowMI(max_epochs=100, patience=1).estimate(x, y, seed=0).info
+    assert stopped["epochs"] < 100 and not stopped["still_improving"]
+
+
 def test_unknown_family_is_refused():
     with pytest.raises(mibench.InputError, match="family"):
         FlowMI(family="maf").estimate(*_gauss(200, 0.5, 1, seed=0)[:2])
