@@ -73,7 +73,10 @@ def support_coordinates(a: np.ndarray, tol: float = SUPPORT_TOL) -> tuple[np.nda
     linearly in 32 + 32 columns, truth 1.00 nat, n = 3000: `flow` read 1.92 and 1.47 on two
     draws, 0.99 and 1.06 on these coordinates). Projecting onto the subspace is injective on
     the support, so I(X; Y) is unchanged; a function of the rows of one variable alone, so it
-    may use every row without touching a held-out estimate."""
+    may use every row without touching a held-out estimate. With no more rows than columns
+    plus one, the rows span fewer dimensions whatever the distribution: ``a`` is returned."""
+    if a.shape[0] <= a.shape[1] + 1:
+        return a, a.shape[1]
     z = a - a.mean(axis=0)
     z = z / z.std(axis=0)  # constant columns are refused before any estimator runs
     w, v = np.linalg.eigh(z.T @ z / z.shape[0])

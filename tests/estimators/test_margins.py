@@ -17,6 +17,9 @@ def test_independent_columns_are_returned_as_they_are():
     # a relative spread of 1e-3 in every direction is real variance, not rounding
     noisy = a + 1e-3 * np.random.default_rng(1).standard_normal(a.shape)
     assert support_coordinates(noisy)[0] is noisy
+    # 20 rows of 30 independent columns span 19 dimensions only because they are few
+    few = np.random.default_rng(2).standard_normal((20, 30))
+    assert support_coordinates(few)[0] is few
 
 
 def test_dependent_columns_become_coordinates_of_their_span():
