@@ -46,6 +46,16 @@ def is_real(v) -> bool:
     return isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(float(v))
 
 
+#: what a ``device`` parameter accepts, for messages
+DEVICE_HINT = "'auto', 'cpu', 'cuda' or 'cuda:<index>'"
+
+
+def is_device(v) -> bool:
+    """A torch device name the torch estimators accept: "auto", "cpu", "cuda" or "cuda:<i>"."""
+    return isinstance(v, str) and (v in ("auto", "cpu", "cuda")
+                                   or (v.startswith("cuda:") and v[5:].isdigit()))
+
+
 def hidden_tuple(v) -> tuple[int, ...] | None:
     """Hidden layer widths as a tuple of ints: a sequence, a single int, or text like "64/32" or
     "64,32" (the CLI form). None when it is not readable."""

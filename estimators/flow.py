@@ -51,6 +51,7 @@ try:
 except ImportError as exc:  # torch or zuko missing
     raise UnavailableError(f"flow needs PyTorch and zuko: {INSTALL_HINT} ({exc})") from exc
 
+from estimators._checks import DEVICE_HINT, is_device  # noqa: E402
 from estimators._checks import hidden_tuple as _hidden_tuple  # noqa: E402
 from estimators._knn_checks import with_summary_check  # noqa: E402
 from estimators._margins import normal_scores_map, on_support  # noqa: E402
@@ -257,8 +258,7 @@ class FlowMI(Estimator):
         "bias_correction": [Boolean()],
         "marginals": [OneOf("normal-scores", "standardize")],
         "family": [OneOf("nsf", "cnf")],
-        "device": [Satisfies(lambda d: isinstance(d, str) and (d in ("auto", "cpu", "cuda") or (
-            d.startswith("cuda:") and d[5:].isdigit())), "'auto', 'cpu', 'cuda' or 'cuda:<index>'")],
+        "device": [Satisfies(is_device, DEVICE_HINT)],
     }
 
     def validate_params(self) -> None:

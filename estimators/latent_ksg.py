@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from estimators._checks import check_int, is_real
+from estimators._checks import DEVICE_HINT, check_int, is_device, is_real
 from estimators._knn_checks import drift_flags, knn_checks, with_summary_check
 from estimators._uncertainty import check_uncertainty
 from estimators.ksg import KSG
@@ -73,6 +73,9 @@ class LatentKSG(Estimator):
         KSG's subsampling std on the test latents (see below); "none": std=None.
     threads : int, default 1
         torch intra-op threads during training.
+    device : {"auto", "cpu", "cuda"} or "cuda:<i>", default "auto"
+        Where the autoencoder trains ("auto": a GPU when torch sees one); KSG runs on the CPU.
+        ``info["device"]``.
 
     Notes
     -----
@@ -113,7 +116,7 @@ class LatentKSG(Estimator):
 
     def __init__(self, latent_dim=8, compressor="auto", k=3, hidden=128, cross_weight=1.0,
                  learning_rate=1e-3, batch_size=256, max_epochs=100, patience=5,
-                 test_fraction=0.5, uncertainty="subsample", threads=1):
+                 test_fraction=0.5, uncertainty="subsample", threads=1, device="auto"):
         self.latent_dim = latent_dim
         self.compressor = compressor
         self.k = k
@@ -126,12 +129,15 @@ class LatentKSG(Estimator):
         self.test_fraction = test_fraction
         self.uncertainty = uncertainty
         self.threads = threads
+        self.device = device
 
     def validate_params(self) -> None:
         for name in ("latent_dim", "k", "hidden", "batch_size", "max_epochs", "patience",
                      "threads"):
             check_int(self, name)
         check_uncertainty(self, ("subsample", "none"))
+        if not is_device(self.device):
+            raise InputError(f"device must be {DEVICE_HINT}, got {self.device!r}")
         if self.compressor not in ("auto", "autoencoder", "pca"):
             raise InputError(f"compressor must be 'auto', 'autoencoder' or 'pca', got "
                              f"{self.compressor!r}")
@@ -174,7 +180,7 @@ class LatentKSG(Estimator):
         elif kind == "pca":
             zx, zy, info["explained_variance"] = _pca(xs, ys, tr, te, m)
         else:
-            zx, zy, info["epochs"] = _autoencode(xs, ys, tr, te, m, self, rng)
+            zx, zy, info["epochs"], info["device"] = _autoencode(xs, ys, tr, te, m, self, rng)
         info["compressor"] = kind
         info["latent_dims"] = [int(zx.shape[1]), int(zy.shape[1])]
         if zx.shape[0] < KSG(k=k, uncertainty=self.uncertainty).min_samples():
@@ -242,17 +248,21 @@ def _autoencode(xs, ys, tr, te, m, est, rng):
     import torch
     from torch import nn
 
+    from estimators.neural._training import resolve_device
+
+    device = resolve_device(est.device)
     old_threads = torch.get_num_threads()
     torch.set_num_threads(int(est.threads))
     try:
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))
+                                   if device.type == "cuda" else []):
             torch.manual_seed(int(rng.integers(2**63 - 1)))
-            return _train_autoencoder(torch, nn, xs, ys, tr, te, m, est, rng)
+            return _train_autoencoder(torch, nn, xs, ys, tr, te, m, est, rng, device)
     finally:
         torch.set_num_threads(old_threads)
 
 
-def _train_autoencoder(torch, nn, xs, ys, tr, te, m, est, rng):
+def _train_autoencoder(torch, nn, xs, ys, tr, te, m, est, rng, device):
     h = int(est.hidden)
     dx, dy = xs.shape[1], ys.shape[1]
 
@@ -266,11 +276,11 @@ def _train_autoencoder(torch, nn, xs, ys, tr, te, m, est, rng):
     mx_, my_ = min(dx, m), min(dy, m)
     dec_x, dec_y = mlp(mx_, dx), mlp(my_, dy)
     cross_xy, cross_yx = mlp(mx_, dy), mlp(my_, dx)   # x-latent -> y, y-latent -> x
-    modules = nn.ModuleList([enc_x, enc_y, dec_x, dec_y, cross_xy, cross_yx])
+    modules = nn.ModuleList([enc_x, enc_y, dec_x, dec_y, cross_xy, cross_yx]).to(device)
     opt = torch.optim.Adam(modules.parameters(), lr=float(est.learning_rate))
     cw = float(est.cross_weight)
-    xt = torch.as_tensor(xs, dtype=torch.float32)
-    yt = torch.as_tensor(ys, dtype=torch.float32)
+    xt = torch.as_tensor(xs, dtype=torch.float32, device=device)
+    yt = torch.as_tensor(ys, dtype=torch.float32, device=device)
     n_val = max(5, int(round(0.2 * tr.size)))
     va, fit = tr[:n_val], tr[n_val:]
     mse = nn.functional.mse_loss
@@ -288,13 +298,13 @@ def _train_autoencoder(torch, nn, xs, ys, tr, te, m, est, rng):
         modules.train()
         order = fit[rng.permutation(fit.size)]
         for start in range(0, fit.size - bsz + 1, bsz):
-            loss = loss_on(torch.as_tensor(order[start:start + bsz]))
+            loss = loss_on(torch.as_tensor(order[start:start + bsz], device=device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
         modules.eval()
         with torch.no_grad():
-            val = float(loss_on(torch.as_tensor(va)))
+            val = float(loss_on(torch.as_tensor(va, device=device)))
         if val < best - 1e-5:
             best, bad = val, 0
             best_state = {k: v.detach().clone() for k, v in modules.state_dict().items()}
@@ -306,7 +316,7 @@ def _train_autoencoder(torch, nn, xs, ys, tr, te, m, est, rng):
         modules.load_state_dict(best_state)
     modules.eval()
     with torch.no_grad():
-        te_t = torch.as_tensor(te)
-        zx = enc_x(xt[te_t]).double().numpy()
-        zy = enc_y(yt[te_t]).double().numpy()
-    return zx, zy, int(epochs)
+        te_t = torch.as_tensor(te, device=device)
+        zx = enc_x(xt[te_t]).double().cpu().numpy()
+        zy = enc_y(yt[te_t]).double().cpu().numpy()
+    return zx, zy, int(epochs), str(device)

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 import torch
 
+from estimators._checks import DEVICE_HINT, is_device
 from estimators._checks import hidden_tuple as _hidden_tuple
 from estimators._checks import is_int as _is_int
 from estimators._checks import is_real as _is_real
@@ -24,7 +25,6 @@ from estimators.neural._training import (
 )
 from mibench import Capabilities, Estimate, Estimator, InputError
 
-_DEVICES = ("auto", "cpu", "cuda")
 #: standard error over test batches (nats) above which an estimate is flagged ``unstable``
 UNSTABLE_SE = 1.0
 #: generalisation gap (issue 20): an estimate is flagged ``overfit`` when the critic's final
@@ -198,10 +198,8 @@ class _NeuralEstimator(Estimator):
             if not _is_real(v) or not 0 < v < 1:
                 bad(name, "a number in (0, 1)")
         check_split_fractions(self)
-        dev = self.device
-        if not isinstance(dev, str) or not (dev in _DEVICES or (
-                dev.startswith("cuda:") and dev[5:].isdigit())):
-            bad("device", "'cpu', 'auto', 'cuda' or 'cuda:<index>'")
+        if not is_device(self.device):
+            bad("device", DEVICE_HINT)
         check_uncertainty(self, UNCERTAINTY)
         self._validate_extra()
 

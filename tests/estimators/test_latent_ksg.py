@@ -70,6 +70,17 @@ def test_autoencoder_compresses_and_estimates():
     # data processing: a compression fitted on other rows cannot add information
     assert est.mi < truth + 3 * est.std
     assert est.mi > 0.5 * truth
+    assert est.info["device"] == ("cuda" if __import__("torch").cuda.is_available() else "cpu")
+
+
+def test_device_is_checked_and_cuda_without_cuda_is_a_failure():
+    torch = pytest.importorskip("torch")
+    x, y, _ = _embedded(300, 16, seed=4, noise=0.05)
+    with pytest.raises(mibench.InputError, match="device must be 'auto', 'cpu'"):
+        LatentKSG(device="gpu").estimate(x, y, seed=0)
+    if not torch.cuda.is_available():
+        with pytest.raises(mibench.EstimatorFailure, match="CUDA is not available"):
+            LatentKSG(compressor="autoencoder", device="cuda", max_epochs=2).estimate(x, y, seed=0)
 
 
 @pytest.mark.slow
