@@ -1,4 +1,5 @@
-"""Fixed marginal preprocessing: each column mapped to normal scores (MI unchanged).
+"""Fixed preprocessing that leaves MI unchanged: normal scores of each column, and the span of
+linearly dependent columns.
 
 ``normal_scores_map(train, a)``
     Each column of ``a`` through the training column's empirical CDF and the normal quantile
@@ -12,7 +13,7 @@
     Columns that are linearly dependent (to working precision: a linear bottleneck, duplicated
     or summed features) replaced by the principal coordinates of the subspace the rows span:
     an injective linear map on the data's support (MI unchanged) that gives a density where
-    there was none, for the estimators that fit one (flow, doe).
+    there was none, for the estimators that fit one (flow, doe, gaussian, kde).
 """
 
 from __future__ import annotations
