@@ -48,7 +48,12 @@ from estimators._knn_checks import with_summary_check  # noqa: E402
 from estimators._margins import normal_scores_map, on_support  # noqa: E402
 from estimators._uncertainty import check_crossfit_size, check_uncertainty  # noqa: E402
 from estimators.flow import INSTALL_HINT, FlowMI, _identity_init  # noqa: E402
-from estimators.neural._training import check_split_fractions, resolve_device, split_sizes  # noqa: E402
+from estimators.neural._training import (  # noqa: E402
+    check_split_fractions,
+    cuda_devices,
+    resolve_device,
+    split_sizes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -190,11 +195,10 @@ class DoE(Estimator):
         else:
             splits = [(perm[:n_train], perm[n_train:n_train + n_val], perm[n_train + n_val:])]
         old_threads = torch.get_num_threads()
-        devices = list(range(torch.cuda.device_count())) if device.type == "cuda" else []
         fits, halves = [], []
         try:
             torch.set_num_threads(int(self.threads))
-            with torch.random.fork_rng(devices=devices):
+            with torch.random.fork_rng(devices=cuda_devices(device)):
                 torch.manual_seed(int(rng.integers(2**63 - 1)))
                 for tr, va, te in splits:
                     xs, ys = normal_scores_map(x[tr], x), normal_scores_map(y[tr], y)

@@ -57,7 +57,12 @@ from estimators._knn_checks import with_summary_check  # noqa: E402
 from estimators._margins import normal_scores_map, on_support  # noqa: E402
 from estimators._uncertainty import check_uncertainty  # noqa: E402
 from estimators.gaussian import logdet_bias  # noqa: E402
-from estimators.neural._training import check_split_fractions, resolve_device, split_sizes  # noqa: E402
+from estimators.neural._training import (  # noqa: E402
+    check_split_fractions,
+    cuda_devices,
+    resolve_device,
+    split_sizes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -281,10 +286,9 @@ class FlowMI(Estimator):
         rng = np.random.default_rng(seed)
         device = resolve_device(self.device)
         old_threads = torch.get_num_threads()
-        devices = list(range(torch.cuda.device_count())) if device.type == "cuda" else []
         try:
             torch.set_num_threads(int(self.threads))
-            with torch.random.fork_rng(devices=devices):
+            with torch.random.fork_rng(devices=cuda_devices(device)):
                 zx, zy, info = self._train(x, y, rng, device, n_train, n_val,
                                            _hidden_tuple(self.hidden))
         finally:

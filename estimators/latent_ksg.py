@@ -248,14 +248,13 @@ def _autoencode(xs, ys, tr, te, m, est, rng):
     import torch
     from torch import nn
 
-    from estimators.neural._training import resolve_device
+    from estimators.neural._training import cuda_devices, resolve_device
 
     device = resolve_device(est.device)
     old_threads = torch.get_num_threads()
     torch.set_num_threads(int(est.threads))
     try:
-        with torch.random.fork_rng(devices=list(range(torch.cuda.device_count()))
-                                   if device.type == "cuda" else []):
+        with torch.random.fork_rng(devices=cuda_devices(device)):
             torch.manual_seed(int(rng.integers(2**63 - 1)))
             return _train_autoencoder(torch, nn, xs, ys, tr, te, m, est, rng, device)
     finally:

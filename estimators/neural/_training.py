@@ -81,6 +81,12 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def cuda_devices(device: torch.device) -> list[int]:
+    """The devices whose random state ``torch.random.fork_rng`` must save and restore around a
+    seeded training on ``device``: every CUDA device for a CUDA one, none for the CPU."""
+    return list(range(torch.cuda.device_count())) if device.type == "cuda" else []
+
+
 def _batches(n: int, batch_size: int) -> list[slice]:
     """Split range(n) into max(1, n // batch_size) contiguous, nearly equal batches
     (each of size batch_size .. 2 batch_size - 1, or n when n < batch_size)."""

@@ -196,12 +196,11 @@ def costly_candidates(named=None) -> list[str]:
     ``doe``'s 5 cross-fitted trainings and 5 for its learning curve took 194 s per estimate at
     32 + 32 columns and n = 3000, 16 of the 19 minutes of a default calibration on such data);
     ``named``: the user's estimators, which are not left out."""
+    from mibench.planning.plan import costly_estimators
     from mibench.userdata.choose import normalise_specs
 
-    given = {name for name, _ in normalise_specs(named)}
-    plugins = _registry.estimators()
-    return [name for name in DEFAULT_CANDIDATES if name in plugins and plugins[name].available
-            and getattr(plugins[name].cls, "costly", False) and name not in given]
+    left_out = set(costly_estimators()) - {name for name, _ in normalise_specs(named)}
+    return [name for name in DEFAULT_CANDIDATES if name in left_out]
 
 
 def candidates_with(named, n: int, dx: int, dy: int) -> list[tuple[str, dict]]:

@@ -234,7 +234,7 @@ def test_estimate_failed_estimator_is_reported_in_its_row(toy_plugins, data_file
     assert any(ln.startswith("toy-pearson ") and "failed" not in ln for ln in lines)
 
 
-def test_costly_candidates_are_calibrated_only_when_named(capsys, monkeypatch):
+def test_costly_candidates_are_calibrated_only_when_named():
     from mibench.userdata.recommend import candidates_with, costly_candidates, default_candidates
 
     plugins = mibench.registry.estimators()

@@ -63,14 +63,14 @@ def test_low_dimensional_sides_are_not_compressed():
 
 
 def test_autoencoder_compresses_and_estimates():
-    pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
     x, y, truth = _embedded(1000, 16, seed=4, noise=0.05)
     est = LatentKSG(compressor="autoencoder", latent_dim=4, hidden=32, max_epochs=10).estimate(x, y, seed=0)
     assert est.info["compressor"] == "autoencoder" and est.info["latent_dims"] == [4, 4]
     # data processing: a compression fitted on other rows cannot add information
     assert est.mi < truth + 3 * est.std
     assert est.mi > 0.5 * truth
-    assert est.info["device"] == ("cuda" if __import__("torch").cuda.is_available() else "cpu")
+    assert est.info["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def test_device_is_checked_and_cuda_without_cuda_is_a_failure():
